@@ -1,0 +1,308 @@
+//! Faces that tile an area, treated as a coverage: shared edges, adjacency,
+//! and dissolving a set of faces into one polygon without a polygon union.
+//!
+//! Faces computed in separate overlay operations meet with T-junctions: a
+//! vertex on one side of a shared boundary that the other side lacks, a
+//! fraction of a grid cell off the line. [`node`] inserts each such vertex
+//! into the other side, after which every shared boundary is the same vertex
+//! sequence on both sides. From then on everything is exact: two faces are
+//! neighbours when one holds edge `a→b` and the other `b→a`, and a union of
+//! faces is the set of their edges minus the pairs that cancel.
+
+use std::collections::HashMap;
+
+use rstar::primitives::GeomWithData;
+use rstar::{RTree, AABB};
+
+use crate::overlay::{ring_area, Ring, Shape};
+
+type P = [f64; 2];
+
+/// A point as a hashable key (`-0.0` folded into `0.0`).
+pub fn key(p: P) -> (u64, u64) {
+    ((p[0] + 0.0).to_bits(), (p[1] + 0.0).to_bits())
+}
+
+/// Inserts into every edge the vertices of other shapes that lie on it (within
+/// `tol`), so shapes that share a boundary share its vertices.
+pub fn node(shapes: &mut [Shape], tol: f64) {
+    let pts: Vec<GeomWithData<P, usize>> = shapes
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| s.iter().flatten().map(move |p| GeomWithData::new(*p, i)))
+        .collect();
+    let tree = RTree::bulk_load(pts);
+    for (i, s) in shapes.iter_mut().enumerate() {
+        for ring in s.iter_mut() {
+            *ring = node_ring(ring, i, &tree, tol);
+        }
+    }
+}
+
+/// `ring` with the vertices of `tree` that lie on its edges inserted, except
+/// those tagged `owner` (the ring's own shape).
+pub fn node_ring(ring: &Ring, owner: usize, tree: &RTree<GeomWithData<P, usize>>, tol: f64) -> Ring {
+    let n = ring.len();
+    let mut out = Vec::with_capacity(n);
+    for k in 0..n {
+        let (a, b) = (ring[k], ring[(k + 1) % n]);
+        out.push(a);
+        let env = AABB::from_corners(
+            [a[0].min(b[0]) - tol, a[1].min(b[1]) - tol],
+            [a[0].max(b[0]) + tol, a[1].max(b[1]) + tol],
+        );
+        let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+        let len2 = dx * dx + dy * dy;
+        if len2 == 0.0 {
+            continue;
+        }
+        let mut on: Vec<(f64, P)> = tree
+            .locate_in_envelope(&env)
+            .filter(|g| g.data != owner)
+            .filter_map(|g| {
+                let p = *g.geom();
+                if p == a || p == b {
+                    return None;
+                }
+                let t = ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2;
+                if t <= 0.0 || t >= 1.0 {
+                    return None;
+                }
+                let (qx, qy) = (a[0] + t * dx - p[0], a[1] + t * dy - p[1]);
+                (qx * qx + qy * qy <= tol * tol).then_some((t, p))
+            })
+            .collect();
+        on.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1[0].total_cmp(&y.1[0])));
+        on.dedup_by(|x, y| x.1 == y.1);
+        out.extend(on.into_iter().map(|(_, p)| p));
+    }
+    out.dedup();
+    out
+}
+
+/// Directed edge → the face that holds it.
+pub struct EdgeIndex {
+    edges: HashMap<((u64, u64), (u64, u64)), usize>,
+}
+
+impl EdgeIndex {
+    pub fn new(faces: &[Shape]) -> Self {
+        let mut edges = HashMap::new();
+        for (i, f) in faces.iter().enumerate() {
+            for_each_edge(f, |a, b| {
+                edges.insert((key(a), key(b)), i);
+            });
+        }
+        EdgeIndex { edges }
+    }
+
+    /// The face on the other side of `a→b`, if any.
+    pub fn across(&self, a: P, b: P) -> Option<usize> {
+        self.edges.get(&(key(b), key(a))).copied()
+    }
+}
+
+pub fn for_each_edge(f: &Shape, mut g: impl FnMut(P, P)) {
+    for r in f {
+        let n = r.len();
+        for k in 0..n {
+            g(r[k], r[(k + 1) % n]);
+        }
+    }
+}
+
+/// For each face, its neighbours and the length of the border shared with
+/// each, sorted by neighbour.
+pub fn adjacency(faces: &[Shape]) -> Vec<Vec<(usize, f64)>> {
+    let idx = EdgeIndex::new(faces);
+    faces
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let mut m: std::collections::BTreeMap<usize, f64> = Default::default();
+            for_each_edge(f, |a, b| {
+                if let Some(j) = idx.across(a, b) {
+                    if j != i {
+                        *m.entry(j).or_default() += dist(a, b);
+                    }
+                }
+            });
+            m.into_iter().collect()
+        })
+        .collect()
+}
+
+pub fn dist(a: P, b: P) -> f64 {
+    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
+}
+
+/// The union of faces that share edges exactly: shared edges cancel, the
+/// remaining edges are chained into rings (at a vertex where several rings
+/// touch, the sharpest left turn keeps each ring simple), and holes go to the
+/// smallest shell around them.
+pub fn dissolve<'a>(faces: impl IntoIterator<Item = &'a Shape>) -> Vec<Shape> {
+    // Edge multiset with cancellation of opposite pairs; insertion order kept
+    // so the output is the same on every run.
+    let mut count: HashMap<((u64, u64), (u64, u64)), i32> = HashMap::new();
+    let mut order: Vec<(P, P)> = Vec::new();
+    for f in faces {
+        for_each_edge(f, |a, b| {
+            if a == b {
+                return;
+            }
+            let rev = count.entry((key(b), key(a))).or_insert(0);
+            if *rev > 0 {
+                *rev -= 1;
+            } else {
+                *count.entry((key(a), key(b))).or_insert(0) += 1;
+                order.push((a, b));
+            }
+        });
+    }
+    let mut out_edges: HashMap<(u64, u64), Vec<(P, bool)>> = HashMap::new();
+    let mut starts: Vec<(P, P)> = Vec::new();
+    for (a, b) in order {
+        let c = count.get_mut(&(key(a), key(b))).expect("counted edge");
+        if *c > 0 {
+            *c -= 1;
+            out_edges.entry(key(a)).or_default().push((b, false));
+            starts.push((a, b));
+        }
+    }
+    let mut rings: Vec<Ring> = Vec::new();
+    for (s, t) in starts {
+        let Some(slot) = out_edges
+            .get_mut(&key(s))
+            .and_then(|v| v.iter_mut().find(|(q, used)| *q == t && !*used))
+        else {
+            continue;
+        };
+        slot.1 = true;
+        let mut ring = vec![s];
+        let (mut prev, mut cur) = (s, t);
+        while cur != s {
+            ring.push(cur);
+            let Some(next) = take_left_turn(&mut out_edges, prev, cur) else {
+                break;
+            };
+            prev = cur;
+            cur = next;
+        }
+        if ring.len() >= 3 && ring_area(&ring) != 0.0 {
+            rings.push(ring);
+        }
+    }
+    assemble(rings)
+}
+
+/// At `cur`, arrived from `prev`: the unused outgoing edge that turns most to
+/// the left, i.e. the first one met turning clockwise from the way back.
+fn take_left_turn(out: &mut HashMap<(u64, u64), Vec<(P, bool)>>, prev: P, cur: P) -> Option<P> {
+    let cands = out.get_mut(&key(cur))?;
+    let back = (prev[1] - cur[1]).atan2(prev[0] - cur[0]);
+    let mut best: Option<(f64, usize)> = None;
+    for (i, (q, used)) in cands.iter().enumerate() {
+        if *used {
+            continue;
+        }
+        let ang = (q[1] - cur[1]).atan2(q[0] - cur[0]);
+        // Clockwise angle from `back` to this edge, in (0, 2π].
+        let mut cw = back - ang;
+        while cw <= 0.0 {
+            cw += std::f64::consts::TAU;
+        }
+        while cw > std::f64::consts::TAU {
+            cw -= std::f64::consts::TAU;
+        }
+        if best.is_none_or(|(b, _)| cw < b) {
+            best = Some((cw, i));
+        }
+    }
+    let (_, i) = best?;
+    cands[i].1 = true;
+    Some(cands[i].0)
+}
+
+/// Shells (counter-clockwise) with the holes (clockwise) that lie in them.
+fn assemble(rings: Vec<Ring>) -> Vec<Shape> {
+    let (shells, holes): (Vec<Ring>, Vec<Ring>) = rings.into_iter().partition(|r| ring_area(r) > 0.0);
+    let mut shapes: Vec<Shape> = shells.into_iter().map(|r| vec![r]).collect();
+    for h in holes {
+        let probe = [(h[0][0] + h[1][0]) / 2.0, (h[0][1] + h[1][1]) / 2.0];
+        let owner = shapes
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| contains(&s[0], probe))
+            .min_by(|a, b| ring_area(&a.1[0]).total_cmp(&ring_area(&b.1[0])))
+            .map(|(i, _)| i);
+        if let Some(i) = owner {
+            shapes[i].push(h);
+        }
+    }
+    shapes
+}
+
+/// Even-odd point in ring.
+pub fn contains(r: &Ring, p: P) -> bool {
+    let mut inside = false;
+    let n = r.len();
+    let mut j = n - 1;
+    for i in 0..n {
+        let (a, b) = (r[i], r[j]);
+        if (a[1] > p[1]) != (b[1] > p[1]) && p[0] < (b[0] - a[0]) * (p[1] - a[1]) / (b[1] - a[1]) + a[0] {
+            inside = !inside;
+        }
+        j = i;
+    }
+    inside
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::overlay::shape_area;
+
+    fn sq(x: f64, y: f64, w: f64) -> Shape {
+        vec![vec![[x, y], [x + w, y], [x + w, y + w], [x, y + w]]]
+    }
+
+    #[test]
+    fn two_squares_sharing_an_edge_dissolve_into_one() {
+        let d = dissolve([&sq(0.0, 0.0, 1.0), &sq(1.0, 0.0, 1.0)]);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].len(), 1);
+        assert!((shape_area(&d[0]) - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ring_of_faces_dissolves_into_shell_with_hole() {
+        let faces: Vec<Shape> = [(0., 0.), (1., 0.), (2., 0.), (0., 1.), (2., 1.), (0., 2.), (1., 2.), (2., 2.)]
+            .iter()
+            .map(|&(x, y)| sq(x, y, 1.0))
+            .collect();
+        let d = dissolve(faces.iter());
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].len(), 2, "one shell, one hole");
+        assert!((shape_area(&d[0]) - 8.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn squares_touching_at_a_corner_stay_two_shells() {
+        let d = dissolve([&sq(0.0, 0.0, 1.0), &sq(1.0, 1.0, 1.0)]);
+        assert_eq!(d.len(), 2);
+    }
+
+    #[test]
+    fn t_junction_is_noded_and_faces_become_neighbours() {
+        // Left square whole; right side split in two, with a vertex at (1, 0.5)
+        // the left square lacks.
+        let mut faces = vec![sq(0.0, 0.0, 1.0), vec![vec![[1.0, 0.0], [2.0, 0.0], [2.0, 0.5], [1.0, 0.5]]], vec![vec![[1.0, 0.5], [2.0, 0.5], [2.0, 1.0], [1.0, 1.0]]]];
+        assert!(adjacency(&faces)[0].is_empty());
+        node(&mut faces, 1e-3);
+        let adj = adjacency(&faces);
+        assert_eq!(adj[0], vec![(1, 0.5), (2, 0.5)]);
+        let d = dissolve(faces.iter());
+        assert_eq!(d.len(), 1);
+        assert!((shape_area(&d[0]) - 2.0).abs() < 1e-12);
+    }
+}

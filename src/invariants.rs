@@ -1,0 +1,236 @@
+//! The method's invariants as checks on a finished output. The integration
+//! tests run them on real data; they are in the library so any output can be
+//! checked the same way.
+//!
+//! Each check is independent of the code that drew the features where that
+//! matters: overlaps and containment are measured with geo's own boolean
+//! operations (their own precision model), not with dongne's grid overlay.
+
+use geo::{Area, BooleanOps, BoundingRect, Coord, Intersects, MultiPolygon, Point, Validation};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{RTree, AABB};
+
+use crate::model::{FeatureKind, Neighborhood};
+use crate::overlay::{self, Shape};
+
+/// One broken invariant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// Number of the invariant in docs/method.md (1–8).
+    pub invariant: u8,
+    pub message: String,
+}
+
+fn v(invariant: u8, message: String) -> Violation {
+    Violation { invariant, message }
+}
+
+fn tree_of(features: &[Neighborhood]) -> RTree<GeomWithData<Rectangle<[f64; 2]>, usize>> {
+    RTree::bulk_load(
+        features
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| {
+                f.geom.bounding_rect().map(|r| {
+                    GeomWithData::new(Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), i)
+                })
+            })
+            .collect(),
+    )
+}
+
+/// 1. Every polygon is valid (OGC simple features).
+pub fn validity(features: &[Neighborhood]) -> Vec<Violation> {
+    features
+        .iter()
+        .filter_map(|f| {
+            let errs = f.geom.validation_errors();
+            (!errs.is_empty()).then(|| v(1, format!("{}: {}", f.id, errs[0])))
+        })
+        .collect()
+}
+
+/// 2. No two features overlap by more than `1e-9` of the smaller one.
+pub fn no_overlap(features: &[Neighborhood]) -> Vec<Violation> {
+    let tree = tree_of(features);
+    let mut out = Vec::new();
+    for (i, f) in features.iter().enumerate() {
+        let Some(r) = f.geom.bounding_rect() else { continue };
+        let env = AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
+        for g in tree.locate_in_envelope_intersecting(&env) {
+            let j = g.data;
+            if j <= i {
+                continue;
+            }
+            let shared = f.geom.intersection(&features[j].geom).unsigned_area();
+            let smaller = f.area_m2.min(features[j].area_m2);
+            if shared > 1e-9 * smaller {
+                out.push(v(2, format!("{} and {} overlap by {shared:.6} m²", f.id, features[j].id)));
+            }
+        }
+    }
+    out
+}
+
+/// 3 and 4. The features of each unit lie inside it and cover it: `units`
+/// are `(code, frame shapes)` as [`crate::pipeline::frame`] made them.
+pub fn coverage_and_nesting(features: &[Neighborhood], units: &[(String, Vec<Shape>)]) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for (code, shapes) in units {
+        let unit = overlay::multipolygon_of(shapes);
+        let unit_area = unit.unsigned_area();
+        let mine: Vec<&Neighborhood> = features.iter().filter(|f| &f.admin_code == code).collect();
+        let mut total = 0.0;
+        for f in &mine {
+            let outside = f.geom.difference(&unit).unsigned_area();
+            if outside > 1e-9 * f.area_m2.max(1.0) {
+                out.push(v(4, format!("{} lies {outside:.6} m² outside its unit {code}", f.id)));
+            }
+            total += f.geom.unsigned_area();
+        }
+        if (total - unit_area).abs() > 1e-6 * unit_area {
+            out.push(v(
+                3,
+                format!("unit {code}: features cover {total:.3} m² of {unit_area:.3} m²"),
+            ));
+        }
+    }
+    out
+}
+
+/// 5. Each building inside the frame lies in exactly one feature (on the
+/// boundary it touches several but is counted once), and the features'
+/// building counts add up.
+pub fn buildings_in_one_feature(features: &[Neighborhood], buildings: &[Coord], in_frame: usize) -> Vec<Violation> {
+    let tree = tree_of(features);
+    let mut out = Vec::new();
+    let mut outside = 0usize;
+    for (b, c) in buildings.iter().enumerate() {
+        let p = Point(*c);
+        let touching: Vec<usize> = tree
+            .locate_all_at_point(&[c.x, c.y])
+            .map(|g| g.data)
+            .filter(|&i| features[i].geom.intersects(&p))
+            .collect();
+        let inside = touching
+            .iter()
+            .filter(|&&i| geo::Contains::contains(&features[i].geom, &p))
+            .count();
+        if touching.is_empty() {
+            outside += 1;
+        } else if inside > 1 {
+            out.push(v(5, format!("building #{b} lies inside {inside} features")));
+        }
+    }
+    let counted: usize = features.iter().map(|f| f.buildings).sum();
+    if counted != in_frame {
+        out.push(v(5, format!("features count {counted} buildings, the frame holds {in_frame}")));
+    }
+    if buildings.len() - outside < in_frame {
+        out.push(v(5, format!("{} buildings of the frame lie in no feature", in_frame - (buildings.len() - outside))));
+    }
+    out
+}
+
+/// 6, for one barrier: no neighborhood holds buildings on both sides of the
+/// line `a→b` within `reach` metres of it (used for named barriers such as a
+/// river or a main road). Returns the offending neighborhoods.
+pub fn straddles(features: &[Neighborhood], buildings: &[Coord], line: &[Coord], reach: f64) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let tree = tree_of(features);
+    // side[i] = (left?, right?) for neighborhood i
+    let mut side = vec![(false, false); features.len()];
+    for c in buildings {
+        let Some((d, left)) = signed_distance(line, *c) else { continue };
+        if d > reach {
+            continue;
+        }
+        let p = Point(*c);
+        for g in tree.locate_all_at_point(&[c.x, c.y]) {
+            let f = &features[g.data];
+            if f.kind == FeatureKind::Neighborhood && geo::Contains::contains(&f.geom, &p) {
+                if left {
+                    side[g.data].0 = true;
+                } else {
+                    side[g.data].1 = true;
+                }
+            }
+        }
+    }
+    for (i, s) in side.iter().enumerate() {
+        if s.0 && s.1 {
+            out.push(v(6, format!("{} holds buildings on both sides of the barrier", features[i].id)));
+        }
+    }
+    out
+}
+
+/// Distance from `c` to the polyline and whether `c` is on its left, for
+/// points whose nearest point is inside a segment (not beyond the ends).
+fn signed_distance(line: &[Coord], c: Coord) -> Option<(f64, bool)> {
+    let mut best: Option<(f64, bool)> = None;
+    for w in line.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let (dx, dy) = (b.x - a.x, b.y - a.y);
+        let len2 = dx * dx + dy * dy;
+        if len2 == 0.0 {
+            continue;
+        }
+        let t = ((c.x - a.x) * dx + (c.y - a.y) * dy) / len2;
+        if !(0.0..=1.0).contains(&t) {
+            continue;
+        }
+        let cross = dx * (c.y - a.y) - dy * (c.x - a.x);
+        let d = cross.abs() / len2.sqrt();
+        if best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, cross > 0.0));
+        }
+    }
+    best
+}
+
+/// 8. Every neighborhood meets the minimum area and building count, except as
+/// many as the run reported it could not merge.
+pub fn size_rules(features: &[Neighborhood], min_area: f64, min_buildings: usize, reported: usize) -> Vec<Violation> {
+    let small: Vec<&Neighborhood> = features
+        .iter()
+        .filter(|f| f.kind == FeatureKind::Neighborhood && (f.area_m2 < min_area || f.buildings < min_buildings))
+        .collect();
+    if small.len() > reported {
+        vec![v(
+            8,
+            format!(
+                "{} neighborhoods break the size rules, {reported} reported (first: {} with {} buildings, {:.0} m²)",
+                small.len(),
+                small[0].id,
+                small[0].buildings,
+                small[0].area_m2
+            ),
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
+/// All of 1–5 and 8 at once.
+pub fn check_all(
+    features: &[Neighborhood],
+    units: &[(String, Vec<Shape>)],
+    buildings: &[Coord],
+    in_frame: usize,
+    min_area: f64,
+    min_buildings: usize,
+    reported: usize,
+) -> Vec<Violation> {
+    let mut out = validity(features);
+    out.extend(no_overlap(features));
+    out.extend(coverage_and_nesting(features, units));
+    out.extend(buildings_in_one_feature(features, buildings, in_frame));
+    out.extend(size_rules(features, min_area, min_buildings, reported));
+    out
+}
+
+/// A convenience for tests: a MultiPolygon's area.
+pub fn area(mp: &MultiPolygon) -> f64 {
+    mp.unsigned_area()
+}

@@ -1,0 +1,124 @@
+//! The data every stage passes along: inputs already in the metric working CRS,
+//! and the neighborhoods that come out. Readers fill these; the geometry stages
+//! never see a file, a driver or a CRS.
+
+use geo_types::{Coord, LineString, MultiPolygon, Polygon};
+
+/// Where a value came from, so errors and warnings can name the file, layer and
+/// feature at fault.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Source {
+    pub file: String,
+    pub layer: String,
+}
+
+/// One building, reduced to a point (footprints become their point on surface).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Building {
+    /// Feature id in the source layer (GDAL FID), for messages and tests.
+    pub fid: i64,
+    pub pt: Coord<f64>,
+}
+
+/// One administrative unit: the frame a neighborhood never crosses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminUnit {
+    pub fid: i64,
+    pub code: String,
+    pub name: String,
+    pub geom: MultiPolygon<f64>,
+}
+
+/// The kinds of barrier the method knows. The order is the priority when two
+/// area barriers overlap (water wins over mountain wins over park).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum BarrierKind {
+    Water,
+    Mountain,
+    Park,
+    Rail,
+    Road,
+}
+
+impl BarrierKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BarrierKind::Water => "water",
+            BarrierKind::Mountain => "mountain",
+            BarrierKind::Park => "park",
+            BarrierKind::Rail => "rail",
+            BarrierKind::Road => "road",
+        }
+    }
+}
+
+/// A barrier drawn as a line: a road, a railway, a stream. `width_m` is the
+/// full width on the ground; a line with width 0 is not a barrier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineBarrier {
+    pub fid: i64,
+    pub kind: BarrierKind,
+    /// Road class (`primary`, `residential`, …) or waterway/railway value.
+    pub class: String,
+    pub width_m: f64,
+    pub geom: LineString<f64>,
+}
+
+/// A barrier drawn as an area: water, forest/mountain, a large park.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AreaBarrier {
+    pub fid: i64,
+    pub kind: BarrierKind,
+    pub geom: Polygon<f64>,
+}
+
+/// A land-use area with its class, for the optional soft split.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LanduseArea {
+    pub fid: i64,
+    pub class: String,
+    pub geom: Polygon<f64>,
+}
+
+/// Everything `generate` works on, in the working CRS (metres).
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    pub buildings: Vec<Building>,
+    pub admin: Vec<AdminUnit>,
+    pub lines: Vec<LineBarrier>,
+    pub areas: Vec<AreaBarrier>,
+    pub landuse: Vec<LanduseArea>,
+}
+
+/// What an output feature is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FeatureKind {
+    Neighborhood,
+    Barrier(BarrierKind),
+}
+
+impl FeatureKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeatureKind::Neighborhood => "neighborhood",
+            FeatureKind::Barrier(b) => b.as_str(),
+        }
+    }
+}
+
+/// One output feature, in the working CRS.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Neighborhood {
+    pub id: String,
+    pub kind: FeatureKind,
+    pub admin_code: String,
+    pub admin_name: String,
+    pub geom: MultiPolygon<f64>,
+    pub area_m2: f64,
+    pub perimeter_m: f64,
+    pub buildings: usize,
+    /// Polsby–Popper: 4πA / P².
+    pub compactness: f64,
+    /// Barrier kinds that bound this feature, comma-separated (`road,water`).
+    pub bounded_by: String,
+}

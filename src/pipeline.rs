@@ -1,0 +1,699 @@
+//! The method end to end, on inputs already in the working CRS.
+//!
+//! The admin units are made into a clean frame (overlaps between units go to
+//! the first unit by code), buildings are given to their unit, and then each
+//! unit runs on its own, in parallel: enclosures, hot spots, tessellation,
+//! size rules, dissolve. Units are independent by the method's invariants, so
+//! the result does not depend on the thread count; a last pass nodes shared
+//! unit boundaries so neighbouring units meet vertex for vertex.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use geo::{Area, Buffer, ConvexHull, Coord, Euclidean, Length, MultiPoint, Point, Rect};
+use rayon::prelude::*;
+use rstar::primitives::{GeomWithData, Line as RLine, Rectangle};
+use rstar::{RTree, AABB};
+use serde::Serialize;
+
+use crate::barriers::{self, BarrierIndex};
+use crate::clustering::{self, ClusterParams};
+use crate::config::Params;
+use crate::coverage;
+use crate::enclosures::{self, Piece};
+use crate::error::{Error, Result};
+use crate::model::{AdminUnit, BarrierKind, Building, FeatureKind, Inputs, Neighborhood};
+use crate::overlay::{self, Shape};
+use crate::size_rules::{self, Border, Region, SizeParams};
+use crate::tessellation;
+use crate::write::DebugLayers;
+
+/// Vertices closer than this to an edge are taken to lie on it when shared
+/// boundaries are noded: above the half-diagonal of a grid cell, far below
+/// anything drawn on purpose.
+pub fn node_tolerance() -> f64 {
+    1.5 * overlay::cell()
+}
+
+/// The stages timed in the run summary.
+pub const STAGES: [&str; 7] = [
+    "frame",
+    "barriers",
+    "enclosures",
+    "clustering",
+    "tessellation",
+    "size_rules",
+    "dissolve",
+];
+
+/// Seconds per stage, summed over threads.
+#[derive(Default)]
+struct Timings([AtomicU64; 7]);
+
+impl Timings {
+    fn time<T>(&self, stage: usize, f: impl FnOnce() -> T) -> T {
+        let t = Instant::now();
+        let r = f();
+        self.0[stage].fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        r
+    }
+    fn seconds(&self) -> Vec<(String, f64)> {
+        STAGES
+            .iter()
+            .zip(&self.0)
+            .map(|(s, n)| (s.to_string(), n.load(Ordering::Relaxed) as f64 / 1e9))
+            .collect()
+    }
+}
+
+/// Figures of one run, for the summary on stderr and `--summary`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunReport {
+    pub admin_units: usize,
+    pub buildings: usize,
+    pub buildings_outside_admin: usize,
+    pub enclosures: usize,
+    pub hot_spots: usize,
+    pub neighborhoods: usize,
+    pub barrier_features: usize,
+    /// Area where input admin units overlapped, given to the first by code.
+    pub admin_overlap_m2: f64,
+    /// Neighborhoods that still break a size rule, with the reason.
+    pub size_exceptions: Vec<String>,
+    /// Seconds per stage, summed over threads.
+    pub stage_seconds: Vec<(String, f64)>,
+}
+
+pub struct Output {
+    pub features: Vec<Neighborhood>,
+    pub debug: Option<DebugLayers>,
+    pub report: RunReport,
+}
+
+/// The admin units as a clean coverage on the grid: each unit minus the
+/// units before it (by code, then feature id) that overlap it. Returns, in
+/// the input order, the shapes of each unit, and the overlap area removed.
+pub fn frame(admin: &[AdminUnit]) -> Result<(Vec<Vec<Shape>>, f64)> {
+    let raw: Vec<Vec<Shape>> = admin
+        .par_iter()
+        .map(|u| overlay::union(&overlay::shapes_of(&u.geom)))
+        .collect::<Result<_>>()?;
+    let mut rank: Vec<usize> = (0..admin.len()).collect();
+    rank.sort_by(|&a, &b| (&admin[a].code, admin[a].fid).cmp(&(&admin[b].code, admin[b].fid)));
+    let mut pos = vec![0; admin.len()];
+    for (r, &i) in rank.iter().enumerate() {
+        pos[i] = r;
+    }
+    let tree = RTree::bulk_load(
+        raw.iter()
+            .enumerate()
+            .filter_map(|(i, s)| shapes_rect(s).map(|r| GeomWithData::new(rect_to_rtree(&r), i)))
+            .collect::<Vec<_>>(),
+    );
+    let cleaned: Vec<(Vec<Shape>, f64)> = (0..admin.len())
+        .into_par_iter()
+        .map(|i| {
+            let Some(r) = shapes_rect(&raw[i]) else {
+                return Ok((Vec::new(), 0.0));
+            };
+            let mut before: Vec<usize> = tree
+                .locate_in_envelope_intersecting(&rect_to_aabb(&r))
+                .map(|g| g.data)
+                .filter(|&j| pos[j] < pos[i])
+                .collect();
+            before.sort_unstable();
+            if before.is_empty() {
+                return Ok((raw[i].clone(), 0.0));
+            }
+            let others: Vec<Shape> = before.iter().flat_map(|&j| raw[j].iter().cloned()).collect();
+            let kept = overlay::difference(&raw[i], &others)?;
+            let lost = area_of(&raw[i]) - area_of(&kept);
+            Ok((kept, lost.max(0.0)))
+        })
+        .collect::<Result<_>>()?;
+    let overlap = cleaned.iter().map(|c| c.1).sum();
+    Ok((cleaned.into_iter().map(|c| c.0).collect(), overlap))
+}
+
+fn area_of(shapes: &[Shape]) -> f64 {
+    shapes.iter().map(overlay::shape_area).sum()
+}
+
+fn shapes_rect(shapes: &[Shape]) -> Option<Rect> {
+    let mut it = shapes.iter().flatten().flatten();
+    let f = it.next()?;
+    let (mut x0, mut y0, mut x1, mut y1) = (f[0], f[1], f[0], f[1]);
+    for p in it {
+        x0 = x0.min(p[0]);
+        y0 = y0.min(p[1]);
+        x1 = x1.max(p[0]);
+        y1 = y1.max(p[1]);
+    }
+    Some(Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 }))
+}
+
+fn rect_to_rtree(r: &Rect) -> Rectangle<[f64; 2]> {
+    Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
+}
+
+fn rect_to_aabb(r: &Rect) -> AABB<[f64; 2]> {
+    AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
+}
+
+/// Point in a shape (exterior, not in a hole).
+pub fn shape_contains(s: &Shape, p: [f64; 2]) -> bool {
+    !s.is_empty() && coverage::contains(&s[0], p) && !s[1..].iter().any(|h| coverage::contains(h, p))
+}
+
+/// Which unit each building falls in (`None`: outside every unit).
+fn assign_buildings(buildings: &[Coord], units: &[Vec<Shape>]) -> Vec<Option<usize>> {
+    let tree = RTree::bulk_load(
+        units
+            .iter()
+            .enumerate()
+            .flat_map(|(i, u)| {
+                u.iter()
+                    .enumerate()
+                    .filter_map(move |(k, s)| shapes_rect(std::slice::from_ref(s)).map(|r| GeomWithData::new(rect_to_rtree(&r), (i, k))))
+            })
+            .collect::<Vec<_>>(),
+    );
+    buildings
+        .par_iter()
+        .map(|c| {
+            let p = [c.x, c.y];
+            tree.locate_all_at_point(&p)
+                .filter(|g| shape_contains(&units[g.data.0][g.data.1], p))
+                .map(|g| g.data.0)
+                .min()
+        })
+        .collect()
+}
+
+/// The study area when no admin layer is given: the buildings' convex hull
+/// grown by twice `eps`, as one unit.
+pub fn study_area(buildings: &[Building], eps: f64) -> Option<AdminUnit> {
+    let mp = MultiPoint(buildings.iter().map(|b| Point(b.pt)).collect());
+    if mp.0.is_empty() {
+        return None;
+    }
+    let hull = mp.convex_hull();
+    Some(AdminUnit {
+        fid: 0,
+        code: "study_area".into(),
+        name: "buildings' buffered hull".into(),
+        geom: hull.buffer(2.0 * eps),
+    })
+}
+
+/// Runs the method.
+pub fn run(inputs: &Inputs, params: &Params, want_debug: bool) -> Result<Output> {
+    params.validate()?;
+    let t = Timings::default();
+    let hull_unit;
+    let admin: &[AdminUnit] = if inputs.admin.is_empty() {
+        hull_unit = study_area(&inputs.buildings, params.eps)
+            .ok_or_else(|| Error::input("no buildings to work on").hint("check the buildings layer and its filter"))?;
+        std::slice::from_ref(&hull_unit)
+    } else {
+        &inputs.admin
+    };
+    let (units, overlap) = t.time(0, || frame(admin))?;
+    let pts: Vec<Coord> = inputs.buildings.iter().map(|b| overlay::snap(b.pt)).collect();
+    let owner = t.time(0, || assign_buildings(&pts, &units));
+    let mut per_unit: Vec<Vec<usize>> = vec![Vec::new(); units.len()];
+    for (b, o) in owner.iter().enumerate() {
+        if let Some(u) = o {
+            per_unit[*u].push(b);
+        }
+    }
+    let index = t.time(1, || BarrierIndex::new(&inputs.lines, &inputs.areas));
+    let ctx = UnitCtx {
+        pts: &pts,
+        index: &index,
+        params,
+        timings: &t,
+        want_debug,
+    };
+    let outs: Vec<UnitOut> = (0..units.len())
+        .into_par_iter()
+        .map(|i| run_unit(&admin[i], &units[i], &per_unit[i], &ctx))
+        .collect::<Result<_>>()?;
+
+    // Neighbouring units were computed apart: node their shared boundaries.
+    let mut all: Vec<(usize, Vec<Shape>)> = outs
+        .iter()
+        .enumerate()
+        .flat_map(|(u, o)| o.features.iter().map(move |f| (u, f.shapes.clone())))
+        .collect();
+    t.time(6, || node_between_units(&mut all));
+
+    let mut report = RunReport {
+        admin_units: units.len(),
+        buildings: pts.len(),
+        buildings_outside_admin: owner.iter().filter(|o| o.is_none()).count(),
+        admin_overlap_m2: overlap,
+        ..Default::default()
+    };
+    let mut features = Vec::new();
+    let mut debug = want_debug.then(DebugLayers::default);
+    let mut shapes_iter = all.into_iter();
+    for (u, o) in outs.into_iter().enumerate() {
+        report.enclosures += o.enclosures;
+        report.hot_spots += o.hot_spots;
+        report.size_exceptions.extend(o.exceptions);
+        for (k, f) in o.features.into_iter().enumerate() {
+            let shapes = shapes_iter.next().map(|s| s.1).unwrap_or_default();
+            let geom = overlay::multipolygon_of(&shapes);
+            let area = geom.unsigned_area();
+            let perimeter: f64 = geom
+                .0
+                .iter()
+                .map(|p| {
+                    Euclidean.length(p.exterior()) + p.interiors().iter().map(|r| Euclidean.length(r)).sum::<f64>()
+                })
+                .sum();
+            match f.kind {
+                FeatureKind::Neighborhood => report.neighborhoods += 1,
+                FeatureKind::Barrier(_) => report.barrier_features += 1,
+            }
+            features.push(Neighborhood {
+                id: format!("{}-{:03}", admin[u].code, k + 1),
+                kind: f.kind,
+                admin_code: admin[u].code.clone(),
+                admin_name: admin[u].name.clone(),
+                geom,
+                area_m2: area,
+                perimeter_m: perimeter,
+                buildings: f.buildings,
+                compactness: if perimeter > 0.0 {
+                    4.0 * std::f64::consts::PI * area / (perimeter * perimeter)
+                } else {
+                    0.0
+                },
+                bounded_by: f.bounded_by,
+            });
+        }
+        if let (Some(d), Some(od)) = (debug.as_mut(), o.debug) {
+            d.hotspots.extend(od.hotspots);
+            d.enclosures.extend(od.enclosures);
+        }
+    }
+    if let Some(d) = debug.as_mut() {
+        d.barriers = inputs
+            .lines
+            .iter()
+            .map(|l| (l.kind.as_str().to_string(), l.class.clone(), barriers::footprint(l)))
+            .chain(
+                inputs
+                    .areas
+                    .iter()
+                    .map(|a| (a.kind.as_str().to_string(), String::new(), geo::Geometry::Polygon(a.geom.clone()))),
+            )
+            .collect();
+    }
+    report.stage_seconds = t.seconds();
+    Ok(Output {
+        features,
+        debug,
+        report,
+    })
+}
+
+fn node_between_units(all: &mut [(usize, Vec<Shape>)]) {
+    let tol = node_tolerance();
+    let pts: Vec<GeomWithData<[f64; 2], usize>> = all
+        .iter()
+        .flat_map(|(u, s)| s.iter().flatten().flatten().map(move |p| GeomWithData::new(*p, *u)))
+        .collect();
+    let tree = RTree::bulk_load(pts);
+    all.par_iter_mut().for_each(|(u, shapes)| {
+        for ring in shapes.iter_mut().flat_map(|s| s.iter_mut()) {
+            *ring = coverage::node_ring(ring, *u, &tree, tol);
+        }
+    });
+}
+
+struct UnitCtx<'a> {
+    pts: &'a [Coord],
+    index: &'a BarrierIndex<'a>,
+    params: &'a Params,
+    timings: &'a Timings,
+    want_debug: bool,
+}
+
+struct UnitFeature {
+    kind: FeatureKind,
+    shapes: Vec<Shape>,
+    buildings: usize,
+    bounded_by: String,
+}
+
+struct UnitOut {
+    features: Vec<UnitFeature>,
+    enclosures: usize,
+    hot_spots: usize,
+    exceptions: Vec<String>,
+    debug: Option<DebugLayers>,
+}
+
+/// A region before the size rules: what it is, which piece of the split unit
+/// it lies in, and its buildings.
+struct RegionInfo {
+    kind: FeatureKind,
+    piece: usize,
+    buildings: Vec<usize>,
+}
+
+fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -> Result<UnitOut> {
+    let t = ctx.timings;
+    let p = ctx.params;
+    let Some(rect) = shapes_rect(shapes) else {
+        return Ok(UnitOut {
+            features: Vec::new(),
+            enclosures: 0,
+            hot_spots: 0,
+            exceptions: vec![format!("admin unit {} ({}) is empty", unit.code, unit.name)],
+            debug: None,
+        });
+    };
+    let rect = overlay::grow(&rect, 1.0);
+    let (line_ids, lines, areas) = t.time(1, || {
+        let line_ids = ctx.index.lines_in(&rect);
+        let lines: Vec<Vec<[f64; 2]>> = line_ids.iter().map(|&i| barriers::polyline(&ctx.index.lines[i])).collect();
+        let areas: Vec<_> = ctx.index.areas_in(&rect).into_iter().map(|i| &ctx.index.areas[i]).collect();
+        (line_ids, lines, areas)
+    });
+    let pieces: Vec<Piece> = t.time(2, || enclosures::split(shapes, &lines, &areas))?;
+    let piece_of = t.time(2, || building_pieces(bids, ctx.pts, &pieces));
+
+    // Regions and their faces.
+    let mut faces: Vec<Shape> = Vec::new();
+    let mut face_region: Vec<usize> = Vec::new();
+    let mut face_piece: Vec<usize> = Vec::new();
+    let mut regions: Vec<RegionInfo> = Vec::new();
+    let mut in_piece: Vec<Vec<usize>> = vec![Vec::new(); pieces.len()];
+    for (k, &b) in bids.iter().enumerate() {
+        in_piece[piece_of[k]].push(b);
+    }
+    let cp = ClusterParams {
+        eps: p.eps,
+        min_buildings: p.min_buildings,
+        walk_radius: p.walk_radius(),
+    };
+    let mut hot_spots = 0;
+    let mut debug = ctx.want_debug.then(DebugLayers::default);
+    for (pi, piece) in pieces.iter().enumerate() {
+        let members = &in_piece[pi];
+        let push_whole = |kind, regions: &mut Vec<RegionInfo>, faces: &mut Vec<Shape>, fr: &mut Vec<usize>, fp: &mut Vec<usize>| {
+            regions.push(RegionInfo {
+                kind,
+                piece: pi,
+                buildings: members.clone(),
+            });
+            faces.push(piece.shape.clone());
+            fr.push(regions.len() - 1);
+            fp.push(pi);
+        };
+        if let Some(k) = piece.barrier {
+            push_whole(FeatureKind::Barrier(k), &mut regions, &mut faces, &mut face_region, &mut face_piece);
+            continue;
+        }
+        if let Some(d) = debug.as_mut() {
+            d.enclosures.push((format!("{}-e{}", unit.code, pi + 1), overlay::polygon_of(&piece.shape)));
+        }
+        if members.is_empty() {
+            push_whole(FeatureKind::Neighborhood, &mut regions, &mut faces, &mut face_region, &mut face_piece);
+            continue;
+        }
+        let sites: Vec<Coord> = members.iter().map(|&b| ctx.pts[b]).collect();
+        let labels = t.time(3, || clustering::hot_spots(&sites, &cp));
+        let k = labels.iter().max().map_or(0, |m| m + 1);
+        hot_spots += k;
+        let base = regions.len();
+        for _ in 0..k {
+            regions.push(RegionInfo {
+                kind: FeatureKind::Neighborhood,
+                piece: pi,
+                buildings: Vec::new(),
+            });
+        }
+        for (m, &l) in members.iter().zip(&labels) {
+            regions[base + l].buildings.push(*m);
+        }
+        if let Some(d) = debug.as_mut() {
+            for l in 0..k {
+                let mp = MultiPoint(regions[base + l].buildings.iter().map(|&b| Point(ctx.pts[b])).collect());
+                d.hotspots.push((
+                    format!("{}-h{}", unit.code, hot_spots - k + l + 1),
+                    geo::Geometry::Polygon(mp.convex_hull()),
+                    regions[base + l].buildings.len(),
+                ));
+            }
+        }
+        let tess = t.time(4, || tessellation::tessellate(&piece.shape, &sites, &labels))?;
+        for f in tess {
+            faces.push(f.shape);
+            face_region.push(base + f.label);
+            face_piece.push(pi);
+        }
+    }
+    let enclosures = pieces.iter().filter(|p| p.barrier.is_none()).count();
+
+    // Faces from separate slices meet with T-junctions: node them, then the
+    // coverage is exact.
+    t.time(6, || coverage::node(&mut faces, node_tolerance()));
+    let adj = t.time(5, || coverage::adjacency(&faces));
+
+    // Same-kind barrier regions that touch are one feature (a river cut by a bridge).
+    let mut uf: Vec<usize> = (0..regions.len()).collect();
+    for (i, nb) in adj.iter().enumerate() {
+        for &(j, _) in nb {
+            let (ri, rj) = (face_region[i], face_region[j]);
+            if ri != rj && regions[ri].kind == regions[rj].kind && regions[ri].kind != FeatureKind::Neighborhood {
+                let (a, b) = (find(&mut uf, ri), find(&mut uf, rj));
+                if a != b {
+                    uf[a.max(b)] = a.min(b);
+                }
+            }
+        }
+    }
+    let face_area: Vec<f64> = faces.iter().map(overlay::shape_area).collect();
+    let mut stats: Vec<Region> = regions
+        .iter()
+        .map(|r| Region {
+            buildings: 0,
+            area: 0.0,
+            is_neighborhood: r.kind == FeatureKind::Neighborhood,
+        })
+        .collect();
+    for (ri, r) in regions.iter().enumerate() {
+        stats[find(&mut uf, ri)].buildings += r.buildings.len();
+    }
+    for (fi, a) in face_area.iter().enumerate() {
+        stats[find(&mut uf, face_region[fi])].area += a;
+    }
+    let mut border_len: BTreeMap<(usize, usize, bool), f64> = BTreeMap::new();
+    for (i, nb) in adj.iter().enumerate() {
+        for &(j, len) in nb {
+            let (a, b) = (find(&mut uf, face_region[i]), find(&mut uf, face_region[j]));
+            if a < b {
+                let across = regions[face_region[i]].piece != regions[face_region[j]].piece;
+                *border_len.entry((a, b, across)).or_default() += len;
+            }
+        }
+    }
+    let borders: Vec<Border> = border_len
+        .into_iter()
+        .map(|((a, b, across_barrier), length)| Border {
+            a,
+            b,
+            length,
+            across_barrier,
+        })
+        .collect();
+    let merged = t.time(5, || {
+        size_rules::merge_small(
+            &stats,
+            &borders,
+            SizeParams {
+                min_area: p.min_area,
+                min_buildings: p.min_buildings,
+            },
+        )
+    });
+    let group_of = |uf: &mut Vec<usize>, r: usize| merged.into[find(uf, r)];
+
+    // Dissolve each final group's faces.
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for fi in 0..faces.len() {
+        groups.entry(group_of(&mut uf, face_region[fi])).or_default().push(fi);
+    }
+    let mut group_buildings: BTreeMap<usize, usize> = BTreeMap::new();
+    for (ri, r) in regions.iter().enumerate() {
+        *group_buildings.entry(group_of(&mut uf, ri)).or_default() += r.buildings.len();
+    }
+    let face_group: Vec<usize> = (0..faces.len()).map(|fi| group_of(&mut uf, face_region[fi])).collect();
+    let seg_tree = segment_tree(&line_ids, ctx.index);
+    let eidx = coverage::EdgeIndex::new(&faces);
+    let mut features: Vec<UnitFeature> = t.time(6, || {
+        groups
+            .iter()
+            .map(|(&g, fis)| {
+                let shapes = coverage::dissolve(fis.iter().map(|&fi| &faces[fi]));
+                let bounded_by = bounded_by(fis, &faces, &eidx, &face_group, &face_piece, &regions, &face_region, &seg_tree);
+                UnitFeature {
+                    kind: regions[g].kind,
+                    shapes,
+                    buildings: group_buildings.get(&g).copied().unwrap_or(0),
+                    bounded_by,
+                }
+            })
+            .collect()
+    });
+    // Stable order: neighborhoods first, then barrier features, each from
+    // north-west to south-east by their first vertex.
+    features.sort_by(|a, b| {
+        let key = |f: &UnitFeature| {
+            let v = f.shapes.first().and_then(|s| s.first()).and_then(|r| r.iter().copied().reduce(|m, q| if (q[1], -q[0]) > (m[1], -m[0]) { q } else { m }));
+            (f.kind, v.map(|v| (-v[1], v[0])).unwrap_or((0.0, 0.0)))
+        };
+        let (ka, kb) = (key(a), key(b));
+        ka.0.cmp(&kb.0).then(ka.1.partial_cmp(&kb.1).unwrap_or(std::cmp::Ordering::Equal))
+    });
+    let exceptions = merged
+        .stuck
+        .iter()
+        .map(|&r| {
+            format!(
+                "admin unit {} ({}): a neighborhood with {} buildings and {:.0} m² has no neighbour to merge with",
+                unit.code, unit.name, stats[r].buildings, stats[r].area
+            )
+        })
+        .collect();
+    Ok(UnitOut {
+        features,
+        enclosures,
+        hot_spots,
+        exceptions,
+        debug,
+    })
+}
+
+fn find(uf: &mut [usize], mut i: usize) -> usize {
+    while uf[i] != i {
+        uf[i] = uf[uf[i]];
+        i = uf[i];
+    }
+    i
+}
+
+/// The piece of the split unit each building stands in. A building on a
+/// shared edge goes to the first piece; one a hair outside every piece (grid
+/// rounding at the unit's edge) to the nearest.
+fn building_pieces(bids: &[usize], pts: &[Coord], pieces: &[Piece]) -> Vec<usize> {
+    let tree = RTree::bulk_load(
+        pieces
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| shapes_rect(std::slice::from_ref(&p.shape)).map(|r| GeomWithData::new(rect_to_rtree(&r), i)))
+            .collect::<Vec<_>>(),
+    );
+    bids.iter()
+        .map(|&b| {
+            let p = [pts[b].x, pts[b].y];
+            let inside = tree
+                .locate_all_at_point(&p)
+                .filter(|g| shape_contains(&pieces[g.data].shape, p))
+                .map(|g| g.data)
+                .min();
+            inside.unwrap_or_else(|| nearest_piece(p, pieces))
+        })
+        .collect()
+}
+
+fn nearest_piece(p: [f64; 2], pieces: &[Piece]) -> usize {
+    use geo::Distance;
+    let pt = Point::new(p[0], p[1]);
+    (0..pieces.len())
+        .min_by(|&a, &b| {
+            let da = Euclidean.distance(&overlay::polygon_of(&pieces[a].shape), &pt);
+            let db = Euclidean.distance(&overlay::polygon_of(&pieces[b].shape), &pt);
+            da.total_cmp(&db)
+        })
+        .unwrap_or(0)
+}
+
+type SegTree = RTree<GeomWithData<RLine<[f64; 2]>, BarrierKind>>;
+
+fn segment_tree(line_ids: &[usize], index: &BarrierIndex) -> SegTree {
+    RTree::bulk_load(
+        line_ids
+            .iter()
+            .flat_map(|&i| {
+                let l = &index.lines[i];
+                l.geom.lines().map(move |s| GeomWithData::new(RLine::new([s.start.x, s.start.y], [s.end.x, s.end.y]), l.kind))
+            })
+            .collect(),
+    )
+}
+
+/// What bounds a feature: `admin` where no other feature of the unit lies
+/// across, the area-barrier kind across, or the kind of the nearest barrier
+/// line where the neighbour lies in another enclosure.
+fn bounded_by(
+    fis: &[usize],
+    faces: &[Shape],
+    idx: &coverage::EdgeIndex,
+    face_group: &[usize],
+    face_piece: &[usize],
+    regions: &[RegionInfo],
+    face_region: &[usize],
+    segs: &SegTree,
+) -> String {
+    let me = face_group[fis[0]];
+    let mut kinds: std::collections::BTreeSet<&'static str> = Default::default();
+    for &fi in fis {
+        coverage::for_each_edge(&faces[fi], |a, b| match idx.across(a, b) {
+            None => {
+                kinds.insert("admin");
+            }
+            Some(fj) if face_group[fj] == me => {}
+            Some(fj) => {
+                if let FeatureKind::Barrier(k) = regions[face_region[fj]].kind {
+                    kinds.insert(k.as_str());
+                } else if face_piece[fj] != face_piece[fi] {
+                    let mid = [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0];
+                    if let Some(s) = segs.nearest_neighbor(&mid) {
+                        kinds.insert(s.data.as_str());
+                    }
+                }
+            }
+        });
+    }
+    kinds.into_iter().collect::<Vec<_>>().join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::polygon;
+
+    fn unit(code: &str, x: f64) -> AdminUnit {
+        AdminUnit {
+            fid: 0,
+            code: code.into(),
+            name: code.into(),
+            geom: geo::MultiPolygon(vec![polygon![(x: x, y: 0.0), (x: x + 100.0, y: 0.0), (x: x + 100.0, y: 100.0), (x: x, y: 100.0)]]),
+        }
+    }
+
+    #[test]
+    fn overlapping_units_give_the_overlap_to_the_first_code() {
+        let (units, overlap) = frame(&[unit("B", 50.0), unit("A", 0.0)]).unwrap();
+        assert!((overlap - 5000.0).abs() < 1e-6, "{overlap}");
+        assert!((area_of(&units[1]) - 10_000.0).abs() < 1e-6);
+        assert!((area_of(&units[0]) - 5_000.0).abs() < 1e-6);
+    }
+}
