@@ -464,6 +464,10 @@ fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -
     // Faces from separate slices meet with T-junctions: node them, then the
     // coverage is exact.
     t.time(6, || coverage::node(&mut faces, node_tolerance()));
+    if p.fill_barriers {
+        t.time(4, || fill_barriers(&mut faces, &mut face_region, &mut face_piece, &mut regions, ctx.pts))?;
+        t.time(6, || coverage::node(&mut faces, node_tolerance()));
+    }
     let adj = t.time(5, || coverage::adjacency(&faces));
 
     // Same-kind barrier regions that touch are one feature (a river cut by a bridge).
@@ -579,6 +583,94 @@ fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -
         exceptions,
         debug,
     })
+}
+
+/// Gives the ground of area barriers to the neighborhoods around it, split
+/// by the same polygon → point → polygon step as the land: points along the
+/// barrier's shared borders carry their neighbour's label, and each spot of
+/// the barrier goes to the nearest. A river is thus shared along its middle
+/// between its banks. Barrier ground with no neighborhood around it stays a
+/// barrier feature.
+fn fill_barriers(
+    faces: &mut Vec<Shape>,
+    face_region: &mut Vec<usize>,
+    face_piece: &mut Vec<usize>,
+    regions: &mut [RegionInfo],
+    pts: &[Coord],
+) -> Result<()> {
+    const STEP: f64 = 5.0;
+    let is_barrier = |fi: usize, fr: &[usize], regions: &[RegionInfo]| regions[fr[fi]].kind != FeatureKind::Neighborhood;
+    let adj = coverage::adjacency(faces);
+    let idx = coverage::EdgeIndex::new(faces);
+    let mut seen = vec![false; faces.len()];
+    let mut removed = vec![false; faces.len()];
+    let (mut new_faces, mut new_region, mut new_piece) = (Vec::new(), Vec::new(), Vec::new());
+    for start in 0..faces.len() {
+        if seen[start] || !is_barrier(start, face_region, regions) {
+            continue;
+        }
+        // One connected patch of barrier ground.
+        let mut comp = vec![start];
+        seen[start] = true;
+        let mut k = 0;
+        while k < comp.len() {
+            for &(g, _) in &adj[comp[k]] {
+                if !seen[g] && is_barrier(g, face_region, regions) {
+                    seen[g] = true;
+                    comp.push(g);
+                }
+            }
+            k += 1;
+        }
+        let (mut sites, mut labels) = (Vec::new(), Vec::new());
+        for &fi in &comp {
+            coverage::for_each_edge(&faces[fi], |a, b| {
+                let Some(g) = idx.across(a, b) else { return };
+                if is_barrier(g, face_region, regions) {
+                    return;
+                }
+                let n = (coverage::dist(a, b) / STEP).ceil().max(1.0) as usize;
+                for s in 0..=n {
+                    let t = s as f64 / n as f64;
+                    sites.push(Coord { x: a[0] + t * (b[0] - a[0]), y: a[1] + t * (b[1] - a[1]) });
+                    labels.push(face_region[g]);
+                }
+            });
+        }
+        if sites.is_empty() {
+            continue;
+        }
+        let ground = coverage::dissolve(comp.iter().map(|&fi| &faces[fi]));
+        let mut pieces = Vec::new();
+        for shape in &ground {
+            for f in tessellation::tessellate(shape, &sites, &labels)? {
+                pieces.push(f);
+            }
+        }
+        // Buildings standing on the barrier go with the piece they stand in.
+        for &fi in &comp {
+            let r = face_region[fi];
+            for b in std::mem::take(&mut regions[r].buildings) {
+                let p = [pts[b].x, pts[b].y];
+                let to = pieces
+                    .iter()
+                    .find(|f| shape_contains(&f.shape, p))
+                    .map_or(labels[0], |f| f.label);
+                regions[to].buildings.push(b);
+            }
+            removed[fi] = true;
+        }
+        for f in pieces {
+            new_piece.push(regions[f.label].piece);
+            new_region.push(f.label);
+            new_faces.push(f.shape);
+        }
+    }
+    let keep: Vec<usize> = (0..faces.len()).filter(|&i| !removed[i]).collect();
+    *faces = keep.iter().map(|&i| std::mem::take(&mut faces[i])).chain(new_faces).collect();
+    *face_region = keep.iter().map(|&i| face_region[i]).chain(new_region).collect();
+    *face_piece = keep.iter().map(|&i| face_piece[i]).chain(new_piece).collect();
+    Ok(())
 }
 
 fn find(uf: &mut [usize], mut i: usize) -> usize {

@@ -147,3 +147,25 @@ fn same_input_gives_identical_features() {
     let b = pipeline::run(&inputs, &params(), false).unwrap();
     assert_eq!(a.features, b.features);
 }
+
+#[test]
+fn filled_river_is_shared_between_its_banks() {
+    let mut buildings = block(200.0, 500.0, 0);
+    buildings.extend(block(800.0, 500.0, 100));
+    let river = AreaBarrier {
+        fid: 5,
+        kind: BarrierKind::Water,
+        geom: polygon![(x: 450.0, y: -100.0), (x: 550.0, y: -100.0), (x: 550.0, y: 1100.0), (x: 450.0, y: 1100.0)],
+    };
+    let inputs = Inputs { buildings, admin: vec![admin("A", 0.0, 1000.0)], areas: vec![river], ..Default::default() };
+    let p = Params { fill_barriers: true, ..params() };
+    let out = pipeline::run(&inputs, &p, false).unwrap();
+    let (frame, _) = pipeline::frame(&inputs.admin).unwrap();
+    let units: Vec<_> = vec![("A".to_string(), frame[0].clone())];
+    check(&inputs, &out, &units);
+    assert_eq!(out.features.len(), 2);
+    for f in &out.features {
+        assert_eq!(f.kind, FeatureKind::Neighborhood);
+        assert!((f.area_m2 - 500_000.0).abs() < 1e-3, "{}", f.area_m2);
+    }
+}
