@@ -82,7 +82,12 @@ impl<'a> BarrierIndex<'a> {
 
 /// A line barrier as a polyline on the grid.
 pub fn polyline(l: &LineBarrier) -> Vec<[f64; 2]> {
-    let mut v: Vec<[f64; 2]> = l.geom.0.iter().map(|c| overlay::snap_pt([c.x, c.y])).collect();
+    let mut v: Vec<[f64; 2]> = l
+        .geom
+        .0
+        .iter()
+        .map(|c| overlay::snap_pt([c.x, c.y]))
+        .collect();
     v.dedup();
     v
 }
@@ -108,4 +113,5 @@ pub fn footprint(l: &LineBarrier) -> Geometry {
 }
 
 /// Which kind wins where area barriers overlap: the first in this order.
-pub const AREA_PRIORITY: [BarrierKind; 3] = [BarrierKind::Water, BarrierKind::Mountain, BarrierKind::Park];
+pub const AREA_PRIORITY: [BarrierKind; 3] =
+    [BarrierKind::Water, BarrierKind::Mountain, BarrierKind::Park];

@@ -94,9 +94,9 @@ fn split_wide(points: &[Coord], labels: &mut [usize], p: &ClusterParams) {
 /// Centre of a group of buildings: the mean of their points.
 pub fn centre(points: &[Coord], members: &[usize]) -> Coord {
     let n = members.len().max(1) as f64;
-    let (sx, sy) = members
-        .iter()
-        .fold((0.0, 0.0), |(sx, sy), &i| (sx + points[i].x, sy + points[i].y));
+    let (sx, sy) = members.iter().fold((0.0, 0.0), |(sx, sy), &i| {
+        (sx + points[i].x, sy + points[i].y)
+    });
     Coord {
         x: sx / n,
         y: sy / n,
@@ -152,8 +152,16 @@ mod tests {
 
     #[test]
     fn isolated_building_joins_nearest_cluster() {
-        let mut pts: Vec<Coord> = (0..4).map(|i| Coord { x: i as f64 * 5.0, y: 0.0 }).collect();
-        pts.extend((0..4).map(|i| Coord { x: 300.0 + i as f64 * 5.0, y: 0.0 }));
+        let mut pts: Vec<Coord> = (0..4)
+            .map(|i| Coord {
+                x: i as f64 * 5.0,
+                y: 0.0,
+            })
+            .collect();
+        pts.extend((0..4).map(|i| Coord {
+            x: 300.0 + i as f64 * 5.0,
+            y: 0.0,
+        }));
         pts.push(Coord { x: 250.0, y: 0.0 }); // noise, nearer the second group
         let l = hot_spots(&pts, &params());
         assert_eq!(l, vec![0, 0, 0, 0, 1, 1, 1, 1, 1]);
@@ -174,8 +182,16 @@ mod tests {
     #[test]
     fn a_street_longer_than_a_walk_is_cut_until_each_part_fits() {
         // 2 km of houses every 10 m: one DBSCAN cluster, far wider than a walk.
-        let pts: Vec<Coord> = (0..200).map(|i| Coord { x: i as f64 * 10.0, y: 0.0 }).collect();
-        let p = ClusterParams { walk_radius: 400.0, ..params() };
+        let pts: Vec<Coord> = (0..200)
+            .map(|i| Coord {
+                x: i as f64 * 10.0,
+                y: 0.0,
+            })
+            .collect();
+        let p = ClusterParams {
+            walk_radius: 400.0,
+            ..params()
+        };
         let l = hot_spots(&pts, &p);
         let k = l.iter().max().unwrap() + 1;
         assert!(k >= 3, "{k} hot spots");

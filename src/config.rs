@@ -56,13 +56,11 @@ impl FromStr for LayerConfig {
             });
         }
         match s.rsplit_once(':') {
-            Some((p, l)) if !p.is_empty() && !l.is_empty() && !l.contains('/') => {
-                Ok(LayerConfig {
-                    path: p.into(),
-                    layer: Some(l.into()),
-                    ..Default::default()
-                })
-            }
+            Some((p, l)) if !p.is_empty() && !l.is_empty() && !l.contains('/') => Ok(LayerConfig {
+                path: p.into(),
+                layer: Some(l.into()),
+                ..Default::default()
+            }),
             _ => Ok(LayerConfig {
                 path: s.into(),
                 ..Default::default()
@@ -144,13 +142,12 @@ impl Params {
     }
 
     pub fn validate(&self) -> Result<()> {
-        let positive = [
-            ("eps", self.eps),
-            ("walk_minutes", self.walk_minutes),
-        ];
+        let positive = [("eps", self.eps), ("walk_minutes", self.walk_minutes)];
         for (name, v) in positive {
             if !(v.is_finite() && v > 0.0) {
-                return Err(Error::input(format!("{name} must be a positive number, got {v}")));
+                return Err(Error::input(format!(
+                    "{name} must be a positive number, got {v}"
+                )));
             }
         }
         let non_negative = [
@@ -163,7 +160,9 @@ impl Params {
         ];
         for (name, v) in non_negative {
             if !(v.is_finite() && v >= 0.0) {
-                return Err(Error::input(format!("{name} must be zero or more, got {v}")));
+                return Err(Error::input(format!(
+                    "{name} must be zero or more, got {v}"
+                )));
             }
         }
         if self.min_buildings == 0 {
@@ -254,12 +253,10 @@ impl Config {
     /// Checks that the run is described well enough to start.
     pub fn validate(&self) -> Result<()> {
         if self.osm.is_none() && self.buildings.is_none() {
-            return Err(Error::input("no buildings: give --buildings PATH[:LAYER] or --osm FILE.osm.pbf")
-                .hint("run `dongne generate --help` for the layer flags"));
-        }
-        if self.osm.is_some() && self.admin.is_none() && self.admin_level.is_none() {
-            return Err(Error::input("--osm needs --admin-level N (the boundary=administrative level of the units) or --admin")
-                .hint("for municipalities use --admin-level 8; see README.md"));
+            return Err(Error::input(
+                "no buildings: give --buildings PATH[:LAYER] or --osm FILE.osm.pbf",
+            )
+            .hint("run `dongne generate --help` for the layer flags"));
         }
         self.params.validate()
     }
@@ -300,6 +297,12 @@ mod tests {
         let p = dir.path().join("c.toml");
         std::fs::write(&p, "[params]\nepsilon = 3\n").unwrap();
         let e = Config::from_file(&p).unwrap_err();
-        assert!(e.to_string().starts_with(&format!("{}: invalid config: unknown field `epsilon`", p.display())), "{e}");
+        assert!(
+            e.to_string().starts_with(&format!(
+                "{}: invalid config: unknown field `epsilon`",
+                p.display()
+            )),
+            "{e}"
+        );
     }
 }

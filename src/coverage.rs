@@ -17,6 +17,8 @@ use rstar::{RTree, AABB};
 use crate::overlay::{ring_area, Ring, Shape};
 
 type P = [f64; 2];
+/// A directed edge by the bit patterns of its end points.
+type EdgeKey = ((u64, u64), (u64, u64));
 
 /// A point as a hashable key (`-0.0` folded into `0.0`).
 pub fn key(p: P) -> (u64, u64) {
@@ -41,7 +43,12 @@ pub fn node(shapes: &mut [Shape], tol: f64) {
 
 /// `ring` with the vertices of `tree` that lie on its edges inserted, except
 /// those tagged `owner` (the ring's own shape).
-pub fn node_ring(ring: &Ring, owner: usize, tree: &RTree<GeomWithData<P, usize>>, tol: f64) -> Ring {
+pub fn node_ring(
+    ring: &Ring,
+    owner: usize,
+    tree: &RTree<GeomWithData<P, usize>>,
+    tol: f64,
+) -> Ring {
     let n = ring.len();
     let mut out = Vec::with_capacity(n);
     for k in 0..n {
@@ -82,7 +89,7 @@ pub fn node_ring(ring: &Ring, owner: usize, tree: &RTree<GeomWithData<P, usize>>
 
 /// Directed edge → the face that holds it.
 pub struct EdgeIndex {
-    edges: HashMap<((u64, u64), (u64, u64)), usize>,
+    edges: HashMap<EdgeKey, usize>,
 }
 
 impl EdgeIndex {
@@ -143,7 +150,7 @@ pub fn dist(a: P, b: P) -> f64 {
 pub fn dissolve<'a>(faces: impl IntoIterator<Item = &'a Shape>) -> Vec<Shape> {
     // Edge multiset with cancellation of opposite pairs; insertion order kept
     // so the output is the same on every run.
-    let mut count: HashMap<((u64, u64), (u64, u64)), i32> = HashMap::new();
+    let mut count: HashMap<EdgeKey, i32> = HashMap::new();
     let mut order: Vec<(P, P)> = Vec::new();
     for f in faces {
         for_each_edge(f, |a, b| {
@@ -188,8 +195,10 @@ pub fn dissolve<'a>(faces: impl IntoIterator<Item = &'a Shape>) -> Vec<Shape> {
             prev = cur;
             cur = next;
         }
-        if ring.len() >= 3 && ring_area(&ring) != 0.0 {
-            rings.push(ring);
+        for r in split_at_repeats(ring) {
+            if r.len() >= 3 && ring_area(&r) != 0.0 {
+                rings.push(r);
+            }
         }
     }
     assemble(rings)
@@ -223,9 +232,93 @@ fn take_left_turn(out: &mut HashMap<(u64, u64), Vec<(P, bool)>>, prev: P, cur: P
     Some(cands[i].0)
 }
 
+/// The final clean-up of one feature: every vertex rounded to the output
+/// precision (a deterministic function of the coordinate, so a boundary two
+/// features share stays shared), then what the rounding collapsed removed —
+/// repeated points, spikes, rings through a point twice — and the rings
+/// sorted into shells and holes again.
+///
+/// The overlays work on a nanometre grid; where several operations meet,
+/// vertices a few nanometres apart can zigzag, which GEOS and QGIS report as
+/// self-intersections. No drawn feature is that small.
+pub fn clean(shapes: Vec<Shape>) -> Vec<Shape> {
+    let s = (crate::overlay::COORD_EXP as f64).exp2();
+    let mut rings = Vec::new();
+    for ring in shapes.into_iter().flatten() {
+        let mut r: Ring = ring
+            .into_iter()
+            .map(|p| [(p[0] * s).round() / s, (p[1] * s).round() / s])
+            .collect();
+        r.dedup();
+        while r.len() > 1 && r.first() == r.last() {
+            r.pop();
+        }
+        let r = remove_spikes(r);
+        for sub in split_at_repeats(r) {
+            if sub.len() >= 3 && ring_area(&sub) != 0.0 {
+                rings.push(sub);
+            }
+        }
+    }
+    assemble(rings)
+}
+
+/// Removes back-and-forth vertices (`a → b → a` becomes `a`).
+fn remove_spikes(r: Ring) -> Ring {
+    let mut out: Ring = Vec::with_capacity(r.len());
+    for p in r {
+        if out.len() >= 2 && out[out.len() - 2] == p {
+            out.pop();
+            continue;
+        }
+        if out.last() != Some(&p) {
+            out.push(p);
+        }
+    }
+    // The same across the closing point.
+    while out.len() >= 3 && (out[1] == out[out.len() - 1] || out[0] == out[out.len() - 2]) {
+        if out[1] == out[out.len() - 1] {
+            out.remove(0);
+        } else {
+            out.pop();
+        }
+        if out.first() == out.last() {
+            out.pop();
+        }
+    }
+    out
+}
+
+/// Splits a ring that passes a vertex twice into simple rings. Where a hole
+/// touches its shell at one point, the boundary walk runs shell and hole as
+/// one ring through that point: OGC wants them apart (a shell may not touch
+/// itself; a hole may touch its shell).
+fn split_at_repeats(ring: Ring) -> Vec<Ring> {
+    let mut out = Vec::new();
+    let mut cur: Ring = Vec::with_capacity(ring.len());
+    let mut pos: HashMap<(u64, u64), usize> = HashMap::new();
+    for p in ring {
+        if let Some(&k) = pos.get(&key(p)) {
+            let loop_part: Ring = cur.split_off(k + 1);
+            let mut sub = vec![p];
+            sub.extend(loop_part);
+            for q in &sub[1..] {
+                pos.remove(&key(*q));
+            }
+            out.push(sub);
+        } else {
+            pos.insert(key(p), cur.len());
+            cur.push(p);
+        }
+    }
+    out.push(cur);
+    out
+}
+
 /// Shells (counter-clockwise) with the holes (clockwise) that lie in them.
 fn assemble(rings: Vec<Ring>) -> Vec<Shape> {
-    let (shells, holes): (Vec<Ring>, Vec<Ring>) = rings.into_iter().partition(|r| ring_area(r) > 0.0);
+    let (shells, holes): (Vec<Ring>, Vec<Ring>) =
+        rings.into_iter().partition(|r| ring_area(r) > 0.0);
     let mut shapes: Vec<Shape> = shells.into_iter().map(|r| vec![r]).collect();
     for h in holes {
         let probe = [(h[0][0] + h[1][0]) / 2.0, (h[0][1] + h[1][1]) / 2.0];
@@ -249,7 +342,9 @@ pub fn contains(r: &Ring, p: P) -> bool {
     let mut j = n - 1;
     for i in 0..n {
         let (a, b) = (r[i], r[j]);
-        if (a[1] > p[1]) != (b[1] > p[1]) && p[0] < (b[0] - a[0]) * (p[1] - a[1]) / (b[1] - a[1]) + a[0] {
+        if (a[1] > p[1]) != (b[1] > p[1])
+            && p[0] < (b[0] - a[0]) * (p[1] - a[1]) / (b[1] - a[1]) + a[0]
+        {
             inside = !inside;
         }
         j = i;
@@ -276,14 +371,40 @@ mod tests {
 
     #[test]
     fn ring_of_faces_dissolves_into_shell_with_hole() {
-        let faces: Vec<Shape> = [(0., 0.), (1., 0.), (2., 0.), (0., 1.), (2., 1.), (0., 2.), (1., 2.), (2., 2.)]
-            .iter()
-            .map(|&(x, y)| sq(x, y, 1.0))
-            .collect();
+        let faces: Vec<Shape> = [
+            (0., 0.),
+            (1., 0.),
+            (2., 0.),
+            (0., 1.),
+            (2., 1.),
+            (0., 2.),
+            (1., 2.),
+            (2., 2.),
+        ]
+        .iter()
+        .map(|&(x, y)| sq(x, y, 1.0))
+        .collect();
         let d = dissolve(faces.iter());
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].len(), 2, "one shell, one hole");
         assert!((shape_area(&d[0]) - 8.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn hole_touching_its_shell_at_a_point_is_a_separate_ring() {
+        // A 4×4 square minus a triangle whose tip touches the bottom edge,
+        // given as the faces around the triangle.
+        let faces = [
+            vec![vec![[0.0, 0.0], [2.0, 0.0], [1.0, 2.0], [0.0, 4.0]]],
+            vec![vec![[2.0, 0.0], [4.0, 0.0], [4.0, 4.0], [3.0, 2.0]]],
+            vec![vec![[1.0, 2.0], [3.0, 2.0], [4.0, 4.0], [0.0, 4.0]]],
+        ];
+        let d = dissolve(faces.iter());
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].len(), 2, "{d:?}");
+        assert!((shape_area(&d[0]) - 14.0).abs() < 1e-12);
+        use geo::Validation;
+        assert!(crate::overlay::polygon_of(&d[0]).is_valid());
     }
 
     #[test]
@@ -296,7 +417,11 @@ mod tests {
     fn t_junction_is_noded_and_faces_become_neighbours() {
         // Left square whole; right side split in two, with a vertex at (1, 0.5)
         // the left square lacks.
-        let mut faces = vec![sq(0.0, 0.0, 1.0), vec![vec![[1.0, 0.0], [2.0, 0.0], [2.0, 0.5], [1.0, 0.5]]], vec![vec![[1.0, 0.5], [2.0, 0.5], [2.0, 1.0], [1.0, 1.0]]]];
+        let mut faces = vec![
+            sq(0.0, 0.0, 1.0),
+            vec![vec![[1.0, 0.0], [2.0, 0.0], [2.0, 0.5], [1.0, 0.5]]],
+            vec![vec![[1.0, 0.5], [2.0, 0.5], [2.0, 1.0], [1.0, 1.0]]],
+        ];
         assert!(adjacency(&faces)[0].is_empty());
         node(&mut faces, 1e-3);
         let adj = adjacency(&faces);

@@ -23,7 +23,11 @@ pub struct Piece {
 
 /// Splits `unit` by barrier `lines` (centre lines on the grid) and by the
 /// outlines of `areas`.
-pub fn split(unit: &[Shape], lines: &[Vec<[f64; 2]>], areas: &[&AreaBarrier]) -> Result<Vec<Piece>> {
+pub fn split(
+    unit: &[Shape],
+    lines: &[Vec<[f64; 2]>],
+    areas: &[&AreaBarrier],
+) -> Result<Vec<Piece>> {
     let mut cuts: Vec<Vec<[f64; 2]>> = lines.to_vec();
     for a in areas {
         cuts.extend(crate::barriers::outlines(a));
@@ -66,7 +70,10 @@ mod tests {
         };
         let pieces = split(&[square(100.0)], &[], &[&river]).unwrap();
         let land: Vec<_> = pieces.iter().filter(|p| p.barrier.is_none()).collect();
-        let water: Vec<_> = pieces.iter().filter(|p| p.barrier == Some(BarrierKind::Water)).collect();
+        let water: Vec<_> = pieces
+            .iter()
+            .filter(|p| p.barrier == Some(BarrierKind::Water))
+            .collect();
         assert_eq!(land.len(), 2);
         assert_eq!(water.len(), 1);
         assert!((shape_area(&water[0].shape) - 2000.0).abs() < 1e-6);
@@ -92,6 +99,8 @@ mod tests {
         let dead_end = vec![[50.0, -5.0], [50.0, 30.0]];
         let pieces = split(&[square(100.0)], &[across, dead_end], &[]).unwrap();
         assert_eq!(pieces.len(), 2);
-        assert!(pieces.iter().all(|p| (shape_area(&p.shape) - 5000.0).abs() < 1e-6));
+        assert!(pieces
+            .iter()
+            .all(|p| (shape_area(&p.shape) - 5000.0).abs() < 1e-6));
     }
 }

@@ -27,20 +27,35 @@ pub type Ring = Vec<[f64; 2]>;
 /// A polygon: exterior ring first, then holes.
 pub type Shape = Vec<Ring>;
 
-/// Grid cell exponent: cell size is `2^-GRID_EXP` metres (≈ 0.98 mm).
-pub const GRID_EXP: i32 = 10;
-/// Largest distance from an operation's centre that i32 coordinates can hold
-/// at this cell size with i_overlay's conservative 29-bit budget: 512 km.
-pub const MAX_RADIUS_M: f64 = (1u64 << (29 - GRID_EXP)) as f64;
+/// Grid cell exponent: cell size is `2^-GRID_EXP` metres (≈ 3.7 nm).
+///
+/// Fine on purpose: where a line crosses a polygon edge, the crossing is
+/// rounded to the grid, a fraction of a cell off the edge, and the piece on
+/// that side bulges by a sliver of half a cell times the edge's length. At
+/// 3.7 nm that sliver stays below 1e-9 of any neighborhood's area, the
+/// method's tolerance for overlaps. A float holds such a coordinate exactly
+/// up to 2^(53-28) m = 33,554 km from the origin, any projected CRS.
+pub const GRID_EXP: i32 = 28;
+/// Largest distance from an operation's centre that i64 coordinates can hold
+/// at this cell size with i_overlay's conservative 61-bit budget.
+pub const MAX_RADIUS_M: f64 = (1u64 << (61 - GRID_EXP)) as f64;
 
 /// The grid cell size in metres.
 pub fn cell() -> f64 {
     (-(GRID_EXP as f64)).exp2()
 }
 
-/// Rounds a coordinate onto the grid. Exact: the scale is a power of two.
+/// Precision of every input and output coordinate: 2^-20 m (≈ 1 µm). The
+/// overlays work 256 times finer (see [`GRID_EXP`]) so the crossings they
+/// create stay close to the lines; at the end [`crate::coverage::clean`]
+/// rounds those back to this precision. An input vertex is thus never moved
+/// after it is read, and the admin units' edges stay where they were.
+pub const COORD_EXP: i32 = 20;
+
+/// Rounds a coordinate to [`COORD_EXP`]. Exact: the scale is a power of two,
+/// and the result is on the overlay grid too.
 pub fn snap(c: Coord) -> Coord {
-    let s = (GRID_EXP as f64).exp2();
+    let s = (COORD_EXP as f64).exp2();
     Coord {
         x: (c.x * s).round() / s,
         y: (c.y * s).round() / s,
@@ -54,7 +69,7 @@ pub fn snap_pt(p: [f64; 2]) -> [f64; 2] {
 
 /// An adapter for an operation whose input lies in `rect`: same scale for
 /// every operation, offset on the grid.
-fn adapter(rect: &Rect) -> Result<FloatPointAdapter<[f64; 2], i32>> {
+fn adapter(rect: &Rect) -> Result<FloatPointAdapter<[f64; 2], i64>> {
     // Bounds on multiples of two cells put the centre (the offset) on the grid.
     let two = 2.0 * cell();
     let (min, max) = (rect.min(), rect.max());
@@ -77,7 +92,7 @@ fn adapter(rect: &Rect) -> Result<FloatPointAdapter<[f64; 2], i32>> {
         .map_err(|e| Error::internal(format!("overlay: grid adapter: {e:?}")))
 }
 
-fn options() -> OverlayOptions<f64, i32> {
+fn options() -> OverlayOptions<f64, i64> {
     let mut o = OverlayOptions::ogc();
     // Keep every vertex the input had: dropping a collinear vertex on one side
     // of a shared edge and not on the other would break the shared edge.
@@ -105,7 +120,12 @@ pub fn boolean(subj: &[Shape], clip: &[Shape], rule: OverlayRule) -> Result<Vec<
         return Ok(Vec::new());
     };
     let n: usize = subj.iter().chain(clip).flatten().map(|r| r.len()).sum();
-    let mut ov = FloatOverlay::new_custom(adapter(&rect)?, options(), Default::default(), n);
+    let mut ov = FloatOverlay::<[f64; 2], i64>::new_custom(
+        adapter(&rect)?,
+        options(),
+        Default::default(),
+        n,
+    );
     for s in subj {
         for r in s {
             ov = ov.unsafe_add_contour(r, ShapeType::Subject);
@@ -149,10 +169,10 @@ pub fn slice(shapes: &[Shape], lines: &[Vec<[f64; 2]>]) -> Result<Vec<Shape>> {
         return union(shapes);
     }
     // Lines reaching beyond the shapes are cut to the adapter's frame first.
-    let frame = grow(&rect, 4.0 * cell());
+    let frame = grow(&rect, 1e-3);
     let n: usize = shapes.iter().flatten().map(|r| r.len()).sum::<usize>()
         + lines.iter().map(|l| l.len()).sum::<usize>();
-    let mut ov = FloatStringOverlay::with_adapter(adapter(&frame)?, n);
+    let mut ov = FloatStringOverlay::<[f64; 2], i64>::with_adapter(adapter(&frame)?, n);
     for s in shapes {
         for r in s {
             ov = ov.unsafe_add_shape_contour(r);
@@ -259,16 +279,28 @@ fn open_ring(ls: &LineString) -> Ring {
     r
 }
 
-/// A polygon as a shape, snapped to the grid.
+/// A polygon as a shape, snapped to the grid, exterior counter-clockwise and
+/// holes clockwise: the non-zero fill rule of every operation reads a hole
+/// wound like its exterior as more ground, not as a hole.
 pub fn shape_of(p: &Polygon) -> Shape {
-    std::iter::once(open_ring(p.exterior()))
-        .chain(p.interiors().iter().map(open_ring))
+    let oriented = |ls: &LineString, ccw: bool| {
+        let mut r = open_ring(ls);
+        if (ring_area(&r) > 0.0) != ccw {
+            r.reverse();
+        }
+        r
+    };
+    std::iter::once(oriented(p.exterior(), true))
+        .chain(p.interiors().iter().map(|h| oriented(h, false)))
         .filter(|r| r.len() >= 3)
         .collect()
 }
 
 pub fn shapes_of(mp: &MultiPolygon) -> Vec<Shape> {
-    mp.0.iter().map(shape_of).filter(|s| !s.is_empty()).collect()
+    mp.0.iter()
+        .map(shape_of)
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 fn closed(r: &Ring) -> LineString {
@@ -289,13 +321,17 @@ pub fn multipolygon_of(shapes: &[Shape]) -> MultiPolygon {
     MultiPolygon(shapes.iter().map(polygon_of).collect())
 }
 
-/// Signed area of an open ring (positive when counter-clockwise).
+/// Signed area of an open ring (positive when counter-clockwise). Taken
+/// relative to the first vertex: projected coordinates run to millions of
+/// metres, and the shoelace products of raw coordinates would lose the
+/// area of a thin sliver to rounding.
 pub fn ring_area(r: &Ring) -> f64 {
+    let Some(&o) = r.first() else { return 0.0 };
     let n = r.len();
     let mut s = 0.0;
     for i in 0..n {
         let (a, b) = (r[i], r[(i + 1) % n]);
-        s += a[0] * b[1] - b[0] * a[1];
+        s += (a[0] - o[0]) * (b[1] - o[1]) - (b[0] - o[0]) * (a[1] - o[1]);
     }
     s / 2.0
 }
@@ -339,6 +375,17 @@ mod tests {
         got.sort_by(|p, q| p.partial_cmp(q).unwrap());
         want.sort_by(|p, q| p.partial_cmp(q).unwrap());
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_hole_wound_like_its_exterior_is_still_a_hole() {
+        use geo::polygon;
+        let p = polygon!(
+            exterior: [(x: 0.0, y: 0.0), (x: 10.0, y: 0.0), (x: 10.0, y: 10.0), (x: 0.0, y: 10.0)],
+            interiors: [[(x: 4.0, y: 4.0), (x: 6.0, y: 4.0), (x: 6.0, y: 6.0), (x: 4.0, y: 6.0)]],
+        );
+        let u = union(&[shape_of(&p)]).unwrap();
+        assert!((shape_area(&u[0]) - 96.0).abs() < 1e-9);
     }
 
     #[test]

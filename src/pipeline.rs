@@ -126,7 +126,10 @@ pub fn frame(admin: &[AdminUnit]) -> Result<(Vec<Vec<Shape>>, f64)> {
             if before.is_empty() {
                 return Ok((raw[i].clone(), 0.0));
             }
-            let others: Vec<Shape> = before.iter().flat_map(|&j| raw[j].iter().cloned()).collect();
+            let others: Vec<Shape> = before
+                .iter()
+                .flat_map(|&j| raw[j].iter().cloned())
+                .collect();
             let kept = overlay::difference(&raw[i], &others)?;
             let lost = area_of(&raw[i]) - area_of(&kept);
             Ok((kept, lost.max(0.0)))
@@ -163,7 +166,9 @@ fn rect_to_aabb(r: &Rect) -> AABB<[f64; 2]> {
 
 /// Point in a shape (exterior, not in a hole).
 pub fn shape_contains(s: &Shape, p: [f64; 2]) -> bool {
-    !s.is_empty() && coverage::contains(&s[0], p) && !s[1..].iter().any(|h| coverage::contains(h, p))
+    !s.is_empty()
+        && coverage::contains(&s[0], p)
+        && !s[1..].iter().any(|h| coverage::contains(h, p))
 }
 
 /// Which unit each building falls in (`None`: outside every unit).
@@ -173,9 +178,10 @@ fn assign_buildings(buildings: &[Coord], units: &[Vec<Shape>]) -> Vec<Option<usi
             .iter()
             .enumerate()
             .flat_map(|(i, u)| {
-                u.iter()
-                    .enumerate()
-                    .filter_map(move |(k, s)| shapes_rect(std::slice::from_ref(s)).map(|r| GeomWithData::new(rect_to_rtree(&r), (i, k))))
+                u.iter().enumerate().filter_map(move |(k, s)| {
+                    shapes_rect(std::slice::from_ref(s))
+                        .map(|r| GeomWithData::new(rect_to_rtree(&r), (i, k)))
+                })
             })
             .collect::<Vec<_>>(),
     );
@@ -213,14 +219,19 @@ pub fn run(inputs: &Inputs, params: &Params, want_debug: bool) -> Result<Output>
     let t = Timings::default();
     let hull_unit;
     let admin: &[AdminUnit] = if inputs.admin.is_empty() {
-        hull_unit = study_area(&inputs.buildings, params.eps)
-            .ok_or_else(|| Error::input("no buildings to work on").hint("check the buildings layer and its filter"))?;
+        hull_unit = study_area(&inputs.buildings, params.eps).ok_or_else(|| {
+            Error::input("no buildings to work on").hint("check the buildings layer and its filter")
+        })?;
         std::slice::from_ref(&hull_unit)
     } else {
         &inputs.admin
     };
     let (units, overlap) = t.time(0, || frame(admin))?;
-    let pts: Vec<Coord> = inputs.buildings.iter().map(|b| overlay::snap(b.pt)).collect();
+    let pts: Vec<Coord> = inputs
+        .buildings
+        .iter()
+        .map(|b| overlay::snap(b.pt))
+        .collect();
     let owner = t.time(0, || assign_buildings(&pts, &units));
     let mut per_unit: Vec<Vec<usize>> = vec![Vec::new(); units.len()];
     for (b, o) in owner.iter().enumerate() {
@@ -258,7 +269,7 @@ pub fn run(inputs: &Inputs, params: &Params, want_debug: bool) -> Result<Output>
     };
     let mut features = Vec::new();
     let mut debug = want_debug.then(DebugLayers::default);
-    let mut shapes_iter = all.into_iter();
+    let mut shapes_iter = all.into_iter().map(|(u, s)| (u, coverage::clean(s)));
     for (u, o) in outs.into_iter().enumerate() {
         report.enclosures += o.enclosures;
         report.hot_spots += o.hot_spots;
@@ -271,7 +282,11 @@ pub fn run(inputs: &Inputs, params: &Params, want_debug: bool) -> Result<Output>
                 .0
                 .iter()
                 .map(|p| {
-                    Euclidean.length(p.exterior()) + p.interiors().iter().map(|r| Euclidean.length(r)).sum::<f64>()
+                    Euclidean.length(p.exterior())
+                        + p.interiors()
+                            .iter()
+                            .map(|r| Euclidean.length(r))
+                            .sum::<f64>()
                 })
                 .sum();
             match f.kind {
@@ -304,13 +319,20 @@ pub fn run(inputs: &Inputs, params: &Params, want_debug: bool) -> Result<Output>
         d.barriers = inputs
             .lines
             .iter()
-            .map(|l| (l.kind.as_str().to_string(), l.class.clone(), barriers::footprint(l)))
-            .chain(
-                inputs
-                    .areas
-                    .iter()
-                    .map(|a| (a.kind.as_str().to_string(), String::new(), geo::Geometry::Polygon(a.geom.clone()))),
-            )
+            .map(|l| {
+                (
+                    l.kind.as_str().to_string(),
+                    l.class.clone(),
+                    barriers::footprint(l),
+                )
+            })
+            .chain(inputs.areas.iter().map(|a| {
+                (
+                    a.kind.as_str().to_string(),
+                    String::new(),
+                    geo::Geometry::Polygon(a.geom.clone()),
+                )
+            }))
             .collect();
     }
     report.stage_seconds = t.seconds();
@@ -325,7 +347,12 @@ fn node_between_units(all: &mut [(usize, Vec<Shape>)]) {
     let tol = node_tolerance();
     let pts: Vec<GeomWithData<[f64; 2], usize>> = all
         .iter()
-        .flat_map(|(u, s)| s.iter().flatten().flatten().map(move |p| GeomWithData::new(*p, *u)))
+        .flat_map(|(u, s)| {
+            s.iter()
+                .flatten()
+                .flatten()
+                .map(move |p| GeomWithData::new(*p, *u))
+        })
         .collect();
     let tree = RTree::bulk_load(pts);
     all.par_iter_mut().for_each(|(u, shapes)| {
@@ -358,6 +385,33 @@ struct UnitOut {
     debug: Option<DebugLayers>,
 }
 
+/// The faces of a unit: each a piece of ground, the region it belongs to and
+/// the piece of the split unit (enclosure or barrier) it lies in.
+#[derive(Default)]
+struct Faces {
+    shapes: Vec<Shape>,
+    region: Vec<usize>,
+    piece: Vec<usize>,
+}
+
+impl Faces {
+    fn push(&mut self, shape: Shape, region: usize, piece: usize) {
+        self.shapes.push(shape);
+        self.region.push(region);
+        self.piece.push(piece);
+    }
+}
+
+/// The faces after the size rules, with the group each now belongs to.
+#[derive(Clone, Copy)]
+struct FaceTable<'a> {
+    faces: &'a [Shape],
+    group: &'a [usize],
+    piece: &'a [usize],
+    region: &'a [usize],
+    regions: &'a [RegionInfo],
+}
+
 /// A region before the size rules: what it is, which piece of the split unit
 /// it lies in, and its buildings.
 struct RegionInfo {
@@ -381,17 +435,23 @@ fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -
     let rect = overlay::grow(&rect, 1.0);
     let (line_ids, lines, areas) = t.time(1, || {
         let line_ids = ctx.index.lines_in(&rect);
-        let lines: Vec<Vec<[f64; 2]>> = line_ids.iter().map(|&i| barriers::polyline(&ctx.index.lines[i])).collect();
-        let areas: Vec<_> = ctx.index.areas_in(&rect).into_iter().map(|i| &ctx.index.areas[i]).collect();
+        let lines: Vec<Vec<[f64; 2]>> = line_ids
+            .iter()
+            .map(|&i| barriers::polyline(&ctx.index.lines[i]))
+            .collect();
+        let areas: Vec<_> = ctx
+            .index
+            .areas_in(&rect)
+            .into_iter()
+            .map(|i| &ctx.index.areas[i])
+            .collect();
         (line_ids, lines, areas)
     });
     let pieces: Vec<Piece> = t.time(2, || enclosures::split(shapes, &lines, &areas))?;
     let piece_of = t.time(2, || building_pieces(bids, ctx.pts, &pieces));
 
     // Regions and their faces.
-    let mut faces: Vec<Shape> = Vec::new();
-    let mut face_region: Vec<usize> = Vec::new();
-    let mut face_piece: Vec<usize> = Vec::new();
+    let mut faces = Faces::default();
     let mut regions: Vec<RegionInfo> = Vec::new();
     let mut in_piece: Vec<Vec<usize>> = vec![Vec::new(); pieces.len()];
     for (k, &b) in bids.iter().enumerate() {
@@ -406,25 +466,26 @@ fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -
     let mut debug = ctx.want_debug.then(DebugLayers::default);
     for (pi, piece) in pieces.iter().enumerate() {
         let members = &in_piece[pi];
-        let push_whole = |kind, regions: &mut Vec<RegionInfo>, faces: &mut Vec<Shape>, fr: &mut Vec<usize>, fp: &mut Vec<usize>| {
+        let push_whole = |kind, regions: &mut Vec<RegionInfo>, faces: &mut Faces| {
             regions.push(RegionInfo {
                 kind,
                 piece: pi,
                 buildings: members.clone(),
             });
-            faces.push(piece.shape.clone());
-            fr.push(regions.len() - 1);
-            fp.push(pi);
+            faces.push(piece.shape.clone(), regions.len() - 1, pi);
         };
         if let Some(k) = piece.barrier {
-            push_whole(FeatureKind::Barrier(k), &mut regions, &mut faces, &mut face_region, &mut face_piece);
+            push_whole(FeatureKind::Barrier(k), &mut regions, &mut faces);
             continue;
         }
         if let Some(d) = debug.as_mut() {
-            d.enclosures.push((format!("{}-e{}", unit.code, pi + 1), overlay::polygon_of(&piece.shape)));
+            d.enclosures.push((
+                format!("{}-e{}", unit.code, pi + 1),
+                overlay::polygon_of(&piece.shape),
+            ));
         }
         if members.is_empty() {
-            push_whole(FeatureKind::Neighborhood, &mut regions, &mut faces, &mut face_region, &mut face_piece);
+            push_whole(FeatureKind::Neighborhood, &mut regions, &mut faces);
             continue;
         }
         let sites: Vec<Coord> = members.iter().map(|&b| ctx.pts[b]).collect();
@@ -444,7 +505,13 @@ fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -
         }
         if let Some(d) = debug.as_mut() {
             for l in 0..k {
-                let mp = MultiPoint(regions[base + l].buildings.iter().map(|&b| Point(ctx.pts[b])).collect());
+                let mp = MultiPoint(
+                    regions[base + l]
+                        .buildings
+                        .iter()
+                        .map(|&b| Point(ctx.pts[b]))
+                        .collect(),
+                );
                 d.hotspots.push((
                     format!("{}-h{}", unit.code, hot_spots - k + l + 1),
                     geo::Geometry::Polygon(mp.convex_hull()),
@@ -452,22 +519,27 @@ fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -
                 ));
             }
         }
-        let tess = t.time(4, || tessellation::tessellate(&piece.shape, &sites, &labels))?;
+        let tess = t.time(4, || {
+            tessellation::tessellate(&piece.shape, &sites, &labels)
+        })?;
         for f in tess {
-            faces.push(f.shape);
-            face_region.push(base + f.label);
-            face_piece.push(pi);
+            faces.push(f.shape, base + f.label, pi);
         }
     }
     let enclosures = pieces.iter().filter(|p| p.barrier.is_none()).count();
 
     // Faces from separate slices meet with T-junctions: node them, then the
     // coverage is exact.
-    t.time(6, || coverage::node(&mut faces, node_tolerance()));
+    t.time(6, || coverage::node(&mut faces.shapes, node_tolerance()));
     if p.fill_barriers {
-        t.time(4, || fill_barriers(&mut faces, &mut face_region, &mut face_piece, &mut regions, ctx.pts))?;
-        t.time(6, || coverage::node(&mut faces, node_tolerance()));
+        t.time(4, || fill_barriers(&mut faces, &mut regions, ctx.pts))?;
+        t.time(6, || coverage::node(&mut faces.shapes, node_tolerance()));
     }
+    let Faces {
+        shapes: faces,
+        region: face_region,
+        piece: face_piece,
+    } = faces;
     let adj = t.time(5, || coverage::adjacency(&faces));
 
     // Same-kind barrier regions that touch are one feature (a river cut by a bridge).
@@ -475,7 +547,10 @@ fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -
     for (i, nb) in adj.iter().enumerate() {
         for &(j, _) in nb {
             let (ri, rj) = (face_region[i], face_region[j]);
-            if ri != rj && regions[ri].kind == regions[rj].kind && regions[ri].kind != FeatureKind::Neighborhood {
+            if ri != rj
+                && regions[ri].kind == regions[rj].kind
+                && regions[ri].kind != FeatureKind::Neighborhood
+            {
                 let (a, b) = (find(&mut uf, ri), find(&mut uf, rj));
                 if a != b {
                     uf[a.max(b)] = a.min(b);
@@ -531,14 +606,21 @@ fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -
 
     // Dissolve each final group's faces.
     let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for fi in 0..faces.len() {
-        groups.entry(group_of(&mut uf, face_region[fi])).or_default().push(fi);
+    for (fi, &r) in face_region.iter().enumerate() {
+        groups.entry(group_of(&mut uf, r)).or_default().push(fi);
     }
     let mut group_buildings: BTreeMap<usize, usize> = BTreeMap::new();
     for (ri, r) in regions.iter().enumerate() {
         *group_buildings.entry(group_of(&mut uf, ri)).or_default() += r.buildings.len();
     }
-    let face_group: Vec<usize> = (0..faces.len()).map(|fi| group_of(&mut uf, face_region[fi])).collect();
+    let face_group: Vec<usize> = face_region.iter().map(|&r| group_of(&mut uf, r)).collect();
+    let table = FaceTable {
+        faces: &faces,
+        group: &face_group,
+        piece: &face_piece,
+        region: &face_region,
+        regions: &regions,
+    };
     let seg_tree = segment_tree(&line_ids, ctx.index);
     let eidx = coverage::EdgeIndex::new(&faces);
     let mut features: Vec<UnitFeature> = t.time(6, || {
@@ -546,7 +628,7 @@ fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -
             .iter()
             .map(|(&g, fis)| {
                 let shapes = coverage::dissolve(fis.iter().map(|&fi| &faces[fi]));
-                let bounded_by = bounded_by(fis, &faces, &eidx, &face_group, &face_piece, &regions, &face_region, &seg_tree);
+                let bounded_by = bounded_by(fis, &table, &eidx, &seg_tree);
                 UnitFeature {
                     kind: regions[g].kind,
                     shapes,
@@ -560,11 +642,16 @@ fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -
     // north-west to south-east by their first vertex.
     features.sort_by(|a, b| {
         let key = |f: &UnitFeature| {
-            let v = f.shapes.first().and_then(|s| s.first()).and_then(|r| r.iter().copied().reduce(|m, q| if (q[1], -q[0]) > (m[1], -m[0]) { q } else { m }));
+            let v = f.shapes.first().and_then(|s| s.first()).and_then(|r| {
+                r.iter()
+                    .copied()
+                    .reduce(|m, q| if (q[1], -q[0]) > (m[1], -m[0]) { q } else { m })
+            });
             (f.kind, v.map(|v| (-v[1], v[0])).unwrap_or((0.0, 0.0)))
         };
         let (ka, kb) = (key(a), key(b));
-        ka.0.cmp(&kb.0).then(ka.1.partial_cmp(&kb.1).unwrap_or(std::cmp::Ordering::Equal))
+        ka.0.cmp(&kb.0)
+            .then(ka.1.partial_cmp(&kb.1).unwrap_or(std::cmp::Ordering::Equal))
     });
     let exceptions = merged
         .stuck
@@ -591,15 +678,16 @@ fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -
 /// the barrier goes to the nearest. A river is thus shared along its middle
 /// between its banks. Barrier ground with no neighborhood around it stays a
 /// barrier feature.
-fn fill_barriers(
-    faces: &mut Vec<Shape>,
-    face_region: &mut Vec<usize>,
-    face_piece: &mut Vec<usize>,
-    regions: &mut [RegionInfo],
-    pts: &[Coord],
-) -> Result<()> {
+fn fill_barriers(table: &mut Faces, regions: &mut [RegionInfo], pts: &[Coord]) -> Result<()> {
+    let Faces {
+        shapes: faces,
+        region: face_region,
+        piece: face_piece,
+    } = table;
     const STEP: f64 = 5.0;
-    let is_barrier = |fi: usize, fr: &[usize], regions: &[RegionInfo]| regions[fr[fi]].kind != FeatureKind::Neighborhood;
+    let is_barrier = |fi: usize, fr: &[usize], regions: &[RegionInfo]| {
+        regions[fr[fi]].kind != FeatureKind::Neighborhood
+    };
     let adj = coverage::adjacency(faces);
     let idx = coverage::EdgeIndex::new(faces);
     let mut seen = vec![false; faces.len()];
@@ -632,7 +720,10 @@ fn fill_barriers(
                 let n = (coverage::dist(a, b) / STEP).ceil().max(1.0) as usize;
                 for s in 0..=n {
                     let t = s as f64 / n as f64;
-                    sites.push(Coord { x: a[0] + t * (b[0] - a[0]), y: a[1] + t * (b[1] - a[1]) });
+                    sites.push(Coord {
+                        x: a[0] + t * (b[0] - a[0]),
+                        y: a[1] + t * (b[1] - a[1]),
+                    });
                     labels.push(face_region[g]);
                 }
             });
@@ -667,9 +758,21 @@ fn fill_barriers(
         }
     }
     let keep: Vec<usize> = (0..faces.len()).filter(|&i| !removed[i]).collect();
-    *faces = keep.iter().map(|&i| std::mem::take(&mut faces[i])).chain(new_faces).collect();
-    *face_region = keep.iter().map(|&i| face_region[i]).chain(new_region).collect();
-    *face_piece = keep.iter().map(|&i| face_piece[i]).chain(new_piece).collect();
+    *faces = keep
+        .iter()
+        .map(|&i| std::mem::take(&mut faces[i]))
+        .chain(new_faces)
+        .collect();
+    *face_region = keep
+        .iter()
+        .map(|&i| face_region[i])
+        .chain(new_region)
+        .collect();
+    *face_piece = keep
+        .iter()
+        .map(|&i| face_piece[i])
+        .chain(new_piece)
+        .collect();
     Ok(())
 }
 
@@ -689,7 +792,10 @@ fn building_pieces(bids: &[usize], pts: &[Coord], pieces: &[Piece]) -> Vec<usize
         pieces
             .iter()
             .enumerate()
-            .filter_map(|(i, p)| shapes_rect(std::slice::from_ref(&p.shape)).map(|r| GeomWithData::new(rect_to_rtree(&r), i)))
+            .filter_map(|(i, p)| {
+                shapes_rect(std::slice::from_ref(&p.shape))
+                    .map(|r| GeomWithData::new(rect_to_rtree(&r), i))
+            })
             .collect::<Vec<_>>(),
     );
     bids.iter()
@@ -725,7 +831,12 @@ fn segment_tree(line_ids: &[usize], index: &BarrierIndex) -> SegTree {
             .iter()
             .flat_map(|&i| {
                 let l = &index.lines[i];
-                l.geom.lines().map(move |s| GeomWithData::new(RLine::new([s.start.x, s.start.y], [s.end.x, s.end.y]), l.kind))
+                l.geom.lines().map(move |s| {
+                    GeomWithData::new(
+                        RLine::new([s.start.x, s.start.y], [s.end.x, s.end.y]),
+                        l.kind,
+                    )
+                })
             })
             .collect(),
     )
@@ -734,16 +845,14 @@ fn segment_tree(line_ids: &[usize], index: &BarrierIndex) -> SegTree {
 /// What bounds a feature: `admin` where no other feature of the unit lies
 /// across, the area-barrier kind across, or the kind of the nearest barrier
 /// line where the neighbour lies in another enclosure.
-fn bounded_by(
-    fis: &[usize],
-    faces: &[Shape],
-    idx: &coverage::EdgeIndex,
-    face_group: &[usize],
-    face_piece: &[usize],
-    regions: &[RegionInfo],
-    face_region: &[usize],
-    segs: &SegTree,
-) -> String {
+fn bounded_by(fis: &[usize], t: &FaceTable, idx: &coverage::EdgeIndex, segs: &SegTree) -> String {
+    let FaceTable {
+        faces,
+        group: face_group,
+        piece: face_piece,
+        region: face_region,
+        regions,
+    } = *t;
     let me = face_group[fis[0]];
     let mut kinds: std::collections::BTreeSet<&'static str> = Default::default();
     for &fi in fis {
@@ -777,7 +886,9 @@ mod tests {
             fid: 0,
             code: code.into(),
             name: code.into(),
-            geom: geo::MultiPolygon(vec![polygon![(x: x, y: 0.0), (x: x + 100.0, y: 0.0), (x: x + 100.0, y: 100.0), (x: x, y: 100.0)]]),
+            geom: geo::MultiPolygon(vec![
+                polygon![(x: x, y: 0.0), (x: x + 100.0, y: 0.0), (x: x + 100.0, y: 100.0), (x: x, y: 100.0)],
+            ]),
         }
     }
 

@@ -82,7 +82,8 @@ pub fn merge_small(regions: &[Region], borders: &[Border], p: SizeParams) -> Mer
             }
         }
     }
-    let small = |r: &Region| r.is_neighborhood && (r.buildings < p.min_buildings || r.area < p.min_area);
+    let small =
+        |r: &Region| r.is_neighborhood && (r.buildings < p.min_buildings || r.area < p.min_area);
     let order = |i: usize, r: &Region| (r.buildings, r.area.to_bits(), i);
     let mut queue: BTreeSet<(usize, u64, usize)> = (0..n)
         .filter(|&i| small(&stats[i]))
@@ -92,7 +93,7 @@ pub fn merge_small(regions: &[Region], borders: &[Border], p: SizeParams) -> Mer
     let mut stuck = Vec::new();
     while let Some(entry) = queue.pop_first() {
         let r = entry.2;
-        let Some(target) = best_neighbour(&adj[r], &stats) else {
+        let Some(target) = best_neighbour(&adj[r], &stats, stats[r].buildings == 0) else {
             stuck.push(r);
             continue;
         };
@@ -131,15 +132,25 @@ pub fn merge_small(regions: &[Region], borders: &[Border], p: SizeParams) -> Mer
     Merged { into, stuck }
 }
 
-fn best_neighbour(adj: &BTreeMap<usize, Shared>, stats: &[Region]) -> Option<usize> {
-    let cands = || adj.iter().filter(|(m, _)| stats[**m].is_neighborhood);
-    let best_by = |f: fn(&Shared) -> f64| {
-        cands()
+/// The neighbour to merge into: the longest border on the same side of every
+/// barrier, else the longest border across one. Ground without buildings
+/// that only barriers surround (a clearing in a forest, a strip between a
+/// river and a motorway) joins the barrier around it.
+fn best_neighbour(adj: &BTreeMap<usize, Shared>, stats: &[Region], empty: bool) -> Option<usize> {
+    let best_by = |f: fn(&Shared) -> f64, barriers: bool| {
+        adj.iter()
+            .filter(|(m, _)| stats[**m].is_neighborhood != barriers)
             .filter(|(_, s)| f(s) > 0.0)
             .max_by(|(ma, a), (mb, b)| f(a).total_cmp(&f(b)).then(mb.cmp(ma)))
             .map(|(m, _)| *m)
     };
-    best_by(|s| s.same_side).or_else(|| best_by(|s| s.across))
+    best_by(|s| s.same_side, false)
+        .or_else(|| best_by(|s| s.across, false))
+        .or_else(|| {
+            empty
+                .then(|| best_by(|s| s.same_side + s.across, true))
+                .flatten()
+        })
 }
 
 #[cfg(test)]
@@ -159,7 +170,26 @@ mod tests {
     };
 
     #[test]
-    fn barrier_features_neither_merge_nor_receive() {
+    fn empty_ground_inside_a_barrier_joins_it() {
+        let forest = Region {
+            buildings: 0,
+            area: 1e6,
+            is_neighborhood: false,
+        };
+        let regions = [forest, r(0, 100.0)];
+        let borders = [Border {
+            a: 0,
+            b: 1,
+            length: 40.0,
+            across_barrier: false,
+        }];
+        let m = merge_small(&regions, &borders, P);
+        assert_eq!(m.into, vec![0, 0]);
+        assert!(m.stuck.is_empty());
+    }
+
+    #[test]
+    fn barrier_features_do_not_take_ground_with_buildings() {
         let water = Region {
             buildings: 0,
             area: 1.0,

@@ -190,10 +190,7 @@ fn circumcentre(a: &delaunator::Point, b: &delaunator::Point, c: &delaunator::Po
     let (cx, cy) = (c.x - a.x, c.y - a.y);
     let d = 2.0 * (bx * cy - by * cx);
     let (b2, c2) = (bx * bx + by * by, cx * cx + cy * cy);
-    [
-        a.x + (cy * b2 - by * c2) / d,
-        a.y + (bx * c2 - cx * b2) / d,
-    ]
+    [a.x + (cy * b2 - by * c2) / d, a.y + (bx * c2 - cx * b2) / d]
 }
 
 #[cfg(test)]
@@ -214,7 +211,13 @@ mod tests {
             Coord { x: 75.0, y: 60.0 },
         ];
         let faces = tessellate(&square(100.0), &sites, &[0, 0, 1, 1]).unwrap();
-        let area = |l| faces.iter().filter(|f| f.label == l).map(|f| shape_area(&f.shape)).sum::<f64>();
+        let area = |l| {
+            faces
+                .iter()
+                .filter(|f| f.label == l)
+                .map(|f| shape_area(&f.shape))
+                .sum::<f64>()
+        };
         assert!((area(0) + area(1) - 10_000.0).abs() < 1e-6);
         assert!((area(0) - 5_000.0).abs() < 300.0, "{}", area(0));
         assert_eq!(faces.len(), 2);
@@ -229,7 +232,11 @@ mod tests {
         ];
         let faces = tessellate(&square(100.0), &sites, &[0, 0, 1]).unwrap();
         assert_eq!(faces.len(), 2);
-        let a0: f64 = faces.iter().filter(|f| f.label == 0).map(|f| shape_area(&f.shape)).sum();
+        let a0: f64 = faces
+            .iter()
+            .filter(|f| f.label == 0)
+            .map(|f| shape_area(&f.shape))
+            .sum();
         assert!((a0 - 5_000.0).abs() < 1e-6, "{a0}");
     }
 

@@ -11,7 +11,9 @@ fn admin(code: &str, x0: f64, w: f64) -> AdminUnit {
         fid: 0,
         code: code.into(),
         name: format!("unit {code}"),
-        geom: MultiPolygon(vec![polygon![(x: x0, y: 0.0), (x: x0 + w, y: 0.0), (x: x0 + w, y: 1000.0), (x: x0, y: 1000.0)]]),
+        geom: MultiPolygon(vec![
+            polygon![(x: x0, y: 0.0), (x: x0 + w, y: 0.0), (x: x0 + w, y: 1000.0), (x: x0, y: 1000.0)],
+        ]),
     }
 }
 
@@ -20,13 +22,19 @@ fn block(cx: f64, cy: f64, first_fid: i64) -> Vec<Building> {
     (0..49)
         .map(|k| Building {
             fid: first_fid + k,
-            pt: Coord { x: cx + ((k % 7) as f64 - 3.0) * 12.0, y: cy + ((k / 7) as f64 - 3.0) * 12.0 },
+            pt: Coord {
+                x: cx + ((k % 7) as f64 - 3.0) * 12.0,
+                y: cy + ((k / 7) as f64 - 3.0) * 12.0,
+            },
         })
         .collect()
 }
 
 fn params() -> Params {
-    Params { min_area: 5_000.0, ..Params::default() }
+    Params {
+        min_area: 5_000.0,
+        ..Params::default()
+    }
 }
 
 fn road(y: f64) -> LineBarrier {
@@ -42,7 +50,12 @@ fn road(y: f64) -> LineBarrier {
 fn run(inputs: &Inputs) -> (pipeline::Output, Vec<(String, Vec<dongne::overlay::Shape>)>) {
     let out = pipeline::run(inputs, &params(), false).unwrap();
     let (frame, _) = pipeline::frame(&inputs.admin).unwrap();
-    let units = inputs.admin.iter().map(|u| u.code.clone()).zip(frame).collect();
+    let units = inputs
+        .admin
+        .iter()
+        .map(|u| u.code.clone())
+        .zip(frame)
+        .collect();
     (out, units)
 }
 
@@ -65,10 +78,19 @@ fn check(inputs: &Inputs, out: &pipeline::Output, units: &[(String, Vec<dongne::
 fn two_clusters_across_a_road_become_two_neighborhoods() {
     let mut buildings = block(300.0, 250.0, 0);
     buildings.extend(block(300.0, 750.0, 100));
-    let inputs = Inputs { buildings, admin: vec![admin("A", 0.0, 1000.0)], lines: vec![road(500.0)], ..Default::default() };
+    let inputs = Inputs {
+        buildings,
+        admin: vec![admin("A", 0.0, 1000.0)],
+        lines: vec![road(500.0)],
+        ..Default::default()
+    };
     let (out, units) = run(&inputs);
     check(&inputs, &out, &units);
-    let n: Vec<_> = out.features.iter().filter(|f| f.kind == FeatureKind::Neighborhood).collect();
+    let n: Vec<_> = out
+        .features
+        .iter()
+        .filter(|f| f.kind == FeatureKind::Neighborhood)
+        .collect();
     assert_eq!(n.len(), 2);
     // The road's ground is split along its middle: each side gets half the unit.
     for f in &n {
@@ -76,7 +98,13 @@ fn two_clusters_across_a_road_become_two_neighborhoods() {
         assert_eq!(f.buildings, 49);
         assert_eq!(f.bounded_by, "admin,road");
     }
-    let line = [Coord { x: -50.0, y: 500.0 }, Coord { x: 2050.0, y: 500.0 }];
+    let line = [
+        Coord { x: -50.0, y: 500.0 },
+        Coord {
+            x: 2050.0,
+            y: 500.0,
+        },
+    ];
     let pts: Vec<Coord> = inputs.buildings.iter().map(|b| b.pt).collect();
     assert!(invariants::straddles(&out.features, &pts, &line, 1000.0).is_empty());
 }
@@ -85,20 +113,38 @@ fn two_clusters_across_a_road_become_two_neighborhoods() {
 fn a_river_through_the_unit_is_its_own_feature_and_separates_the_banks() {
     let mut buildings = block(200.0, 500.0, 0);
     buildings.extend(block(800.0, 500.0, 100));
-    buildings.push(Building { fid: 999, pt: Coord { x: 500.0, y: 500.0 } }); // a boathouse on the water
+    buildings.push(Building {
+        fid: 999,
+        pt: Coord { x: 500.0, y: 500.0 },
+    }); // a boathouse on the water
     let river = AreaBarrier {
         fid: 5,
         kind: BarrierKind::Water,
         geom: polygon![(x: 450.0, y: -100.0), (x: 550.0, y: -100.0), (x: 550.0, y: 1100.0), (x: 450.0, y: 1100.0)],
     };
-    let inputs = Inputs { buildings, admin: vec![admin("A", 0.0, 1000.0)], areas: vec![river], ..Default::default() };
+    let inputs = Inputs {
+        buildings,
+        admin: vec![admin("A", 0.0, 1000.0)],
+        areas: vec![river],
+        ..Default::default()
+    };
     let (out, units) = run(&inputs);
     check(&inputs, &out, &units);
-    let water: Vec<_> = out.features.iter().filter(|f| f.kind == FeatureKind::Barrier(BarrierKind::Water)).collect();
+    let water: Vec<_> = out
+        .features
+        .iter()
+        .filter(|f| f.kind == FeatureKind::Barrier(BarrierKind::Water))
+        .collect();
     assert_eq!(water.len(), 1);
     assert!((water[0].area_m2 - 100_000.0).abs() < 1e-3);
     assert_eq!(water[0].buildings, 1);
-    assert_eq!(out.features.iter().filter(|f| f.kind == FeatureKind::Neighborhood).count(), 2);
+    assert_eq!(
+        out.features
+            .iter()
+            .filter(|f| f.kind == FeatureKind::Neighborhood)
+            .count(),
+        2
+    );
 }
 
 #[test]
@@ -111,10 +157,20 @@ fn a_park_in_the_middle_leaves_a_hole_and_an_empty_enclosure_merges() {
     };
     // A road cuts off an empty strip along the top: no buildings, so it joins
     // the neighborhood across the road (the one exception to invariant 6).
-    let inputs = Inputs { buildings, admin: vec![admin("A", 0.0, 1000.0)], areas: vec![park], lines: vec![road(950.0)], ..Default::default() };
+    let inputs = Inputs {
+        buildings,
+        admin: vec![admin("A", 0.0, 1000.0)],
+        areas: vec![park],
+        lines: vec![road(950.0)],
+        ..Default::default()
+    };
     let (out, units) = run(&inputs);
     check(&inputs, &out, &units);
-    let n: Vec<_> = out.features.iter().filter(|f| f.kind == FeatureKind::Neighborhood).collect();
+    let n: Vec<_> = out
+        .features
+        .iter()
+        .filter(|f| f.kind == FeatureKind::Neighborhood)
+        .collect();
     assert_eq!(n.len(), 1);
     assert!((n[0].area_m2 - 960_000.0).abs() < 1e-3);
     assert_eq!(n[0].geom.0[0].interiors().len(), 1);
@@ -129,7 +185,10 @@ fn neighbouring_units_meet_without_gap_or_overlap() {
     let inputs = Inputs {
         buildings,
         admin: vec![admin("A", 0.0, 1000.0), admin("B", 1000.0, 1000.0)],
-        lines: vec![LineBarrier { geom: LineString::from(vec![(-50.0, 433.3), (2050.0, 611.7)]), ..road(0.0) }],
+        lines: vec![LineBarrier {
+            geom: LineString::from(vec![(-50.0, 433.3), (2050.0, 611.7)]),
+            ..road(0.0)
+        }],
         ..Default::default()
     };
     let (out, units) = run(&inputs);
@@ -142,7 +201,12 @@ fn same_input_gives_identical_features() {
     let mut buildings = block(300.0, 250.0, 0);
     buildings.extend(block(300.0, 750.0, 100));
     buildings.extend(block(700.0, 750.0, 200));
-    let inputs = Inputs { buildings, admin: vec![admin("A", 0.0, 1000.0)], lines: vec![road(500.0)], ..Default::default() };
+    let inputs = Inputs {
+        buildings,
+        admin: vec![admin("A", 0.0, 1000.0)],
+        lines: vec![road(500.0)],
+        ..Default::default()
+    };
     let a = pipeline::run(&inputs, &params(), false).unwrap();
     let b = pipeline::run(&inputs, &params(), false).unwrap();
     assert_eq!(a.features, b.features);
@@ -157,8 +221,16 @@ fn filled_river_is_shared_between_its_banks() {
         kind: BarrierKind::Water,
         geom: polygon![(x: 450.0, y: -100.0), (x: 550.0, y: -100.0), (x: 550.0, y: 1100.0), (x: 450.0, y: 1100.0)],
     };
-    let inputs = Inputs { buildings, admin: vec![admin("A", 0.0, 1000.0)], areas: vec![river], ..Default::default() };
-    let p = Params { fill_barriers: true, ..params() };
+    let inputs = Inputs {
+        buildings,
+        admin: vec![admin("A", 0.0, 1000.0)],
+        areas: vec![river],
+        ..Default::default()
+    };
+    let p = Params {
+        fill_barriers: true,
+        ..params()
+    };
     let out = pipeline::run(&inputs, &p, false).unwrap();
     let (frame, _) = pipeline::frame(&inputs.admin).unwrap();
     let units: Vec<_> = vec![("A".to_string(), frame[0].clone())];

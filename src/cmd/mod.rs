@@ -1,0 +1,165 @@
+//! The subcommands, one file each, with their usage text at the top. `main`
+//! only parses and dispatches; everything here is callable from tests.
+
+pub mod generate;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{Config, LayerConfig};
+use crate::error::Result;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dongne",
+    version,
+    about = "Draws hyperlocal neighborhood boundaries from buildings, admin units and barriers",
+    long_about = "dongne (동네, 'neighborhood') clusters buildings into hot spots, splits each \
+administrative unit by natural barriers (water, roads, rail, mountains, parks), fills the gaps \
+with a Voronoi diagram and writes neighborhood polygons that tile each unit.\n\n\
+Layers are read through GDAL as PATH[:LAYER] (Shapefile, GeoPackage, GeoJSON, FlatGeobuf, \
+OSM PBF), in any CRS."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Generate(generate::Args),
+}
+
+/// How the run talks to its operator.
+#[derive(Debug, Clone, Args)]
+pub struct LogArgs {
+    /// Print errors only: no summary, no progress.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Log format on stderr: `text` for people, `json` (one object per line) for pipelines.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The input layers, shared by every subcommand that reads them.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Input layers (each PATH[:LAYER], read through GDAL)")]
+pub struct LayerArgs {
+    /// TOML file with layers, filters and parameters; flags override it.
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<PathBuf>,
+    /// One OSM extract from which every layer not given explicitly is taken by its tags.
+    #[arg(long, value_name = "FILE.osm.pbf")]
+    pub osm: Option<PathBuf>,
+    /// With --osm: admin_level of the boundary=administrative areas used as admin units.
+    #[arg(long, value_name = "N")]
+    pub admin_level: Option<u32>,
+    /// Building points or footprints (footprints become their point on surface).
+    #[arg(long, value_name = "PATH[:LAYER]")]
+    pub buildings: Option<LayerConfig>,
+    /// Admin unit polygons; without it the study area is the buildings' buffered hull.
+    #[arg(long, value_name = "PATH[:LAYER]")]
+    pub admin: Option<LayerConfig>,
+    /// Field of the admin layer holding the unit code (default: the feature id).
+    #[arg(long, value_name = "FIELD")]
+    pub admin_code: Option<String>,
+    /// Field of the admin layer holding the unit name.
+    #[arg(long, value_name = "FIELD")]
+    pub admin_name: Option<String>,
+    /// Water: polygons (lakes, riverbanks) and/or lines (rivers, streams). Repeatable.
+    #[arg(long, value_name = "PATH[:LAYER]")]
+    pub water: Vec<LayerConfig>,
+    /// Roads (lines); the class field decides the width and whether a road is a barrier. Repeatable.
+    #[arg(long, value_name = "PATH[:LAYER]")]
+    pub roads: Vec<LayerConfig>,
+    /// Railways (lines). Repeatable.
+    #[arg(long, value_name = "PATH[:LAYER]")]
+    pub rail: Vec<LayerConfig>,
+    /// Mountains / forest (polygons). Repeatable.
+    #[arg(long, value_name = "PATH[:LAYER]")]
+    pub mountains: Vec<LayerConfig>,
+    /// Parks (polygons); barriers above the minimum park area. Repeatable.
+    #[arg(long, value_name = "PATH[:LAYER]")]
+    pub parks: Vec<LayerConfig>,
+    /// Land use polygons with a class field (soft split).
+    #[arg(long, value_name = "PATH[:LAYER]")]
+    pub landuse: Option<LayerConfig>,
+    /// Working CRS in metres (default: the UTM zone of the data's centre).
+    #[arg(long, value_name = "EPSG:NNNN")]
+    pub crs: Option<String>,
+    /// CRS for layers that carry none (a shapefile without .prj).
+    #[arg(long, value_name = "EPSG:NNNN")]
+    pub assume_crs: Option<String>,
+    /// Read only this box, in lon/lat: MIN_LON,MIN_LAT,MAX_LON,MAX_LAT.
+    #[arg(long, value_name = "W,S,E,N", value_delimiter = ',', num_args = 4)]
+    pub bbox: Option<Vec<f64>>,
+}
+
+impl LayerArgs {
+    /// The config file (if any) with every given flag laid over it.
+    pub fn to_config(&self) -> Result<Config> {
+        let mut c = match &self.config {
+            Some(p) => Config::from_file(p)?,
+            None => Config::default(),
+        };
+        if let Some(v) = &self.osm {
+            c.osm = Some(v.clone());
+        }
+        if let Some(v) = self.admin_level {
+            c.admin_level = Some(v);
+        }
+        if let Some(v) = &self.buildings {
+            c.buildings = Some(v.clone());
+        }
+        if let Some(v) = &self.admin {
+            c.admin = Some(v.clone());
+        }
+        if let Some(v) = &self.admin_code {
+            c.admin_code = Some(v.clone());
+        }
+        if let Some(v) = &self.admin_name {
+            c.admin_name = Some(v.clone());
+        }
+        let lists = [
+            (&self.water, &mut c.water),
+            (&self.roads, &mut c.roads),
+            (&self.rail, &mut c.rail),
+            (&self.mountains, &mut c.mountains),
+            (&self.parks, &mut c.parks),
+        ];
+        for (flag, slot) in lists {
+            if !flag.is_empty() {
+                *slot = flag.clone();
+            }
+        }
+        if let Some(v) = &self.landuse {
+            c.landuse = Some(v.clone());
+        }
+        if let Some(v) = &self.crs {
+            c.crs = Some(v.clone());
+        }
+        if let Some(v) = &self.assume_crs {
+            c.assume_crs = Some(v.clone());
+        }
+        if let Some(b) = &self.bbox {
+            c.bbox = Some([b[0], b[1], b[2], b[3]]);
+        }
+        Ok(c)
+    }
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Generate(a) => generate::run(&a, &cli.log),
+    }
+}
