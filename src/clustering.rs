@@ -43,6 +43,48 @@ pub fn hot_spots(points: &[Coord], p: &ClusterParams) -> Vec<usize> {
     labels
 }
 
+/// Hot spots that never mix land-use classes: the buildings of each class
+/// are clustered apart, so where residential blocks meet an industrial
+/// estate the Voronoi fill draws a boundary between them. This is the soft
+/// split of the land-use layer: it moves boundaries, it cuts no enclosure,
+/// and the size rules may still merge a small group into its neighbour.
+///
+/// ```
+/// use dongne::clustering::{hot_spots_by_class, ClusterParams};
+/// use geo::Coord;
+/// let pts: Vec<Coord> = (0..10).map(|i| Coord { x: i as f64 * 5.0, y: 0.0 }).collect();
+/// let p = ClusterParams { eps: 10.0, min_buildings: 3, walk_radius: 800.0 };
+/// // One row of houses, the east half in another land-use class.
+/// let labels = hot_spots_by_class(&pts, &p, |i| usize::from(i >= 5));
+/// assert_eq!(labels, vec![0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
+/// ```
+pub fn hot_spots_by_class(
+    points: &[Coord],
+    p: &ClusterParams,
+    class: impl Fn(usize) -> usize,
+) -> Vec<usize> {
+    let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for i in 0..points.len() {
+        groups.entry(class(i)).or_default().push(i);
+    }
+    if groups.len() <= 1 {
+        return hot_spots(points, p);
+    }
+    let mut labels = vec![0; points.len()];
+    let mut next = 0;
+    for members in groups.values() {
+        let sub: Vec<Coord> = members.iter().map(|&i| points[i]).collect();
+        let l = hot_spots(&sub, p);
+        let k = l.iter().max().map_or(0, |m| m + 1);
+        for (&i, li) in members.iter().zip(l) {
+            labels[i] = next + li;
+        }
+        next += k;
+    }
+    renumber(&mut labels);
+    labels
+}
+
 /// Gives every noise point the label of the nearest clustered point; with no
 /// cluster at all, the enclosure's buildings form one hot spot.
 fn join_noise(points: &[Coord], found: &[Option<usize>]) -> Vec<usize> {

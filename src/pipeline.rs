@@ -240,8 +240,10 @@ pub fn run(inputs: &Inputs, params: &Params, want_debug: bool) -> Result<Output>
         }
     }
     let index = t.time(1, || BarrierIndex::new(&inputs.lines, &inputs.areas));
+    let landuse = t.time(3, || landuse_classes(&pts, &inputs.landuse));
     let ctx = UnitCtx {
         pts: &pts,
+        landuse: &landuse,
         index: &index,
         params,
         timings: &t,
@@ -364,10 +366,48 @@ fn node_between_units(all: &mut [(usize, Vec<Shape>)]) {
 
 struct UnitCtx<'a> {
     pts: &'a [Coord],
+    /// Land-use class of each building (an index into the classes; 0: none).
+    landuse: &'a [usize],
     index: &'a BarrierIndex<'a>,
     params: &'a Params,
     timings: &'a Timings,
     want_debug: bool,
+}
+
+/// The land-use class each building stands in, as an index (0: none; else
+/// 1 + the class's rank in sorted order), for the soft split.
+fn landuse_classes(pts: &[Coord], landuse: &[crate::model::LanduseArea]) -> Vec<usize> {
+    use geo::{BoundingRect, Contains};
+    if landuse.is_empty() {
+        return vec![0; pts.len()];
+    }
+    let mut classes: Vec<&str> = landuse.iter().map(|l| l.class.as_str()).collect();
+    classes.sort_unstable();
+    classes.dedup();
+    let tree = RTree::bulk_load(
+        landuse
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| {
+                l.geom
+                    .bounding_rect()
+                    .map(|r| GeomWithData::new(rect_to_rtree(&r), i))
+            })
+            .collect::<Vec<_>>(),
+    );
+    pts.par_iter()
+        .map(|c| {
+            tree.locate_all_at_point(&[c.x, c.y])
+                .map(|g| g.data)
+                .filter(|&i| landuse[i].geom.contains(&Point(*c)))
+                .min()
+                .map_or(0, |i| {
+                    1 + classes
+                        .binary_search(&landuse[i].class.as_str())
+                        .unwrap_or(0)
+                })
+        })
+        .collect()
 }
 
 struct UnitFeature {
@@ -489,7 +529,9 @@ fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -
             continue;
         }
         let sites: Vec<Coord> = members.iter().map(|&b| ctx.pts[b]).collect();
-        let labels = t.time(3, || clustering::hot_spots(&sites, &cp));
+        let labels = t.time(3, || {
+            clustering::hot_spots_by_class(&sites, &cp, |i| ctx.landuse[members[i]])
+        });
         let k = labels.iter().max().map_or(0, |m| m + 1);
         hot_spots += k;
         let base = regions.len();
