@@ -220,6 +220,101 @@ pub fn straddles(
     out
 }
 
+/// Invariant 6, everywhere: a neighborhood whose buildings stand in more than
+/// one enclosure (pieces of the unit between barriers) holds, besides its
+/// main enclosure, only enclosures too small to be neighborhoods of their own
+/// (fewer than `min_buildings` buildings or less than `min_area`): the
+/// traffic-island exception. Enclosures are recomputed from the inputs with
+/// the enclosure stage; `units` are `(code, frame shapes)`.
+pub fn no_barrier_inside(
+    features: &[Neighborhood],
+    units: &[(String, Vec<Shape>)],
+    inputs: &crate::model::Inputs,
+    min_area: f64,
+    min_buildings: usize,
+) -> Vec<Violation> {
+    use crate::barriers::{polyline, BarrierIndex};
+    use crate::pipeline::shape_contains;
+    let index = BarrierIndex::new(&inputs.lines, &inputs.areas);
+    let pts: Vec<Coord> = inputs
+        .buildings
+        .iter()
+        .map(|b| overlay::snap(b.pt))
+        .collect();
+    let tree = tree_of(features);
+    let mut out = Vec::new();
+    for (code, shapes) in units {
+        let Some(r) = geo::BoundingRect::bounding_rect(&overlay::multipolygon_of(shapes)) else {
+            continue;
+        };
+        let r = overlay::grow(&r, 1.0);
+        let lines: Vec<_> = index
+            .lines_in(&r)
+            .into_iter()
+            .map(|i| polyline(&inputs.lines[i]))
+            .collect();
+        let areas: Vec<_> = index
+            .areas_in(&r)
+            .into_iter()
+            .map(|i| &inputs.areas[i])
+            .collect();
+        let Ok(pieces) = crate::enclosures::split(shapes, &lines, &areas) else {
+            out.push(v(
+                6,
+                format!("unit {code}: enclosures could not be recomputed"),
+            ));
+            continue;
+        };
+        // For each neighborhood of this unit: buildings per enclosure.
+        let mut per: std::collections::BTreeMap<usize, std::collections::BTreeMap<usize, usize>> =
+            Default::default();
+        let mut piece_buildings = vec![0usize; pieces.len()];
+        for c in &pts {
+            let p = [c.x, c.y];
+            let Some(pi) = pieces
+                .iter()
+                .position(|pc| pc.barrier.is_none() && shape_contains(&pc.shape, p))
+            else {
+                continue;
+            };
+            piece_buildings[pi] += 1;
+            let owner = tree.locate_all_at_point(&p).map(|g| g.data).find(|&i| {
+                &features[i].admin_code == code
+                    && features[i].kind == FeatureKind::Neighborhood
+                    && geo::Contains::contains(&features[i].geom, &Point(*c))
+            });
+            if let Some(f) = owner {
+                *per.entry(f).or_default().entry(pi).or_default() += 1;
+            }
+        }
+        for (f, by_piece) in per {
+            if by_piece.len() < 2 {
+                continue;
+            }
+            let main = by_piece
+                .iter()
+                .max_by_key(|(pi, n)| (**n, std::cmp::Reverse(**pi)))
+                .map(|(pi, _)| *pi);
+            for &pi in by_piece.keys() {
+                let small = piece_buildings[pi] < min_buildings
+                    || overlay::shape_area(&pieces[pi].shape) < min_area;
+                if Some(pi) != main && !small {
+                    out.push(v(
+                        6,
+                        format!(
+                            "{} spans a barrier: it holds buildings of an enclosure of {} buildings and {:.0} m² besides its main one",
+                            features[f].id,
+                            piece_buildings[pi],
+                            overlay::shape_area(&pieces[pi].shape)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Distance from `c` to the polyline and whether `c` is on its left, for
 /// points whose nearest point is inside a segment (not beyond the ends).
 fn signed_distance(line: &[Coord], c: Coord) -> Option<(f64, bool)> {

@@ -60,7 +60,7 @@ fn assert_invariants(r: &Run) {
         .map(|b| dongne::overlay::snap(b.pt))
         .collect();
     let rep = &r.out.report;
-    let bad: Vec<Violation> = invariants::check_all(
+    let mut bad: Vec<Violation> = invariants::check_all(
         &r.out.features,
         &units,
         &pts,
@@ -69,12 +69,26 @@ fn assert_invariants(r: &Run) {
         r.cfg.params.min_buildings,
         rep.size_exceptions.len(),
     );
-    assert!(
-        bad.is_empty(),
-        "{} violations, first: {:#?}",
-        bad.len(),
-        &bad[..bad.len().min(5)]
-    );
+    bad.extend(invariants::no_barrier_inside(
+        &r.out.features,
+        &units,
+        inputs,
+        r.cfg.params.min_area,
+        r.cfg.params.min_buildings,
+    ));
+    if !bad.is_empty() {
+        let mut msg = String::new();
+        for inv in 1..=8u8 {
+            let of: Vec<&Violation> = bad.iter().filter(|v| v.invariant == inv).collect();
+            if !of.is_empty() {
+                msg += &format!("invariant {inv}: {} violations, e.g.\n", of.len());
+                for v in of.iter().take(3) {
+                    msg += &format!("  {}\n", v.message);
+                }
+            }
+        }
+        panic!("{msg}");
+    }
     assert!(rep.neighborhoods > 0);
 }
 

@@ -241,3 +241,40 @@ fn filled_river_is_shared_between_its_banks() {
         assert!((f.area_m2 - 500_000.0).abs() < 1e-3, "{}", f.area_m2);
     }
 }
+
+#[test]
+fn the_barrier_check_catches_a_neighborhood_across_a_road() {
+    let mut buildings = block(300.0, 250.0, 0);
+    buildings.extend(block(300.0, 750.0, 100));
+    let inputs = Inputs {
+        buildings,
+        admin: vec![admin("A", 0.0, 1000.0)],
+        lines: vec![road(500.0)],
+        ..Default::default()
+    };
+    let (out, units) = run(&inputs);
+    let p = params();
+    assert!(invariants::no_barrier_inside(
+        &out.features,
+        &units,
+        &inputs,
+        p.min_area,
+        p.min_buildings
+    )
+    .is_empty());
+    // One feature over the whole unit, as a grid cell would be: caught.
+    let whole = Neighborhood {
+        id: "A-001".into(),
+        geom: inputs.admin[0].geom.clone(),
+        buildings: 98,
+        ..out.features[0].clone()
+    };
+    let bad = invariants::no_barrier_inside(&[whole], &units, &inputs, p.min_area, p.min_buildings);
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!(bad[0].invariant, 6);
+    assert!(
+        bad[0].message.starts_with("A-001 spans a barrier"),
+        "{}",
+        bad[0].message
+    );
+}
