@@ -294,3 +294,24 @@ fn filled_barriers_keep_every_invariant_on_liechtenstein() {
     }
     assert!(r.out.report.barrier_features < r.out.report.neighborhoods / 50);
 }
+
+#[test]
+fn all_425_seoul_hangjeongdong_with_the_whole_han_river_keep_every_invariant() {
+    let seoul = shared().join("seoul");
+    let layer = |f: &str| dongne::config::LayerConfig {
+        path: seoul.join(f),
+        ..Default::default()
+    };
+    let cfg = Config {
+        osm: Some(seoul.join("seoul_songpa_asanH.osm.pbf")),
+        admin: Some(layer("hangjeongdong_seoul.geojson")),
+        admin_code: Some("adm_cd2".into()),
+        admin_name: Some("adm_nm".into()),
+        water: vec![layer("hangang_full.geojson")],
+        crs: Some("EPSG:5179".into()),
+        ..Default::default()
+    };
+    let r = run(cfg);
+    assert_eq!(r.out.report.admin_units, 425);
+    assert_invariants(&r);
+}
