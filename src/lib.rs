@@ -16,19 +16,25 @@
 //! [`pipeline`] runs the stages per admin unit in parallel.
 
 pub mod barriers;
+pub mod checks;
 pub mod clustering;
 pub mod cmd;
 pub mod config;
 pub mod coverage;
 pub mod enclosures;
 pub mod error;
+pub mod evaluate;
+pub mod ids;
 pub mod invariants;
+pub mod locate;
 pub mod model;
 pub mod osm;
 pub mod overlay;
 pub mod pipeline;
+pub mod preview;
 pub mod read;
 pub mod reproject;
 pub mod size_rules;
+pub mod style;
 pub mod tessellation;
 pub mod write;

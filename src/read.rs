@@ -16,8 +16,16 @@ use gdal::errors::CplErrType;
 use gdal::spatial_ref::SpatialRef;
 use gdal::vector::{geometry_type_flatten, Feature, Geometry, LayerAccess, OwnedLayer};
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
-use geo::{Area, BooleanOps, MakeValid, Validation};
+use geo::algorithm::validation::{
+    CoordIndex, GeometryIndex, InvalidMultiPolygon, InvalidPolygon, RingRole,
+};
+use geo::coordinate_position::CoordPos;
+use geo::dimensions::Dimensions;
+use geo::{
+    Area, BooleanOps, BoundingRect, MakeValid, PreparedGeometry, Relate, RemoveRepeatedPoints,
+};
 use geo_types::{Coord, LineString, MultiPolygon, Polygon, Rect};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::{Config, LayerConfig, Params};
@@ -191,9 +199,22 @@ pub fn load(cfg: &Config) -> Result<Loaded> {
     tracing::info!(crs = %crs.label, "working CRS");
     let mut inputs = Inputs::default();
     let mut layers = Vec::with_capacity(stages.len());
+    let mut seconds = [0.0; 2];
     for stage in stages {
-        layers.push(stage.finish(&crs, &cfg.params, &mut inputs)?);
+        layers.push(stage.finish(&crs, &cfg.params, &mut inputs, &mut seconds)?);
     }
+    tracing::info!(
+        stage = "reproject",
+        what = "total",
+        seconds = seconds[0],
+        "reprojected"
+    );
+    tracing::info!(
+        stage = "validate",
+        what = "total",
+        seconds = seconds[1],
+        "polygons validated"
+    );
     Ok(Loaded {
         inputs,
         crs,
@@ -216,7 +237,7 @@ pub fn check_layer(role: Role, spec: &LayerConfig, cfg: &Config) -> Result<Layer
         (None, Some(e)) => WorkingCrs::auto(((e[0] + e[2]) / 2.0, (e[1] + e[3]) / 2.0))?,
         (None, None) => return Ok(stage.report),
     };
-    stage.finish(&crs, &cfg.params, &mut Inputs::default())
+    stage.finish(&crs, &cfg.params, &mut Inputs::default(), &mut [0.0; 2])
 }
 
 /// The layers given one by one, in role order.
@@ -914,25 +935,30 @@ impl Stage {
     }
 
     /// Reprojects into the working CRS, repairs invalid polygons, applies the
-    /// area thresholds, sorts by FID and appends to `out`.
+    /// area thresholds, sorts by FID and appends to `out`. Adds the seconds
+    /// spent reprojecting and validating to `seconds`.
     fn finish(
         mut self,
         crs: &WorkingCrs,
         params: &Params,
         out: &mut Inputs,
+        seconds: &mut [f64; 2],
     ) -> Result<LayerReport> {
+        let t = std::time::Instant::now();
         if !self.is_empty() {
-            let t =
-                Transformer::to_working(&self.srs, crs)?.with_source(self.report.source.clone());
-            t.transform_all(&mut self.buildings, |x| Some(x.item.fid))?;
-            t.transform_all(&mut self.admin, |x| Some(x.item.fid))?;
-            t.transform_all(&mut self.lines, |x| Some(x.item.fid))?;
-            t.transform_all(&mut self.areas, |x| Some(x.item.fid))?;
-            t.transform_all(&mut self.landuse, |x| Some(x.item.fid))?;
+            let p = ParTransform::new(&self.srs, crs, &self.report.source)?;
+            p.run(&mut self.buildings, |x| Some(x.item.fid))?;
+            p.run(&mut self.admin, |x| Some(x.item.fid))?;
+            p.run(&mut self.lines, |x| Some(x.item.fid))?;
+            p.run(&mut self.areas, |x| Some(x.item.fid))?;
+            p.run(&mut self.landuse, |x| Some(x.item.fid))?;
         }
+        seconds[0] += t.elapsed().as_secs_f64();
+        let t = std::time::Instant::now();
         self.repair_admin()?;
         self.repair_areas()?;
         self.repair_landuse()?;
+        seconds[1] += t.elapsed().as_secs_f64();
         self.apply_area_thresholds(params);
         self.report.geometry_types = self.geometry_types.iter().cloned().collect();
         self.report.features_used = self.count_used();
@@ -966,8 +992,13 @@ impl Stage {
 
     fn repair_admin(&mut self) -> Result<()> {
         let mut admin = std::mem::take(&mut self.admin);
-        for t in &mut admin {
-            if let Err(reason) = t.item.geom.check_validation() {
+        // Checked on every thread, repaired in order.
+        let checks: Vec<_> = admin
+            .par_iter()
+            .map(|t| multipolygon_validation(&t.item.geom))
+            .collect();
+        for (t, check) in admin.iter_mut().zip(checks) {
+            if let Err(reason) = check {
                 let fixed = repair(&t.item.geom.0)
                     .map_err(|why| self.unrepairable(t.item.fid, &reason.to_string(), &why))?;
                 self.note_invalid(t.item.fid, reason.to_string());
@@ -982,8 +1013,12 @@ impl Stage {
     fn repair_areas(&mut self) -> Result<()> {
         let areas = std::mem::take(&mut self.areas);
         let mut out = Vec::with_capacity(areas.len());
-        for t in areas {
-            match t.item.geom.check_validation() {
+        let checks: Vec<_> = areas
+            .par_iter()
+            .map(|t| polygon_validation(&t.item.geom))
+            .collect();
+        for (t, check) in areas.into_iter().zip(checks) {
+            match check {
                 Ok(()) => out.push(t),
                 Err(reason) => {
                     let fixed = repair(std::slice::from_ref(&t.item.geom))
@@ -1006,8 +1041,12 @@ impl Stage {
     fn repair_landuse(&mut self) -> Result<()> {
         let landuse = std::mem::take(&mut self.landuse);
         let mut out = Vec::with_capacity(landuse.len());
-        for t in landuse {
-            match t.item.geom.check_validation() {
+        let checks: Vec<_> = landuse
+            .par_iter()
+            .map(|t| polygon_validation(&t.item.geom))
+            .collect();
+        for (t, check) in landuse.into_iter().zip(checks) {
+            match check {
                 Ok(()) => out.push(t),
                 Err(reason) => {
                     let fixed = repair(std::slice::from_ref(&t.item.geom))
@@ -1066,6 +1105,63 @@ impl Stage {
         self.areas.iter().for_each(|t| mark(t.ord));
         self.landuse.iter().for_each(|t| mark(t.ord));
         used.iter().filter(|&&u| u).count()
+    }
+}
+
+/// Reprojection on every thread: a GDAL transformation is neither `Send`
+/// nor `Sync`, so each chunk of items gets its own, rebuilt from the layer
+/// CRS as PROJJSON (only when that round trip gives the same CRS; otherwise,
+/// and for small layers, one transformation in order). Each coordinate goes
+/// through the same PROJ pipeline either way. An error names the first
+/// failing item in input order, as one pass would.
+struct ParTransform<'a> {
+    one: Transformer,
+    projjson: Option<String>,
+    crs: &'a WorkingCrs,
+    source: &'a Source,
+}
+
+impl<'a> ParTransform<'a> {
+    fn new(srs: &SpatialRef, crs: &'a WorkingCrs, source: &'a Source) -> Result<ParTransform<'a>> {
+        let one = Transformer::to_working(srs, crs)?.with_source(source.clone());
+        let projjson = srs
+            .to_projjson()
+            .ok()
+            .filter(|def| SpatialRef::from_definition(def).is_ok_and(|again| again == *srs));
+        Ok(ParTransform {
+            one,
+            projjson,
+            crs,
+            source,
+        })
+    }
+
+    fn run<T: Coords + Send>(
+        &self,
+        items: &mut [T],
+        fid_of: impl Fn(&T) -> Option<i64> + Sync,
+    ) -> Result<()> {
+        const MIN_CHUNK: usize = 1 << 16;
+        let threads = rayon::current_num_threads();
+        let chunk = items.len().div_ceil(4 * threads).max(MIN_CHUNK);
+        let Some(def) = self
+            .projjson
+            .as_deref()
+            .filter(|_| threads > 1 && items.len() > chunk)
+        else {
+            return self.one.transform_all(items, fid_of);
+        };
+        let results: Vec<Result<()>> = items
+            .par_chunks_mut(chunk)
+            .map(|part| {
+                let srs = SpatialRef::from_definition(def)
+                    .map_err(|e| Error::internal(format!("cannot rebuild a layer CRS: {e}")))?;
+                Transformer::to_working(&srs, self.crs)?
+                    .with_source(self.source.clone())
+                    .transform_all(part, &fid_of)
+            })
+            .collect();
+        results.into_iter().collect()
     }
 }
 
@@ -1185,6 +1281,169 @@ fn repair(polygons: &[Polygon<f64>]) -> std::result::Result<MultiPolygon<f64>, S
         shells.difference(&holes)
     };
     Ok(fixed)
+}
+
+// ---------------------------------------------------------------------------
+// Validity, fast
+
+/// geo's `Polygon::check_validation`: the same checks in the same order, so
+/// the same first error, but a ring's self-intersection test looks only at
+/// segment pairs whose boxes meet (an R-tree), where geo tries every pair of
+/// segments. geo's test was quadratic in the ring's vertices: half the
+/// reading time of the Liechtenstein forests, minutes for a national frame.
+fn polygon_validation(p: &Polygon<f64>) -> std::result::Result<(), InvalidPolygon> {
+    if p.exterior().0.is_empty() {
+        return Ok(());
+    }
+    for (k, ring) in std::iter::once(p.exterior())
+        .chain(p.interiors())
+        .enumerate()
+    {
+        if ring.0.is_empty() {
+            continue;
+        }
+        let role = if k == 0 {
+            RingRole::Exterior
+        } else {
+            RingRole::Interior(k - 1)
+        };
+        if ring.remove_repeated_points().0.len() < 4 {
+            return Err(InvalidPolygon::TooFewPointsInRing(role));
+        }
+        if ring_self_intersects(ring) {
+            return Err(InvalidPolygon::SelfIntersection(role));
+        }
+        if let Some(i) = ring
+            .0
+            .iter()
+            .position(|c| !(c.x.is_finite() && c.y.is_finite()))
+        {
+            return Err(InvalidPolygon::NonFiniteCoord(role, CoordIndex(i)));
+        }
+    }
+    if p.interiors().iter().all(|r| r.0.is_empty()) {
+        return Ok(());
+    }
+    // As geo: the holes against the shell and against each other.
+    let shell = Polygon::new(p.exterior().clone(), vec![]);
+    let shell = PreparedGeometry::from(&shell);
+    for (i, h1) in p.interiors().iter().enumerate() {
+        if h1.0.is_empty() {
+            continue;
+        }
+        let h1_poly = Polygon::new(h1.clone(), vec![]);
+        let h1_prep = PreparedGeometry::from(&h1_poly);
+        let m = shell.relate(&h1_prep);
+        if !m.is_contains() {
+            return Err(InvalidPolygon::InteriorRingNotContainedInExteriorRing(
+                RingRole::Interior(i),
+            ));
+        }
+        if m.get(CoordPos::OnBoundary, CoordPos::OnBoundary) == Dimensions::OneDimensional {
+            return Err(InvalidPolygon::IntersectingRingsOnALine(
+                RingRole::Exterior,
+                RingRole::Interior(i),
+            ));
+        }
+        for (j, h2) in p.interiors().iter().enumerate().skip(i + 1) {
+            if h2.0.is_empty() {
+                continue;
+            }
+            let m = h1_prep.relate(&Polygon::new(h2.clone(), vec![]));
+            if m.get(CoordPos::Inside, CoordPos::Inside) == Dimensions::TwoDimensional {
+                return Err(InvalidPolygon::IntersectingRingsOnAnArea(
+                    RingRole::Interior(i),
+                    RingRole::Interior(j),
+                ));
+            }
+            if m.get(CoordPos::OnBoundary, CoordPos::OnBoundary) == Dimensions::OneDimensional {
+                return Err(InvalidPolygon::IntersectingRingsOnALine(
+                    RingRole::Interior(i),
+                    RingRole::Interior(j),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// geo's `MultiPolygon::check_validation` (first error, same order), with
+/// the pairwise `relate` of parts skipped where their boxes do not meet (no
+/// overlap and no shared line is then possible).
+fn multipolygon_validation(mp: &MultiPolygon<f64>) -> std::result::Result<(), InvalidMultiPolygon> {
+    let boxes: Vec<Option<Rect<f64>>> = mp.0.iter().map(|p| p.bounding_rect()).collect();
+    let meet = |a: Option<Rect<f64>>, b: Option<Rect<f64>>| match (a, b) {
+        (Some(a), Some(b)) => {
+            a.min().x <= b.max().x
+                && b.min().x <= a.max().x
+                && a.min().y <= b.max().y
+                && b.min().y <= a.max().y
+        }
+        _ => false,
+    };
+    for (i, p) in mp.0.iter().enumerate() {
+        polygon_validation(p)
+            .map_err(|e| InvalidMultiPolygon::InvalidPolygon(GeometryIndex(i), e))?;
+        for (j, q) in mp.0.iter().enumerate().skip(i + 1) {
+            if !meet(boxes[i], boxes[j]) {
+                continue;
+            }
+            let m = p.relate(q);
+            if m.get(CoordPos::Inside, CoordPos::Inside) == Dimensions::TwoDimensional {
+                return Err(InvalidMultiPolygon::ElementsOverlaps(
+                    GeometryIndex(i),
+                    GeometryIndex(j),
+                ));
+            }
+            if m.get(CoordPos::OnBoundary, CoordPos::OnBoundary) == Dimensions::OneDimensional {
+                return Err(InvalidMultiPolygon::ElementsTouchOnALine(
+                    GeometryIndex(i),
+                    GeometryIndex(j),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// geo's ring test: two distinct segments that meet, other than where one
+/// ends and the other starts. Only pairs with meeting boxes can meet.
+fn ring_self_intersects(ring: &LineString<f64>) -> bool {
+    use geo::Intersects;
+    use rstar::primitives::{GeomWithData, Rectangle};
+    let lines: Vec<geo::Line<f64>> = ring.lines().collect();
+    if lines.len() < 2 {
+        return false;
+    }
+    let pair = |a: &geo::Line<f64>, b: &geo::Line<f64>| {
+        a.intersects(b) && a.start != b.end && a.end != b.start
+    };
+    if !ring.0.iter().all(|c| c.x.is_finite() && c.y.is_finite()) {
+        // No boxes for non-finite coordinates: every pair, as geo.
+        return lines
+            .iter()
+            .enumerate()
+            .any(|(i, a)| lines.iter().enumerate().any(|(j, b)| i != j && pair(a, b)));
+    }
+    let tree = rstar::RTree::bulk_load(
+        lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                GeomWithData::new(Rectangle::from_corners(l.start.into(), l.end.into()), i)
+            })
+            .collect::<Vec<GeomWithData<Rectangle<[f64; 2]>, usize>>>(),
+    );
+    lines.iter().enumerate().any(|(i, a)| {
+        let env = rstar::AABB::from_corners(
+            [a.start.x.min(a.end.x), a.start.y.min(a.end.y)],
+            [a.start.x.max(a.end.x), a.start.y.max(a.end.y)],
+        );
+        tree.locate_in_envelope_intersecting(&env).any(|g| {
+            let b = &lines[g.data];
+            g.data > i && pair(a, b)
+        })
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -1419,6 +1678,7 @@ mod tests {
 
     #[test]
     fn repair_bowtie_gives_two_triangles_and_keeps_overlaps_filled() {
+        use geo::Validation;
         let bowtie = polygon![(x: 0., y: 0.), (x: 10., y: 10.), (x: 10., y: 0.), (x: 0., y: 10.)];
         assert!(!bowtie.is_valid());
         let fixed = repair(&[bowtie]).unwrap();
@@ -1458,6 +1718,64 @@ mod tests {
             Some(Coord { x: 0., y: 5. })
         );
         assert_eq!(point_on_surface(&[], &mut xs), None);
+    }
+
+    #[test]
+    fn fast_validation_gives_geo_s_first_error() {
+        use geo::Validation;
+        use geo_types::{coord, LineString};
+        let sq = |x: f64, y: f64, w: f64| {
+            LineString::from(vec![(x, y), (x + w, y), (x + w, y + w), (x, y + w), (x, y)])
+        };
+        let polys = vec![
+            polygon![(x: 0., y: 0.), (x: 10., y: 10.), (x: 10., y: 0.), (x: 0., y: 10.)],
+            polygon![(x: 0., y: 0.), (x: 10., y: 0.), (x: 10., y: 10.), (x: 0., y: 10.)],
+            // A spike back along an edge.
+            polygon![(x: 0., y: 0.), (x: 10., y: 0.), (x: 5., y: 0.), (x: 5., y: 5.)],
+            // A ring through one vertex twice.
+            polygon![(x: 0., y: 0.), (x: 4., y: 0.), (x: 2., y: 2.), (x: 4., y: 4.), (x: 0., y: 4.), (x: 2., y: 2.)],
+            // Repeated points only.
+            polygon![(x: 0., y: 0.), (x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 0.)],
+            Polygon::new(sq(0., 0., 10.), vec![sq(2., 2., 2.), sq(3., 3., 2.)]),
+            Polygon::new(sq(0., 0., 10.), vec![sq(2., 2., 2.), sq(6., 6., 2.)]),
+            Polygon::new(sq(0., 0., 10.), vec![sq(8., 8., 4.)]),
+            Polygon::new(sq(0., 0., 10.), vec![sq(0., 2., 2.)]),
+            Polygon::new(sq(0., 0., 10.), vec![sq(2., 2., 2.), sq(4., 2., 2.)]),
+            Polygon::new(LineString(vec![]), vec![]),
+        ];
+        for p in &polys {
+            assert_eq!(polygon_validation(p), p.check_validation(), "{p:?}");
+        }
+        // A long zigzag that crosses itself once, far from its start.
+        let mut zig: Vec<Coord<f64>> = (0..400)
+            .map(|i| coord! { x: i as f64, y: if i % 2 == 0 { 0.0 } else { 3.0 } })
+            .collect();
+        zig.extend([
+            coord! { x: 399.0, y: 10.0 },
+            coord! { x: 200.5, y: -1.0 },
+            coord! { x: 0.0, y: 10.0 },
+        ]);
+        let p = Polygon::new(LineString(zig.clone()), vec![]);
+        assert_eq!(polygon_validation(&p), p.check_validation());
+        zig.truncate(400);
+        zig.extend([coord! { x: 399.0, y: 10.0 }, coord! { x: 0.0, y: 10.0 }]);
+        let p = Polygon::new(LineString(zig), vec![]);
+        assert_eq!(polygon_validation(&p), Ok(()));
+        assert_eq!(p.check_validation(), Ok(()));
+        for (a, b) in [(0, 1), (1, 1), (1, 6), (6, 7), (0, 10)] {
+            let mp = MultiPolygon(vec![polys[a].clone(), polys[b].clone()]);
+            assert_eq!(
+                multipolygon_validation(&mp),
+                mp.check_validation(),
+                "{mp:?}"
+            );
+        }
+        let apart = MultiPolygon(vec![
+            Polygon::new(sq(0., 0., 1.), vec![]),
+            Polygon::new(sq(1., 0., 1.), vec![]),
+            Polygon::new(sq(5., 5., 1.), vec![]),
+        ]);
+        assert_eq!(multipolygon_validation(&apart), apart.check_validation());
     }
 
     #[test]

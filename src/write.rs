@@ -8,6 +8,16 @@
 //! one was. Dates GDAL would stamp into the files are fixed, so the same
 //! neighborhoods give the same bytes.
 //!
+//! A run that is killed (SIGKILL, OOM killer, a pod evicted) cannot remove its
+//! temporary file. Temporary names carry the writer's pid and start time, and
+//! the next write beside the same target removes those of processes that are
+//! gone, so stale files never pile up. They are hidden (`.{stem}.dongne-tmp-…`)
+//! and never match the target's name, so nothing reads them by mistake.
+//!
+//! Several files of one run (the neighborhoods, the change report, the
+//! summary) can be written as [`Staged`] files and renamed together at the
+//! end with [`commit_all`]: a run that fails leaves none of them half-updated.
+//!
 //! Fields, in this order:
 //!
 //! | field | type | Shapefile name |
@@ -29,6 +39,8 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use gdal::spatial_ref::SpatialRef;
 use gdal::vector::{
@@ -115,6 +127,18 @@ pub fn write(
     crs: &WorkingCrs,
     debug: Option<&DebugLayers>,
 ) -> Result<()> {
+    write_staged(path, features, crs, debug)?.commit()
+}
+
+/// Writes the neighborhoods to a temporary file beside `path` and returns it
+/// staged: [`Staged::commit`] (or [`commit_all`]) renames it over `path`;
+/// dropped uncommitted, it is removed.
+pub fn write_staged(
+    path: &Path,
+    features: &[Neighborhood],
+    crs: &WorkingCrs,
+    debug: Option<&DebugLayers>,
+) -> Result<Staged> {
     capture_gdal_errors();
     let format = check_format(path, debug.is_some())?;
     let target = Target::prepare(path, format == Format::Shapefile)?;
@@ -122,7 +146,7 @@ pub fn write(
         Format::GeoJson => write_geojson(&target, features, crs),
         _ => write_gdal(&target, format, features, crs, debug),
     };
-    target.finish(written)
+    target.staged(written)
 }
 
 /// Checks, before a long run, that `write` will accept the path: a known
@@ -130,12 +154,24 @@ pub fn write(
 /// folder.
 pub fn check_target(path: &Path, debug_layers: bool) -> Result<()> {
     check_format(path, debug_layers)?;
+    check_writable(path)
+}
+
+/// Checks, before a long run, that a file of any kind (a summary, a report)
+/// can be written at `path`: an existing, writable folder.
+pub fn check_writable(path: &Path) -> Result<()> {
     Target::prepare(path, false).map(|_| ())
 }
 
 /// Writes bytes (a JSON summary, a report) atomically: temporary file,
 /// sync, rename.
 pub fn atomic_write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    stage_bytes(path, bytes)?.commit()
+}
+
+/// Writes bytes to a temporary file beside `path`, staged for
+/// [`commit_all`].
+pub fn stage_bytes(path: &Path, bytes: &[u8]) -> Result<Staged> {
     let target = Target::prepare(path, false)?;
     let written = File::create(&target.tmp)
         .and_then(|mut f| {
@@ -143,7 +179,69 @@ pub fn atomic_write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
             f.sync_all()
         })
         .map_err(|e| output_error(&target.path, e));
-    target.finish(written)
+    target.staged(written)
+}
+
+/// A complete file waiting under its temporary name to be renamed over its
+/// target. Dropped without a commit (the run failed after writing it), the
+/// temporary file is removed and the target left as it was.
+#[must_use = "a staged file is removed unless committed"]
+pub struct Staged {
+    target: Option<Target>,
+}
+
+impl Staged {
+    /// Renames the file over its target.
+    pub fn commit(self) -> Result<()> {
+        commit_all(vec![self])
+    }
+
+    /// The target this file will replace.
+    pub fn path(&self) -> Option<&Path> {
+        self.target.as_ref().map(|t| t.path.as_path())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if let Some(t) = self.target.take() {
+            t.cleanup();
+        }
+    }
+}
+
+/// Renames staged files over their targets, in the order given (put the
+/// file others refer to last: a reader that finds it finds the rest). Each
+/// file is already complete and synced, so what is left to fail is a rename
+/// within one folder; the files not yet renamed are then removed.
+pub fn commit_all(staged: Vec<Staged>) -> Result<()> {
+    test_pause_before_rename();
+    for mut s in staged {
+        if let Some(t) = s.target.take() {
+            if let Err(e) = t.commit() {
+                t.cleanup();
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Test hook, read in every build: with `DONGNE_TEST_PAUSE_BEFORE_RENAME_MS`
+/// set, the run sleeps that long once every temporary file is complete and
+/// before any is renamed, so that a test can kill it (SIGKILL) at exactly the
+/// moment that matters and show the old target intact. A build flag would not
+/// do: the tests run the release binary (`cargo test --release`), the same one
+/// that ships. Unset (always, in production) it costs one environment lookup
+/// per run; set by mistake it only slows the run down. Documented in
+/// docs/operations.md.
+fn test_pause_before_rename() {
+    let ms = std::env::var("DONGNE_TEST_PAUSE_BEFORE_RENAME_MS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(ms) = ms {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
 }
 
 fn check_format(path: &Path, debug_layers: bool) -> Result<Format> {
@@ -159,13 +257,71 @@ fn check_format(path: &Path, debug_layers: bool) -> Result<Format> {
 // ---------------------------------------------------------------------------
 // Atomic replacement
 
+/// What every temporary file name starts with, after the target's stem.
+const TMP_TAG: &str = "dongne-tmp-";
+
+/// Tells this process apart from an earlier one that had the same pid (a
+/// container restarted, pids reused): its start time in nanoseconds, hex.
+fn process_token() -> &'static str {
+    static TOKEN: OnceLock<String> = OnceLock::new();
+    TOKEN.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        format!("{nanos:x}")
+    })
+}
+
+/// Whether a process with this pid runs on this machine. Without `/proc`
+/// (not Linux) it cannot tell and says yes, so nothing is removed.
+fn pid_alive(pid: u32) -> bool {
+    let proc_dir = Path::new("/proc");
+    if !proc_dir.join("self").exists() {
+        return true;
+    }
+    proc_dir.join(pid.to_string()).exists()
+}
+
+/// Removes temporary files that an earlier run, now dead, left beside
+/// `path` (same folder, same stem): `.{stem}.dongne-tmp-{pid}-{token}-…`
+/// whose pid runs no process here, or is this process's pid with another
+/// start token (a killed run in an earlier container). Files of a live
+/// process are kept: it may be writing them.
+fn remove_stale_temp_files(dir: &Path, stem: &str) {
+    let lead = format!(".{stem}.{TMP_TAG}");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let me = std::process::id();
+    for e in entries.filter_map(|e| e.ok()) {
+        let name = e.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(&lead)) else {
+            continue;
+        };
+        let mut parts = rest.splitn(3, '-');
+        let Some(pid) = parts.next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let token = parts.next().unwrap_or("");
+        let stale = if pid == me {
+            token != process_token()
+        } else {
+            !pid_alive(pid)
+        };
+        if stale && fs::remove_file(e.path()).is_ok() {
+            tracing::info!(file = %e.path().display(), "removed a temporary file left by a killed run");
+        }
+    }
+}
+
 /// The target and its temporary twin in the same folder (a rename is only
 /// atomic within one file system).
 struct Target {
     path: PathBuf,
     dir: PathBuf,
-    /// `.{stem}.dongne-tmp-{pid}-{n}.`: every temporary file starts so
-    /// (a shapefile is several files).
+    /// `.{stem}.dongne-tmp-{pid}-{token}-{n}.`: every temporary file starts
+    /// so (a shapefile is several files).
     prefix: String,
     tmp: PathBuf,
     /// A shapefile: several files share the temporary prefix.
@@ -205,8 +361,13 @@ impl Target {
             .and_then(|s| s.to_str())
             .unwrap_or("output");
         let ext = path.extension().and_then(|s| s.to_str()).unwrap_or("");
+        remove_stale_temp_files(&dir, stem);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let prefix = format!(".{stem}.dongne-tmp-{}-{n}.", std::process::id());
+        let prefix = format!(
+            ".{stem}.{TMP_TAG}{}-{}-{n}.",
+            std::process::id(),
+            process_token()
+        );
         let tmp = dir.join(format!("{prefix}{ext}"));
         // Fails early, with the OS's reason, when the folder is not writable.
         let probe = OpenOptions::new().write(true).create_new(true).open(&tmp);
@@ -285,10 +446,10 @@ impl Target {
         }
     }
 
-    /// Commits a successful write; removes every temporary file otherwise.
-    fn finish(self, written: Result<()>) -> Result<()> {
-        match written.and_then(|()| self.commit()) {
-            Ok(()) => Ok(()),
+    /// Stages a successful write; removes every temporary file otherwise.
+    fn staged(self, written: Result<()>) -> Result<Staged> {
+        match written {
+            Ok(()) => Ok(Staged { target: Some(self) }),
             Err(e) => {
                 self.cleanup();
                 Err(e)
@@ -585,6 +746,8 @@ fn write_gdal(
             .map_err(|e| gdal_err("cannot start a transaction", e))?;
         write_neighborhoods(&mut txn, format, features, &srs)
             .map_err(|e| gdal_err("cannot write", e))?;
+        crate::style::write_gpkg_style(&mut txn, LAYER_NAME, features)
+            .map_err(|e| gdal_err("cannot write the QGIS style", e))?;
         if let Some(d) = debug {
             write_debug(&mut txn, d, &srs).map_err(|e| gdal_err("cannot write debug layers", e))?;
         }

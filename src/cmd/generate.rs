@@ -10,16 +10,38 @@
 //! The output format follows the extension of `-o`: `.geojson` (RFC 7946,
 //! lon/lat), `.gpkg`, `.fgb`, `.shp`. The file is written beside the target
 //! under a temporary name and renamed when complete.
+//!
+//! For a daily job (docs/operations.md):
+//!
+//! ```text
+//! dongne generate --config daily.toml -o out/nbhd.gpkg \
+//!     --previous out/nbhd.gpkg --changes out/changes.json --summary out/summary.json
+//! ```
+//!
+//! `--previous` carries yesterday's `nbhd_id`s over to the neighborhoods that
+//! continue them ([`crate::ids`]); `--changes` writes what was added, removed,
+//! split, merged or reshaped. The output, the change report and the summary
+//! are all written to temporary files first and renamed together at the end:
+//! a run that fails replaces none of them.
+//!
+//! On a terminal (stderr), a spinner shows the stage running; `--quiet`,
+//! `--log-format json` or a pipe leave it out.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
+use tracing::span::{Attributes, Id, Record};
+use tracing::subscriber::Interest;
+use tracing::{Dispatch, Event, Metadata, Subscriber};
 
 use super::{LayerArgs, LogArgs, LogFormat};
 use crate::error::{Error, Result};
+use crate::ids::{self, ChangeSummary, Previous};
 use crate::pipeline::{self, RunReport};
-use crate::{read, write};
+use crate::{checks, read, write};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -35,6 +57,15 @@ pub struct Args {
     /// Write the run's figures (inputs, counts, areas, stage times) as JSON.
     #[arg(long, value_name = "FILE.json")]
     pub summary: Option<PathBuf>,
+    /// Also draw the result to a picture (.png or .svg): neighborhoods, barriers, buildings.
+    #[arg(long, value_name = "FILE.png|FILE.svg")]
+    pub preview: Option<PathBuf>,
+    /// Yesterday's output: neighborhoods that continue one of its features keep its nbhd_id.
+    #[arg(long, value_name = "FILE")]
+    pub previous: Option<PathBuf>,
+    /// With --previous: write the change report (added, removed, split, merged, reshaped) as JSON.
+    #[arg(long, value_name = "FILE.json", requires = "previous")]
+    pub changes: Option<PathBuf>,
 
     #[command(flatten)]
     pub params: ParamArgs,
@@ -71,7 +102,21 @@ pub struct Summary<'a> {
     pub run: &'a RunReport,
     pub area_m2: AreaStats,
     pub features_by_kind: std::collections::BTreeMap<String, usize>,
+    /// The file given to `--previous`, when there was one.
+    pub previous: Option<String>,
+    /// The counts of the change report, with `--previous`.
+    pub changes: Option<ChangeSummary>,
+    /// Wall-clock seconds of each step of the run, in order: `read`,
+    /// `previous`, `pipeline`, `ids`, `write` (the pipeline's own stages,
+    /// summed over threads, are in `run.stage_seconds`).
+    pub steps: Vec<StepTime>,
     pub seconds_total: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepTime {
+    pub step: &'static str,
+    pub seconds: f64,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -83,7 +128,24 @@ pub struct AreaStats {
 }
 
 pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
+    let progress = Progress::new(log);
+    let Some(bar) = progress.bar.clone() else {
+        return run_steps(a, log, &progress);
+    };
+    // Log lines written while the spinner is drawn would land in the middle
+    // of its line: every event goes through the spinner's `suspend`, which
+    // clears it, writes the line and draws it again. The run's reading and
+    // logging happen on this thread, which this scoped dispatcher covers.
+    let inner = tracing::dispatcher::get_default(|d| d.clone());
+    let scoped = Dispatch::new(Suspending { inner, bar });
+    let result = tracing::dispatcher::with_default(&scoped, || run_steps(a, log, &progress));
+    progress.finish();
+    result
+}
+
+fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     let started = Instant::now();
+    let mut steps: Vec<StepTime> = Vec::new();
     let mut cfg = a.layers.to_config()?;
     let p = &a.params;
     if let Some(v) = p.eps {
@@ -108,14 +170,31 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
         cfg.debug_layers = true;
     }
     cfg.validate()?;
+    for (_, spec) in checks::explicit_layers(&cfg) {
+        if let Some(w) = checks::dbf_encoding_warning(&spec.path) {
+            tracing::warn!("{w}");
+        }
+    }
     let output = cfg.output.clone().ok_or_else(|| {
         Error::input("no output file: give -o PATH (.geojson, .gpkg, .fgb or .shp)")
     })?;
+    // Every file the run will write is checked before the long part.
     write::check_target(&output, cfg.debug_layers)?;
+    for extra in a.summary.iter().chain(&a.changes) {
+        write::check_writable(extra)?;
+    }
+    if let Some(p) = &a.previous {
+        ids::check_openable(p)?;
+    }
 
+    progress.stage("reading layers");
     let t = Instant::now();
     let loaded = read::load(&cfg)?;
     let read_s = t.elapsed().as_secs_f64();
+    steps.push(StepTime {
+        step: "read",
+        seconds: read_s,
+    });
     for l in &loaded.layers {
         stage(log, "read", &l.role, l.features_used, None);
     }
@@ -126,14 +205,40 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
         loaded.inputs.buildings.len(),
         Some(read_s),
     );
+    checks::layers_overlap(&loaded.layers)?;
 
-    let out = pipeline::run(&loaded.inputs, &cfg.params, cfg.debug_layers)?;
+    // Yesterday's file is read before the long part, so that a bad one stops
+    // the run early; it may be the very file this run replaces.
+    let previous = match &a.previous {
+        Some(path) => {
+            progress.stage("reading the previous output");
+            let t = Instant::now();
+            let prev = Previous::read(path, &loaded.crs)?;
+            let secs = t.elapsed().as_secs_f64();
+            steps.push(StepTime {
+                step: "previous",
+                seconds: secs,
+            });
+            stage(log, "previous", "features", prev.features.len(), Some(secs));
+            Some(prev)
+        }
+        None => None,
+    };
+
+    progress.stage("drawing neighborhoods");
+    let t = Instant::now();
+    let mut out = pipeline::run(&loaded.inputs, &cfg.params, cfg.debug_layers)?;
+    steps.push(StepTime {
+        step: "pipeline",
+        seconds: t.elapsed().as_secs_f64(),
+    });
     for (name, secs) in &out.report.stage_seconds {
         let n = match name.as_str() {
-            "enclosures" => out.report.enclosures,
-            "clustering" => out.report.hot_spots,
-            "size_rules" | "dissolve" => out.features.len(),
             "frame" => out.report.admin_units,
+            "barriers" => loaded.inputs.lines.len() + loaded.inputs.areas.len(),
+            "enclosures" => out.report.enclosures,
+            "clustering" | "tessellation" => out.report.hot_spots,
+            "size_rules" | "dissolve" => out.features.len(),
             _ => 0,
         };
         stage(log, name, name, n, Some(*secs));
@@ -141,6 +246,7 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
     for e in &out.report.size_exceptions {
         tracing::warn!("{e}");
     }
+    checks::buildings_inside_units(&out.report)?;
     if out.report.buildings_outside_admin > 0 {
         tracing::warn!(
             "{} of {} buildings lie outside every admin unit and are in no neighborhood",
@@ -155,15 +261,52 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
         );
     }
 
+    let changes = match &previous {
+        Some(prev) => {
+            progress.stage("matching ids with the previous output");
+            let t = Instant::now();
+            let report = ids::carry_over(&mut out.features, prev)?;
+            let secs = t.elapsed().as_secs_f64();
+            steps.push(StepTime {
+                step: "ids",
+                seconds: secs,
+            });
+            if !log.quiet {
+                let s = &report.summary;
+                match log.log_format {
+                    LogFormat::Json => tracing::info!(
+                        stage = "ids",
+                        previous = %report.previous,
+                        kept = s.kept,
+                        reshaped = s.reshaped,
+                        split = s.split,
+                        merged = s.merged,
+                        added = s.added,
+                        removed = s.removed,
+                        seconds = secs,
+                    ),
+                    LogFormat::Text => progress.println(&format!("dongne: {}", report.one_line())),
+                }
+            }
+            Some(report)
+        }
+        None => None,
+    };
+
+    progress.stage("writing");
     let t = Instant::now();
-    write::write(&output, &out.features, &loaded.crs, out.debug.as_ref())?;
-    stage(
-        log,
-        "write",
-        "features",
-        out.features.len(),
-        Some(t.elapsed().as_secs_f64()),
-    );
+    let mut staged = Vec::new();
+    if let (Some(path), Some(report)) = (&a.changes, &changes) {
+        staged.push(write::stage_bytes(path, report.to_json()?.as_bytes())?);
+    }
+    let staged_output =
+        write::write_staged(&output, &out.features, &loaded.crs, out.debug.as_ref())?;
+    let write_s = t.elapsed().as_secs_f64();
+    steps.push(StepTime {
+        step: "write",
+        seconds: write_s,
+    });
+    stage(log, "write", "features", out.features.len(), Some(write_s));
 
     let mut by_kind = std::collections::BTreeMap::new();
     for f in &out.features {
@@ -177,13 +320,28 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
         run: &out.report,
         area_m2: area_stats(&out.features),
         features_by_kind: by_kind,
+        previous: previous.as_ref().map(|p| p.path.clone()),
+        changes: changes.as_ref().map(|c| c.summary.clone()),
+        steps,
         seconds_total: started.elapsed().as_secs_f64(),
     };
     if let Some(path) = &a.summary {
         let text =
             serde_json::to_string_pretty(&summary).map_err(|e| Error::internal(e.to_string()))?;
-        write::atomic_write_bytes(path, text.as_bytes())?;
+        staged.push(write::stage_bytes(path, text.as_bytes())?);
     }
+    // The neighborhoods last: whoever finds today's layer finds its report
+    // and summary too.
+    staged.push(staged_output);
+    write::commit_all(staged)?;
+    if let Some(path) = &a.preview {
+        let title = output
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        let scene = crate::preview::Scene::of_run(&out.features, &loaded.inputs, &title);
+        crate::preview::write_picture(path, &scene, 1200, &[])?;
+    }
+    progress.finish();
     if !log.quiet {
         match log.log_format {
             LogFormat::Json => tracing::info!(
@@ -241,5 +399,91 @@ fn stage(log: &LogArgs, stage: &str, what: &str, count: usize, seconds: Option<f
             tracing::info!("{stage:<12} {what:<12} {count:>9} {s:>8.3} s")
         }
         (LogFormat::Text, None) => tracing::info!("{stage:<12} {what:<12} {count:>9}"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Progress on a terminal
+
+/// A spinner on stderr naming the step that runs, with its time. Only when
+/// stderr is a terminal, the log format is text and the run is not quiet: a
+/// cron or Kubernetes log gets plain lines, never control characters.
+struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    fn new(log: &LogArgs) -> Progress {
+        let wanted =
+            !log.quiet && log.log_format == LogFormat::Text && std::io::stderr().is_terminal();
+        let bar = wanted.then(|| {
+            let bar = ProgressBar::new_spinner();
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} {elapsed}") {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Progress { bar }
+    }
+
+    fn stage(&self, what: &str) {
+        if let Some(b) = &self.bar {
+            b.set_message(what.to_string());
+        }
+    }
+
+    /// A line on stderr that does not break the spinner.
+    fn println(&self, line: &str) {
+        match &self.bar {
+            Some(b) => b.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// The process's subscriber, with every event written while the spinner is
+/// suspended. Everything else is passed through unchanged.
+struct Suspending {
+    inner: Dispatch,
+    bar: ProgressBar,
+}
+
+impl Subscriber for Suspending {
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        self.inner.register_callsite(metadata)
+    }
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        self.inner.enabled(metadata)
+    }
+    fn new_span(&self, span: &Attributes<'_>) -> Id {
+        self.inner.new_span(span)
+    }
+    fn record(&self, span: &Id, values: &Record<'_>) {
+        self.inner.record(span, values)
+    }
+    fn record_follows_from(&self, span: &Id, follows: &Id) {
+        self.inner.record_follows_from(span, follows)
+    }
+    fn event(&self, event: &Event<'_>) {
+        self.bar.suspend(|| self.inner.event(event))
+    }
+    fn enter(&self, span: &Id) {
+        self.inner.enter(span)
+    }
+    fn exit(&self, span: &Id) {
+        self.inner.exit(span)
+    }
+    fn clone_span(&self, id: &Id) -> Id {
+        self.inner.clone_span(id)
+    }
+    fn try_close(&self, id: Id) -> bool {
+        self.inner.try_close(id)
     }
 }

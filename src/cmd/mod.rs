@@ -1,7 +1,11 @@
 //! The subcommands, one file each, with their usage text at the top. `main`
 //! only parses and dispatches; everything here is callable from tests.
 
+pub mod check;
+pub mod evaluate;
 pub mod generate;
+pub mod locate;
+pub mod preview;
 
 use std::path::PathBuf;
 
@@ -31,6 +35,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Generate(generate::Args),
+    /// Check the input layers of a run without generating (exit 0: generate would run, 2: it would not).
+    Check(check::Args),
+    /// Compare neighborhoods with H3 cells and the admin units on the same inputs.
+    Evaluate(evaluate::Args),
+    /// Draw a neighborhood layer with its barriers and buildings (PNG or SVG).
+    Preview(preview::Args),
+    /// Find the neighborhood of points (lon/lat, CSV or a point layer).
+    Locate(locate::Args),
 }
 
 /// How the run talks to its operator.
@@ -161,5 +173,9 @@ impl LayerArgs {
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Generate(a) => generate::run(&a, &cli.log),
+        Command::Check(a) => check::run(&a, &cli.log),
+        Command::Evaluate(a) => evaluate::run(&a, &cli.log),
+        Command::Preview(a) => preview::run(&a, &cli.log),
+        Command::Locate(a) => locate::run(&a, &cli.log),
     }
 }
