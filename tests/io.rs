@@ -1266,7 +1266,9 @@ fn debug_layers_go_into_a_geopackage_only() {
             ("neighborhoods".to_string(), features.len() as u64),
             ("hotspots".to_string(), 1),
             ("enclosures".to_string(), 1),
-            ("barriers".to_string(), 1)
+            ("barriers".to_string(), 1),
+            // The default QGIS style of the neighborhoods layer.
+            ("layer_styles".to_string(), 1)
         ]
     );
     let e = write::write(&dir.path().join("d.geojson"), &features, &crs, Some(&debug)).unwrap_err();

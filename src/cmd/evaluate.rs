@@ -1,0 +1,83 @@
+//! `dongne evaluate`: dongne's neighborhoods side by side with H3 cells and
+//! the admin units, on the inputs they were drawn from.
+//!
+//! ```text
+//! dongne generate --config examples/jamsil.toml -o out/jamsil.gpkg
+//! dongne evaluate --neighborhoods out/jamsil.gpkg --config examples/jamsil.toml
+//! dongne evaluate --neighborhoods nbhd.gpkg --osm extract.osm.pbf --admin-level 8 \
+//!     --json eval.json --csv eval.csv
+//! ```
+//!
+//! The input layers and parameters are given as to `generate` (same flags,
+//! same `--config`): they must be the ones the neighborhoods were drawn
+//! from. Prints a table (stdout); `--json` and `--csv` write the same
+//! figures to files. What each figure means is in the documentation of
+//! [`crate::evaluate`].
+
+use std::path::PathBuf;
+
+use super::generate::ParamArgs;
+use super::{LayerArgs, LogArgs};
+use crate::config::LayerConfig;
+use crate::error::{Error, Result};
+use crate::{evaluate, locate, read, write};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The neighborhood layer to evaluate (the output of `dongne generate`).
+    #[arg(long, value_name = "PATH[:LAYER]")]
+    pub neighborhoods: LayerConfig,
+    #[command(flatten)]
+    pub layers: LayerArgs,
+    #[command(flatten)]
+    pub params: ParamArgs,
+    /// Write the figures as JSON.
+    #[arg(long, value_name = "FILE.json")]
+    pub json: Option<PathBuf>,
+    /// Write the figures as CSV (one row per partition).
+    #[arg(long, value_name = "FILE.csv")]
+    pub csv: Option<PathBuf>,
+}
+
+pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
+    let mut cfg = a.layers.to_config()?;
+    let p = &a.params;
+    if let Some(v) = p.eps {
+        cfg.params.eps = v;
+    }
+    if let Some(v) = p.min_buildings {
+        cfg.params.min_buildings = v;
+    }
+    if let Some(v) = p.min_area {
+        cfg.params.min_area = v;
+    }
+    if let Some(v) = p.walk_minutes {
+        cfg.params.walk_minutes = v;
+    }
+    if p.fill_barriers {
+        cfg.params.fill_barriers = true;
+    }
+    cfg.validate()?;
+    let layer = locate::read_neighborhoods(&a.neighborhoods)?;
+    let loaded = read::load(&cfg)?;
+    let geoms = layer.geoms_in(&loaded.crs.spatial_ref()?)?;
+    let kinds: Vec<String> = layer.info.iter().map(|i| i.kind.clone()).collect();
+    let e = evaluate::evaluate(&loaded.inputs, &cfg.params, &loaded.crs, &geoms, &kinds)?;
+    print!("{}", evaluate::table(&e));
+    if let Some(path) = &a.json {
+        let text = serde_json::to_string_pretty(&e).map_err(|e| Error::internal(e.to_string()))?;
+        write::atomic_write_bytes(path, format!("{text}\n").as_bytes())?;
+    }
+    if let Some(path) = &a.csv {
+        write::atomic_write_bytes(path, evaluate::csv(&e).as_bytes())?;
+    }
+    if !log.quiet {
+        tracing::info!(
+            "evaluated {} ({} features) against {} admin units",
+            layer.source.file,
+            layer.info.len(),
+            e.partitions.last().map_or(0, |p| p.units)
+        );
+    }
+    Ok(())
+}
