@@ -10,7 +10,7 @@
 //! of their own kind.
 
 use geo::{BoundingRect, Buffer, Geometry, Rect};
-use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::primitives::{GeomWithData, Line as RLine, Rectangle};
 use rstar::{RTree, AABB};
 
 use crate::model::{AreaBarrier, BarrierKind, LineBarrier};
@@ -18,12 +18,16 @@ use crate::overlay;
 
 type Indexed = GeomWithData<Rectangle<[f64; 2]>, usize>;
 
+/// Every segment of every barrier line, with its kind and line index.
+pub type SegmentTree = RTree<GeomWithData<RLine<[f64; 2]>, (BarrierKind, usize)>>;
+
 /// Spatial index over every barrier of the run.
 pub struct BarrierIndex<'a> {
     pub lines: &'a [LineBarrier],
     pub areas: &'a [AreaBarrier],
     line_tree: RTree<Indexed>,
     area_tree: RTree<Indexed>,
+    segments: SegmentTree,
 }
 
 fn rect_entry(r: Option<Rect>, i: usize) -> Option<Indexed> {
@@ -51,12 +55,32 @@ impl<'a> BarrierIndex<'a> {
                 .filter_map(|(i, a)| rect_entry(a.geom.bounding_rect(), i))
                 .collect(),
         );
+        let segments = RTree::bulk_load(
+            lines
+                .iter()
+                .enumerate()
+                .flat_map(|(i, l)| {
+                    l.geom.lines().map(move |s| {
+                        GeomWithData::new(
+                            RLine::new([s.start.x, s.start.y], [s.end.x, s.end.y]),
+                            (l.kind, i),
+                        )
+                    })
+                })
+                .collect(),
+        );
         BarrierIndex {
             lines,
             areas,
             line_tree,
             area_tree,
+            segments,
         }
+    }
+
+    /// Every segment of every line barrier, for nearest-line queries.
+    pub fn segments(&self) -> &SegmentTree {
+        &self.segments
     }
 
     fn query(tree: &RTree<Indexed>, r: &Rect) -> Vec<usize> {

@@ -10,6 +10,7 @@
 //! faces is the set of their edges minus the pairs that cancel.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use rstar::primitives::GeomWithData;
 use rstar::{RTree, AABB};
@@ -20,6 +21,37 @@ type P = [f64; 2];
 /// A directed edge by the bit patterns of its end points.
 type EdgeKey = ((u64, u64), (u64, u64));
 
+/// A fast hasher for the coordinate keys of this module (bit patterns of
+/// floats on the grid): FxHash's word step, then a 128-bit folded multiply
+/// so the low bits, which pick the bucket, depend on every input bit (grid
+/// coordinates end in zero bits). std's SipHash was a tenth of the dissolve
+/// stage. Nothing here iterates a map, so the hasher never shows in output.
+#[derive(Default, Clone, Copy)]
+pub struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u64(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn write_usize(&mut self, w: usize) {
+        self.write_u64(w as u64);
+    }
+    fn finish(&self) -> u64 {
+        let m = (self.0 as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835);
+        (m as u64) ^ ((m >> 64) as u64)
+    }
+}
+
+/// A `HashMap` with [`FastHasher`].
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
 /// A point as a hashable key (`-0.0` folded into `0.0`).
 pub fn key(p: P) -> (u64, u64) {
     ((p[0] + 0.0).to_bits(), (p[1] + 0.0).to_bits())
@@ -27,18 +59,68 @@ pub fn key(p: P) -> (u64, u64) {
 
 /// Inserts into every edge the vertices of other shapes that lie on it (within
 /// `tol`), so shapes that share a boundary share its vertices.
+///
+/// An edge whose reverse another shape holds is shared exactly already: the
+/// two faces on its sides are the only ground there, so no vertex of a third
+/// shape lies on it. Only the other edges (T-junctions, the outline) are
+/// looked at, against the end points of such edges: a vertex whose edges are
+/// all shared lies where faces already meet exactly. Most edges of a unit are
+/// shared, so the index holds a fraction of the vertices.
 pub fn node(shapes: &mut [Shape], tol: f64) {
-    let pts: Vec<GeomWithData<P, usize>> = shapes
-        .iter()
-        .enumerate()
-        .flat_map(|(i, s)| s.iter().flatten().map(move |p| GeomWithData::new(*p, i)))
-        .collect();
-    let tree = RTree::bulk_load(pts);
+    let open = open_edges(shapes.iter().enumerate());
+    let tree = RTree::bulk_load(open_vertices(shapes.iter().enumerate(), &open));
+    let mut k = 0;
     for (i, s) in shapes.iter_mut().enumerate() {
         for ring in s.iter_mut() {
-            *ring = node_ring(ring, i, &tree, tol);
+            let mask = &open[k..k + ring.len()];
+            k += ring.len();
+            if mask.iter().any(|&o| o) {
+                *ring = node_ring_where(ring, i, &tree, tol, |e| mask[e]);
+            }
         }
     }
+}
+
+/// For the rings of `shapes` (tagged with their owner), in order, edge by
+/// edge: whether the edge is open, i.e. no shape of another owner holds it
+/// reversed.
+pub fn open_edges<'a>(shapes: impl Iterator<Item = (usize, &'a Shape)> + Clone) -> Vec<bool> {
+    let mut held: FastMap<EdgeKey, usize> = FastMap::default();
+    for (i, s) in shapes.clone() {
+        for_each_edge(s, |a, b| {
+            held.entry((key(a), key(b))).or_insert(i);
+        });
+    }
+    let mut open = Vec::new();
+    for (i, s) in shapes {
+        for_each_edge(s, |a, b| {
+            let shared = held.get(&(key(b), key(a))).is_some_and(|&o| o != i);
+            open.push(!shared);
+        });
+    }
+    open
+}
+
+/// The end points of the open edges (see [`open_edges`]), tagged with their
+/// owner.
+pub fn open_vertices<'a>(
+    shapes: impl Iterator<Item = (usize, &'a Shape)>,
+    open: &[bool],
+) -> Vec<GeomWithData<P, usize>> {
+    let mut out = Vec::new();
+    let mut k = 0;
+    for (i, s) in shapes {
+        for r in s {
+            let n = r.len();
+            for e in 0..n {
+                if open[k + e] || open[k + (e + n - 1) % n] {
+                    out.push(GeomWithData::new(r[e], i));
+                }
+            }
+            k += n;
+        }
+    }
+    out
 }
 
 /// `ring` with the vertices of `tree` that lie on its edges inserted, except
@@ -49,11 +131,26 @@ pub fn node_ring(
     tree: &RTree<GeomWithData<P, usize>>,
     tol: f64,
 ) -> Ring {
+    node_ring_where(ring, owner, tree, tol, |_| true)
+}
+
+/// [`node_ring`] on the edges `k` (edge `k` runs from vertex `k`) for which
+/// `look(k)` holds; the others are kept as they are.
+pub fn node_ring_where(
+    ring: &Ring,
+    owner: usize,
+    tree: &RTree<GeomWithData<P, usize>>,
+    tol: f64,
+    look: impl Fn(usize) -> bool,
+) -> Ring {
     let n = ring.len();
     let mut out = Vec::with_capacity(n);
     for k in 0..n {
         let (a, b) = (ring[k], ring[(k + 1) % n]);
         out.push(a);
+        if !look(k) {
+            continue;
+        }
         let env = AABB::from_corners(
             [a[0].min(b[0]) - tol, a[1].min(b[1]) - tol],
             [a[0].max(b[0]) + tol, a[1].max(b[1]) + tol],
@@ -89,12 +186,12 @@ pub fn node_ring(
 
 /// Directed edge → the face that holds it.
 pub struct EdgeIndex {
-    edges: HashMap<EdgeKey, usize>,
+    edges: FastMap<EdgeKey, usize>,
 }
 
 impl EdgeIndex {
     pub fn new(faces: &[Shape]) -> Self {
-        let mut edges = HashMap::new();
+        let mut edges = FastMap::default();
         for (i, f) in faces.iter().enumerate() {
             for_each_edge(f, |a, b| {
                 edges.insert((key(a), key(b)), i);
@@ -150,7 +247,7 @@ pub fn dist(a: P, b: P) -> f64 {
 pub fn dissolve<'a>(faces: impl IntoIterator<Item = &'a Shape>) -> Vec<Shape> {
     // Edge multiset with cancellation of opposite pairs; insertion order kept
     // so the output is the same on every run.
-    let mut count: HashMap<EdgeKey, i32> = HashMap::new();
+    let mut count: FastMap<EdgeKey, i32> = FastMap::default();
     let mut order: Vec<(P, P)> = Vec::new();
     for f in faces {
         for_each_edge(f, |a, b| {
@@ -166,7 +263,7 @@ pub fn dissolve<'a>(faces: impl IntoIterator<Item = &'a Shape>) -> Vec<Shape> {
             }
         });
     }
-    let mut out_edges: HashMap<(u64, u64), Vec<(P, bool)>> = HashMap::new();
+    let mut out_edges: FastMap<(u64, u64), Vec<(P, bool)>> = FastMap::default();
     let mut starts: Vec<(P, P)> = Vec::new();
     for (a, b) in order {
         let c = count.get_mut(&(key(a), key(b))).expect("counted edge");
@@ -206,7 +303,7 @@ pub fn dissolve<'a>(faces: impl IntoIterator<Item = &'a Shape>) -> Vec<Shape> {
 
 /// At `cur`, arrived from `prev`: the unused outgoing edge that turns most to
 /// the left, i.e. the first one met turning clockwise from the way back.
-fn take_left_turn(out: &mut HashMap<(u64, u64), Vec<(P, bool)>>, prev: P, cur: P) -> Option<P> {
+fn take_left_turn(out: &mut FastMap<(u64, u64), Vec<(P, bool)>>, prev: P, cur: P) -> Option<P> {
     let cands = out.get_mut(&key(cur))?;
     let back = (prev[1] - cur[1]).atan2(prev[0] - cur[0]);
     let mut best: Option<(f64, usize)> = None;
@@ -296,7 +393,7 @@ fn remove_spikes(r: Ring) -> Ring {
 fn split_at_repeats(ring: Ring) -> Vec<Ring> {
     let mut out = Vec::new();
     let mut cur: Ring = Vec::with_capacity(ring.len());
-    let mut pos: HashMap<(u64, u64), usize> = HashMap::new();
+    let mut pos: FastMap<(u64, u64), usize> = FastMap::default();
     for p in ring {
         if let Some(&k) = pos.get(&key(p)) {
             let loop_part: Ring = cur.split_off(k + 1);
@@ -333,6 +430,105 @@ fn assemble(rings: Vec<Ring>) -> Vec<Shape> {
         }
     }
     shapes
+}
+
+/// Edge boxes of a shape, tagged `(ring, vertex)`.
+type EdgeTree = RTree<GeomWithData<rstar::primitives::Rectangle<P>, (u32, u32)>>;
+
+/// A shape ready for many point-in-shape tests: its edges in an R-tree, so a
+/// test looks only at the edges a ray from the point can cross (O(log n)
+/// instead of every edge). The answer is [`contains`] on the exterior and no
+/// hole, to the bit: the same crossing test on the same edges, with the same
+/// end points in the same roles. Small shapes are tested directly.
+pub struct PreparedShape<'a> {
+    shape: &'a Shape,
+    /// Edge `(ring, i)` runs from vertex `i - 1` to vertex `i`, as in
+    /// [`contains`]; `None` for a small shape.
+    edges: Option<EdgeTree>,
+    max_x: f64,
+}
+
+/// Shapes with fewer vertices are tested edge by edge.
+const PREPARE_FROM: usize = 48;
+
+impl<'a> PreparedShape<'a> {
+    pub fn new(shape: &'a Shape) -> Self {
+        let n: usize = shape.iter().map(|r| r.len()).sum();
+        let max_x = shape
+            .iter()
+            .flatten()
+            .map(|p| p[0])
+            .fold(f64::NEG_INFINITY, f64::max);
+        let edges = (n >= PREPARE_FROM).then(|| {
+            RTree::bulk_load(
+                shape
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(k, r)| {
+                        let m = r.len();
+                        (0..m).map(move |i| {
+                            let (a, b) = (r[i], r[(i + m - 1) % m]);
+                            GeomWithData::new(
+                                rstar::primitives::Rectangle::from_corners(a, b),
+                                (k as u32, i as u32),
+                            )
+                        })
+                    })
+                    .collect(),
+            )
+        });
+        PreparedShape {
+            shape,
+            edges,
+            max_x,
+        }
+    }
+
+    /// Inside the exterior and in no hole.
+    pub fn contains(&self, p: P) -> bool {
+        let Some(tree) = &self.edges else {
+            return crate::pipeline::shape_contains(self.shape, p);
+        };
+        // NaN compares false: a NaN point is outside too.
+        if self.shape.is_empty() || p[0].partial_cmp(&self.max_x).is_none_or(|o| o.is_gt()) {
+            return false;
+        }
+        // Every edge the ray to the east can cross has its box on the ray
+        // (a little to the west too: the crossing's x is rounded).
+        let slack = 1e-9 + p[0].abs() * 1e-12;
+        let env = AABB::from_corners([p[0] - slack, p[1]], [self.max_x, p[1]]);
+        // The rings crossed, with their parity: few, so a small list kept on
+        // the stack (no allocation per point).
+        let mut odd: [(u32, bool); 16] = [(0, false); 16];
+        let mut n = 0;
+        let mut more: Vec<(u32, bool)> = Vec::new();
+        for g in tree.locate_in_envelope_intersecting(&env) {
+            let (k, i) = g.data;
+            let r = &self.shape[k as usize];
+            let m = r.len();
+            let (a, b) = (r[i as usize], r[(i as usize + m - 1) % m]);
+            let crosses = (a[1] > p[1]) != (b[1] > p[1])
+                && p[0] < (b[0] - a[0]) * (p[1] - a[1]) / (b[1] - a[1]) + a[0];
+            if !crosses {
+                continue;
+            }
+            if let Some(e) = odd[..n]
+                .iter_mut()
+                .chain(more.iter_mut())
+                .find(|e| e.0 == k)
+            {
+                e.1 = !e.1;
+            } else if n < odd.len() {
+                odd[n] = (k, true);
+                n += 1;
+            } else {
+                more.push((k, true));
+            }
+        }
+        // Odd crossings of the exterior, even of every hole.
+        let rings = || odd[..n].iter().chain(more.iter());
+        rings().any(|&(k, o)| k == 0 && o) && !rings().any(|&(k, o)| k != 0 && o)
+    }
 }
 
 /// Even-odd point in ring.
@@ -405,6 +601,49 @@ mod tests {
         assert!((shape_area(&d[0]) - 14.0).abs() < 1e-12);
         use geo::Validation;
         assert!(crate::overlay::polygon_of(&d[0]).is_valid());
+    }
+
+    #[test]
+    fn prepared_shape_answers_as_the_plain_test() {
+        // A jagged ring (many vertices) with a jagged hole.
+        let ring = |cx: f64, cy: f64, r0: f64, n: usize, ccw: bool| -> Ring {
+            let mut v: Ring = (0..n)
+                .map(|i| {
+                    let t = i as f64 / n as f64 * std::f64::consts::TAU;
+                    let r = r0 * (1.0 + 0.3 * (7.0 * t).sin());
+                    [cx + r * t.cos(), cy + r * t.sin()]
+                })
+                .collect();
+            if !ccw {
+                v.reverse();
+            }
+            v
+        };
+        let shape: Shape = vec![
+            ring(1000.0, 2000.0, 100.0, 300, true),
+            ring(1010.0, 2005.0, 30.0, 120, false),
+        ];
+        let prep = PreparedShape::new(&shape);
+        assert!(prep.edges.is_some());
+        let mut hits = 0;
+        for i in 0..200 {
+            for j in 0..200 {
+                let p = [860.0 + i as f64 * 1.4, 1860.0 + j as f64 * 1.4];
+                let want = crate::pipeline::shape_contains(&shape, p);
+                assert_eq!(prep.contains(p), want, "{p:?}");
+                hits += want as usize;
+            }
+        }
+        assert!(hits > 1000);
+        // On vertices and edges too.
+        for r in &shape {
+            for (k, &v) in r.iter().enumerate() {
+                let w = r[(k + 1) % r.len()];
+                for p in [v, [(v[0] + w[0]) / 2.0, (v[1] + w[1]) / 2.0]] {
+                    assert_eq!(prep.contains(p), crate::pipeline::shape_contains(&shape, p));
+                }
+            }
+        }
     }
 
     #[test]

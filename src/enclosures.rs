@@ -7,7 +7,9 @@
 //! ends inside the unit without closing anything off (a dead-end road) cuts
 //! nothing, as the method wants.
 
-use geo::{Contains, InteriorPoint, Point};
+use geo::{BoundingRect, Contains, Point};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::RTree;
 
 use crate::error::Result;
 use crate::model::{AreaBarrier, BarrierKind};
@@ -33,22 +35,46 @@ pub fn split(
         cuts.extend(crate::barriers::outlines(a));
     }
     let faces = overlay::slice(unit, &cuts)?;
+    // Faces are cut along every outline, so each lies wholly inside or
+    // outside each area: one point inside the face decides. Areas are looked
+    // up by their boxes first (an R-tree: a unit may hold thousands).
+    let tree = RTree::bulk_load(
+        areas
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| {
+                a.geom.bounding_rect().map(|r| {
+                    GeomWithData::new(
+                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                        i,
+                    )
+                })
+            })
+            .collect(),
+    );
     Ok(faces
         .into_iter()
         .map(|shape| {
-            let barrier = overlay::polygon_of(&shape)
-                .interior_point()
-                .and_then(|p| kind_at(p, areas));
+            let barrier = overlay::interior_point(&shape).and_then(|p| kind_at(p, areas, &tree));
             Piece { shape, barrier }
         })
         .collect())
 }
 
 /// The area-barrier kind at `p`, by priority (water over mountain over park).
-fn kind_at(p: Point, areas: &[&AreaBarrier]) -> Option<BarrierKind> {
+fn kind_at(
+    p: [f64; 2],
+    areas: &[&AreaBarrier],
+    tree: &RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
+) -> Option<BarrierKind> {
+    let pt = Point::new(p[0], p[1]);
+    let here: Vec<&AreaBarrier> = tree
+        .locate_all_at_point(&p)
+        .map(|g| areas[g.data])
+        .collect();
     crate::barriers::AREA_PRIORITY
         .into_iter()
-        .find(|k| areas.iter().any(|a| a.kind == *k && a.geom.contains(&p)))
+        .find(|k| here.iter().any(|a| a.kind == *k && a.geom.contains(&pt)))
 }
 
 #[cfg(test)]

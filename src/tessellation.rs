@@ -10,7 +10,7 @@
 //! the circumcentres of its two triangles). The enclosure is then sliced once
 //! by those edges, and each face takes the label of its nearest generator.
 
-use geo::{Coord, InteriorPoint, Rect};
+use geo::{Coord, Rect};
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
 
@@ -50,9 +50,8 @@ pub fn tessellate(enclosure: &Shape, sites: &[Coord], labels: &[usize]) -> Resul
     Ok(faces
         .into_iter()
         .map(|shape| {
-            let label = overlay::polygon_of(&shape)
-                .interior_point()
-                .and_then(|p| tree.nearest_neighbor(&[p.x(), p.y()]))
+            let label = overlay::interior_point(&shape)
+                .and_then(|p| tree.nearest_neighbor(&p))
                 .map_or(first, |n| n.data);
             Face { shape, label }
         })
