@@ -190,7 +190,7 @@ pub fn ground(inputs: &Inputs, params: &Params) -> Result<Ground> {
         }
     }
     let in_frame: Vec<usize> = (0..pts.len()).filter(|&b| owner[b].is_some()).collect();
-    let landuse = landuse_classes(&pts, &inputs.landuse);
+    let landuse = crate::pipeline::landuse_classes(&pts, &inputs.landuse);
     let bidx = BarrierIndex::new(&inputs.lines, &inputs.areas);
     let outs: Vec<UnitOut> = (0..frame.len())
         .into_par_iter()
@@ -395,36 +395,6 @@ fn unit_ground(
         }
     }
     Ok(out)
-}
-
-/// The land-use class of each building (0: none, else 1 + the class's rank
-/// in sorted order), as the pipeline gives it to the soft split.
-fn landuse_classes(pts: &[Coord], landuse: &[crate::model::LanduseArea]) -> Vec<usize> {
-    use geo::{BoundingRect, Contains};
-    if landuse.is_empty() {
-        return vec![0; pts.len()];
-    }
-    let mut classes: Vec<&str> = landuse.iter().map(|l| l.class.as_str()).collect();
-    classes.sort_unstable();
-    classes.dedup();
-    let tree = rect_tree(landuse.iter().map(|l| {
-        l.geom
-            .bounding_rect()
-            .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
-    }));
-    pts.par_iter()
-        .map(|c| {
-            tree.locate_all_at_point(&[c.x, c.y])
-                .map(|g| g.data)
-                .filter(|&i| landuse[i].geom.contains(&Point(*c)))
-                .min()
-                .map_or(0, |i| {
-                    1 + classes
-                        .binary_search(&landuse[i].class.as_str())
-                        .unwrap_or(0)
-                })
-        })
-        .collect()
 }
 
 fn nearest_piece(p: [f64; 2], pieces: &[Piece]) -> Option<usize> {

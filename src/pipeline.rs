@@ -445,7 +445,7 @@ struct UnitCtx<'a> {
 
 /// The land-use class each building stands in, as an index (0: none; else
 /// 1 + the class's rank in sorted order), for the soft split.
-fn landuse_classes(pts: &[Coord], landuse: &[crate::model::LanduseArea]) -> Vec<usize> {
+pub fn landuse_classes(pts: &[Coord], landuse: &[crate::model::LanduseArea]) -> Vec<usize> {
     use geo::{BoundingRect, Contains};
     if landuse.is_empty() {
         return vec![0; pts.len()];
