@@ -112,8 +112,11 @@ def ratios(path):
         one = best.get((label, kind, "1m", th))
         if one:
             tag = f"[{label}] " if label else ""
+            cpu = lambda x: x.get("user_s", 0) + x.get("sys_s", 0)
             print(f"{tag}{kind}: time(4m)/time(1m) = {r['seconds']:.1f}/{one['seconds']:.1f} = "
-                  f"{r['seconds'] / one['seconds']:.2f} (best runs, {th} threads)")
+                  f"{r['seconds'] / one['seconds']:.2f} (best runs, {th} threads); "
+                  f"CPU seconds of those runs {cpu(r):.1f}/{cpu(one):.1f} = "
+                  f"{cpu(r) / max(cpu(one), 1e-9):.2f}")
 
 
 if __name__ == "__main__":

@@ -537,6 +537,8 @@ fn osm_footprints(cfg: &Config, crs: &WorkingCrs) -> Result<Vec<Polygon>> {
 /// One admin polygon in EPSG:5179 with what the model needs.
 struct Unit {
     code: String,
+    /// 시도 name (the `sido` field), for the manifest.
+    sido: String,
     geom: MultiPolygon,
     bbox: Rect,
     area_km2: f64,
@@ -546,9 +548,14 @@ fn read_units(path: &Path, layer: &str, to: &Transformer) -> Result<Vec<Unit>> {
     let ds = Dataset::open(path).with_context(|| format!("open {}", path.display()))?;
     let mut l = ds.layer_by_name(layer)?;
     let code_i = l.defn().field_index("code")?;
+    let sido_i = l.defn().field_index("sido").ok();
     let mut out = Vec::new();
     for f in l.features() {
         let code = f.field_as_string(code_i)?.unwrap_or_default();
+        let sido = match sido_i {
+            Some(i) => f.field_as_string(i)?.unwrap_or_default(),
+            None => String::new(),
+        };
         let Some(g) = f.geometry() else { continue };
         let geo_g: geo::Geometry = g.to_geo()?;
         let mp = match geo_g {
@@ -563,6 +570,7 @@ fn read_units(path: &Path, layer: &str, to: &Transformer) -> Result<Vec<Unit>> {
         let area_km2 = geom.unsigned_area() / 1e6;
         out.push(Unit {
             code,
+            sido,
             geom,
             bbox,
             area_km2,
@@ -945,12 +953,41 @@ fn korea(a: &Args) -> Result<String> {
 
     let vertices: usize = lines.iter().map(|l| l.2 .0.len()).sum();
     let max_unit = n.iter().max().copied().unwrap_or(0);
-    Ok(format!(
-        "{{\n  \"kind\": \"korea\",\n  \"size\": {},\n  \"seed\": {},\n  \"crs\": \"EPSG:4326 (dongne works in EPSG:5179)\",\n  \
-         \"buildings\": {nb},\n  \"admin_units\": {},\n  \"max_buildings_per_unit\": {max_unit},\n  \
-         \"roads\": {nr},\n  \"streams\": {ns},\n  \"line_vertices\": {vertices},\n  \"forests\": {nf}\n}}\n",
-        a.size,
-        a.seed,
-        emd.len()
-    ))
+    // Buildings and density per 시도, to check the model against what is known
+    // (Seoul is the densest, the provinces' mountains the emptiest).
+    let mut by_sido: std::collections::BTreeMap<&str, (&str, usize, f64)> = Default::default();
+    for (u, c) in emd.iter().zip(&n) {
+        let e = by_sido
+            .entry(u.code.get(..2).unwrap_or(""))
+            .or_insert((u.sido.as_str(), 0, 0.0));
+        e.1 += c;
+        e.2 += u.area_km2;
+    }
+    let sido: Vec<serde_json::Value> = by_sido
+        .iter()
+        .map(|(code, (name, b, area))| {
+            serde_json::json!({
+                "code": code,
+                "name": name,
+                "buildings": b,
+                "area_km2": (area * 10.0).round() / 10.0,
+                "buildings_per_km2": (*b as f64 / area.max(1e-9) * 10.0).round() / 10.0,
+            })
+        })
+        .collect();
+    let m = serde_json::json!({
+        "kind": "korea",
+        "size": a.size,
+        "seed": a.seed,
+        "crs": "EPSG:4326 (dongne works in EPSG:5179)",
+        "buildings": nb,
+        "admin_units": emd.len(),
+        "max_buildings_per_unit": max_unit,
+        "roads": nr,
+        "streams": ns,
+        "line_vertices": vertices,
+        "forests": nf,
+        "by_sido": sido,
+    });
+    Ok(serde_json::to_string_pretty(&m)? + "\n")
 }
