@@ -41,22 +41,7 @@ pub struct Args {
 
 pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
     let mut cfg = a.layers.to_config()?;
-    let p = &a.params;
-    if let Some(v) = p.eps {
-        cfg.params.eps = v;
-    }
-    if let Some(v) = p.min_buildings {
-        cfg.params.min_buildings = v;
-    }
-    if let Some(v) = p.min_area {
-        cfg.params.min_area = v;
-    }
-    if let Some(v) = p.walk_minutes {
-        cfg.params.walk_minutes = v;
-    }
-    if p.fill_barriers {
-        cfg.params.fill_barriers = true;
-    }
+    a.params.apply(&mut cfg.params);
     cfg.validate()?;
     let layer = locate::read_neighborhoods(&a.neighborhoods)?;
     let loaded = read::load(&cfg)?;

@@ -92,6 +92,27 @@ pub struct ParamArgs {
     pub fill_barriers: bool,
 }
 
+impl ParamArgs {
+    /// Lays the parameters given as flags over those of the config file.
+    pub fn apply(&self, params: &mut crate::config::Params) {
+        if let Some(v) = self.eps {
+            params.eps = v;
+        }
+        if let Some(v) = self.min_buildings {
+            params.min_buildings = v;
+        }
+        if let Some(v) = self.min_area {
+            params.min_area = v;
+        }
+        if let Some(v) = self.walk_minutes {
+            params.walk_minutes = v;
+        }
+        if self.fill_barriers {
+            params.fill_barriers = true;
+        }
+    }
+}
+
 /// What `--summary` writes.
 #[derive(Debug, Serialize)]
 pub struct Summary<'a> {
@@ -147,22 +168,7 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     let started = Instant::now();
     let mut steps: Vec<StepTime> = Vec::new();
     let mut cfg = a.layers.to_config()?;
-    let p = &a.params;
-    if let Some(v) = p.eps {
-        cfg.params.eps = v;
-    }
-    if let Some(v) = p.min_buildings {
-        cfg.params.min_buildings = v;
-    }
-    if let Some(v) = p.min_area {
-        cfg.params.min_area = v;
-    }
-    if let Some(v) = p.walk_minutes {
-        cfg.params.walk_minutes = v;
-    }
-    if p.fill_barriers {
-        cfg.params.fill_barriers = true;
-    }
+    a.params.apply(&mut cfg.params);
     if let Some(o) = &a.output {
         cfg.output = Some(o.clone());
     }
