@@ -10,6 +10,7 @@
 //! of their own kind.
 
 use geo::{BoundingRect, Buffer, Geometry, Rect};
+use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Line as RLine, Rectangle};
 use rstar::{RTree, AABB};
 
@@ -41,34 +42,43 @@ fn rect_entry(r: Option<Rect>, i: usize) -> Option<Indexed> {
 
 impl<'a> BarrierIndex<'a> {
     pub fn new(lines: &'a [LineBarrier], areas: &'a [AreaBarrier]) -> Self {
-        let line_tree = RTree::bulk_load(
-            lines
-                .iter()
-                .enumerate()
-                .filter_map(|(i, l)| rect_entry(l.geom.bounding_rect(), i))
-                .collect(),
-        );
-        let area_tree = RTree::bulk_load(
-            areas
-                .iter()
-                .enumerate()
-                .filter_map(|(i, a)| rect_entry(a.geom.bounding_rect(), i))
-                .collect(),
-        );
-        let segments = RTree::bulk_load(
-            lines
-                .iter()
-                .enumerate()
-                .flat_map(|(i, l)| {
-                    l.geom.lines().map(move |s| {
-                        GeomWithData::new(
-                            RLine::new([s.start.x, s.start.y], [s.end.x, s.end.y]),
-                            (l.kind, i),
-                        )
+        // Three independent indexes, built side by side.
+        let line_tree = || {
+            RTree::bulk_load(
+                lines
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, l)| rect_entry(l.geom.bounding_rect(), i))
+                    .collect(),
+            )
+        };
+        let area_tree = || {
+            RTree::bulk_load(
+                areas
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, a)| rect_entry(a.geom.bounding_rect(), i))
+                    .collect(),
+            )
+        };
+        let segments = || {
+            RTree::bulk_load(
+                lines
+                    .par_iter()
+                    .enumerate()
+                    .flat_map_iter(|(i, l)| {
+                        l.geom.lines().map(move |s| {
+                            GeomWithData::new(
+                                RLine::new([s.start.x, s.start.y], [s.end.x, s.end.y]),
+                                (l.kind, i),
+                            )
+                        })
                     })
-                })
-                .collect(),
-        );
+                    .collect(),
+            )
+        };
+        let ((line_tree, area_tree), segments) =
+            rayon::join(|| rayon::join(line_tree, area_tree), segments);
         BarrierIndex {
             lines,
             areas,

@@ -236,18 +236,22 @@ pub fn run(inputs: &Inputs, params: &Params, want_debug: bool) -> Result<Output>
     };
     let mut wall: Vec<(String, f64)> = Vec::new();
     let phase = Instant::now();
-    // The frame and the barrier index do not depend on each other.
-    let (framed, index) = rayon::join(
-        || t.time(0, || frame(admin)),
-        || t.time(1, || BarrierIndex::new(&inputs.lines, &inputs.areas)),
-    );
-    let (units, overlap) = framed?;
     let pts: Vec<Coord> = inputs
         .buildings
-        .iter()
+        .par_iter()
         .map(|b| overlay::snap(b.pt))
         .collect();
-    let owner = t.time(0, || assign_buildings(&pts, &units));
+    // The frame (then the buildings to their units) and the barrier index do
+    // not depend on each other: one is built while the other runs.
+    let (framed, index) = rayon::join(
+        || -> Result<_> {
+            let (units, overlap) = t.time(0, || frame(admin))?;
+            let owner = t.time(0, || assign_buildings(&pts, &units));
+            Ok((units, overlap, owner))
+        },
+        || t.time(1, || BarrierIndex::new(&inputs.lines, &inputs.areas)),
+    );
+    let (units, overlap, owner) = framed?;
     let mut per_unit: Vec<Vec<usize>> = vec![Vec::new(); units.len()];
     for (b, o) in owner.iter().enumerate() {
         if let Some(u) = o {
@@ -571,6 +575,27 @@ fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -
         min_buildings: p.min_buildings,
         walk_radius: p.walk_radius(),
     };
+    // Hot spots and their tessellation, every enclosure on its own (and on
+    // every thread: a unit with one big town is otherwise one long task);
+    // the regions are numbered in piece order below, as if one by one.
+    let mut per_piece: Vec<Option<Tessellated>> = pieces
+        .par_iter()
+        .enumerate()
+        .map(|(pi, piece)| {
+            let members = &in_piece[pi];
+            if piece.barrier.is_some() || members.is_empty() {
+                return None;
+            }
+            let sites: Vec<Coord> = members.iter().map(|&b| ctx.pts[b]).collect();
+            let labels = t.time(3, || {
+                clustering::hot_spots_by_class(&sites, &cp, |i| ctx.landuse[members[i]])
+            });
+            let tess = t.time(4, || {
+                tessellation::tessellate(&piece.shape, &sites, &labels)
+            });
+            Some((labels, tess))
+        })
+        .collect();
     let mut hot_spots = 0;
     let mut debug = ctx.want_debug.then(DebugLayers::default);
     for (pi, piece) in pieces.iter().enumerate() {
@@ -597,10 +622,9 @@ fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -
             push_whole(FeatureKind::Neighborhood, &mut regions, &mut faces);
             continue;
         }
-        let sites: Vec<Coord> = members.iter().map(|&b| ctx.pts[b]).collect();
-        let labels = t.time(3, || {
-            clustering::hot_spots_by_class(&sites, &cp, |i| ctx.landuse[members[i]])
-        });
+        let Some((labels, tess)) = per_piece[pi].take() else {
+            return Err(crate::error::Error::internal("enclosure without hot spots"));
+        };
         let k = labels.iter().max().map_or(0, |m| m + 1);
         hot_spots += k;
         let base = regions.len();
@@ -631,10 +655,7 @@ fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -
                 ));
             }
         }
-        let tess = t.time(4, || {
-            tessellation::tessellate(&piece.shape, &sites, &labels)
-        })?;
-        for f in tess {
+        for f in tess? {
             faces.push(f.shape, base + f.label, pi);
         }
     }
@@ -740,7 +761,7 @@ fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -
     let eidx = coverage::EdgeIndex::new(&faces);
     let mut features: Vec<UnitFeature> = t.time(6, || {
         groups
-            .iter()
+            .par_iter()
             .map(|(&g, fis)| {
                 let shapes = coverage::dissolve(fis.iter().map(|&fi| &faces[fi]));
                 let bounded_by = bounded_by(fis, &table, &eidx, &segs);
@@ -903,6 +924,9 @@ fn fill_barriers(table: &mut Faces, regions: &mut [RegionInfo], pts: &[Coord]) -
         .collect();
     Ok(())
 }
+
+/// One enclosure's hot-spot labels and its tessellation.
+type Tessellated = (Vec<usize>, Result<Vec<tessellation::Face>>);
 
 fn find(uf: &mut [usize], mut i: usize) -> usize {
     while uf[i] != i {
