@@ -85,6 +85,13 @@ pub struct Params {
     /// Give area barriers (water, parks, mountains) to the neighbouring
     /// neighborhoods instead of keeping them as features of their own.
     pub fill_barriers: bool,
+    /// Ground farther than this from every building is `open` (a feature of
+    /// its own kind); `None`: half the walk radius (a five-minute walk at the
+    /// default ten).
+    pub open_distance: Option<f64>,
+    /// Give open ground to the neighbouring neighborhoods instead of keeping
+    /// it as `open` features.
+    pub fill_open: bool,
     /// Parks smaller than this are not barriers.
     pub min_park_area: f64,
     /// Forests / mountains smaller than this are not barriers.
@@ -123,6 +130,8 @@ impl Default for Params {
             min_area: 20_000.0,
             walk_minutes: 10.0,
             fill_barriers: false,
+            open_distance: None,
+            fill_open: false,
             min_park_area: 10_000.0,
             min_mountain_area: 10_000.0,
             min_water_area: 1_000.0,
@@ -141,12 +150,24 @@ impl Params {
         self.walk_minutes * METRES_PER_WALK_MINUTE
     }
 
+    /// Ground farther than this from every building is open ground.
+    pub fn open_reach(&self) -> f64 {
+        self.open_distance.unwrap_or(self.walk_radius() / 2.0)
+    }
+
     pub fn validate(&self) -> Result<()> {
         let positive = [("eps", self.eps), ("walk_minutes", self.walk_minutes)];
         for (name, v) in positive {
             if !(v.is_finite() && v > 0.0) {
                 return Err(Error::input(format!(
                     "{name} must be a positive number, got {v}"
+                )));
+            }
+        }
+        if let Some(d) = self.open_distance {
+            if !(d.is_finite() && d > 0.0) {
+                return Err(Error::input(format!(
+                    "open_distance must be a positive number, got {d}"
                 )));
             }
         }

@@ -360,13 +360,41 @@ pub fn clean(shapes: Vec<Shape>) -> Vec<Shape> {
     assemble(rings)
 }
 
-/// Removes back-and-forth vertices (`a → b → a` becomes `a`).
+/// Width below which a back-and-forth run of a ring is a spike: a few
+/// output steps (the rounding of crossings computed in separate overlays can
+/// leave an arm a micrometre wide and many metres long, which GEOS reports
+/// as a self-intersection).
+const SPIKE_WIDTH: f64 = 4e-6;
+
+/// Whether `b` is the tip of a spike between `a` and `c`: the ring turns
+/// back at `b` and `b` lies within a spike's width of the line `a–c`.
+fn is_spike(a: P, b: P, c: P) -> bool {
+    let (ux, uy) = (a[0] - b[0], a[1] - b[1]);
+    let (vx, vy) = (c[0] - b[0], c[1] - b[1]);
+    let (lu, lv) = (ux.hypot(uy), vx.hypot(vy));
+    if ux * vx + uy * vy <= 0.0 || lu == 0.0 || lv == 0.0 {
+        return false;
+    }
+    let (wx, wy) = (c[0] - a[0], c[1] - a[1]);
+    let lw = wx.hypot(wy);
+    if lw == 0.0 {
+        return true;
+    }
+    let dist = ((b[0] - a[0]) * wy - (b[1] - a[1]) * wx).abs() / lw;
+    dist <= SPIKE_WIDTH
+}
+
+/// Removes back-and-forth vertices (`a → b → a` becomes `a`), and spikes
+/// narrower than [`SPIKE_WIDTH`].
 fn remove_spikes(r: Ring) -> Ring {
     let mut out: Ring = Vec::with_capacity(r.len());
     for p in r {
         if out.len() >= 2 && out[out.len() - 2] == p {
             out.pop();
             continue;
+        }
+        while out.len() >= 2 && is_spike(out[out.len() - 2], out[out.len() - 1], p) {
+            out.pop();
         }
         if out.last() != Some(&p) {
             out.push(p);

@@ -18,7 +18,7 @@ use crate::overlay::{self, Shape};
 /// One broken invariant.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Violation {
-    /// Number of the invariant in docs/method.md (1–8).
+    /// Number of the invariant in the method (1–11).
     pub invariant: u8,
     pub message: String,
 }
@@ -370,7 +370,144 @@ pub fn size_rules(
     }
 }
 
-/// All of 1–5 and 8 at once.
+/// Invariant 9: every neighborhood is one polygon (holes allowed), and no feature has
+/// less than [`crate::pieces::MIN_FEATURE_AREA`].
+pub fn one_piece(features: &[Neighborhood]) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for f in features {
+        if f.kind == FeatureKind::Neighborhood && f.geom.0.len() != 1 {
+            out.push(v(9, format!("{} is in {} pieces", f.id, f.geom.0.len())));
+        }
+        if f.area_m2 < crate::pieces::MIN_FEATURE_AREA {
+            out.push(v(9, format!("{} is a sliver of {:.4} m²", f.id, f.area_m2)));
+        }
+    }
+    out
+}
+
+/// Invariant 10: no footprint is cut between two features of one unit by more than
+/// `1%` of its area each, unless a barrier line crosses it (`barriers`:
+/// the line barriers as read). Area barriers and admin edges may cut a
+/// footprint; the check looks at neighborhoods and open ground of one unit.
+pub fn footprints_whole(
+    features: &[Neighborhood],
+    footprints: &[geo::Polygon],
+    barriers: &[geo::LineString],
+) -> Vec<Violation> {
+    let tree = tree_of(features);
+    let lines = RTree::bulk_load(
+        barriers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| {
+                l.bounding_rect().map(|r| {
+                    GeomWithData::new(
+                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                        i,
+                    )
+                })
+            })
+            .collect(),
+    );
+    let mut cut = Vec::new();
+    for (k, fp) in footprints.iter().enumerate() {
+        let Some(r) = fp.bounding_rect() else {
+            continue;
+        };
+        let env = AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
+        let area = fp.unsigned_area();
+        if area <= 0.0 {
+            continue;
+        }
+        let shape = [overlay::shape_of(fp)];
+        let mut holders: Vec<&str> = Vec::new();
+        for g in tree.locate_in_envelope_intersecting(&env) {
+            let f = &features[g.data];
+            if !matches!(
+                f.kind,
+                FeatureKind::Neighborhood | FeatureKind::Barrier(crate::model::BarrierKind::Open)
+            ) {
+                continue;
+            }
+            let shared = grid_area(overlay::intersection(&shape, &overlay::shapes_of(&f.geom)));
+            if shared > 0.01 * area {
+                holders.push(&f.admin_code);
+            }
+        }
+        if holders.len() < 2 || holders.iter().any(|c| *c != holders[0]) {
+            continue;
+        }
+        let crossed = lines
+            .locate_in_envelope_intersecting(&env)
+            .any(|g| barriers[g.data].intersects(fp));
+        if !crossed {
+            cut.push(k);
+        }
+    }
+    if cut.is_empty() {
+        return Vec::new();
+    }
+    vec![v(
+        10,
+        format!(
+            "{} footprints are cut between two features with no barrier across them (first: footprint #{})",
+            cut.len(),
+            cut[0]
+        ),
+    )]
+}
+
+/// Invariant 11: neighborhoods are walkable: at most 5% of the buildings in
+/// neighborhoods lie farther than `walk_radius` from the centroid of the
+/// neighborhood that holds them. Returns the share with the violation.
+pub fn walkable(
+    features: &[Neighborhood],
+    buildings: &[Coord],
+    walk_radius: f64,
+) -> (f64, Vec<Violation>) {
+    use geo::Centroid;
+    let tree = tree_of(features);
+    let centres: Vec<Option<Point>> = features.iter().map(|f| f.geom.centroid()).collect();
+    let (mut held, mut far) = (0usize, 0usize);
+    for c in buildings {
+        let p = Point(*c);
+        let Some(i) = tree
+            .locate_all_at_point(&[c.x, c.y])
+            .map(|g| g.data)
+            .filter(|&i| {
+                features[i].kind == FeatureKind::Neighborhood && features[i].geom.intersects(&p)
+            })
+            .min()
+        else {
+            continue;
+        };
+        held += 1;
+        if let Some(o) = centres[i] {
+            if (o.x() - c.x).hypot(o.y() - c.y) > walk_radius {
+                far += 1;
+            }
+        }
+    }
+    let share = if held == 0 {
+        0.0
+    } else {
+        far as f64 / held as f64
+    };
+    let bad = if share > 0.05 {
+        vec![v(
+            11,
+            format!(
+                "{far} of {held} buildings ({:.1}%) lie farther than {walk_radius:.0} m from the centroid of their neighborhood",
+                100.0 * share
+            ),
+        )]
+    } else {
+        Vec::new()
+    };
+    (share, bad)
+}
+
+/// All of 1–5, 8 and 9 at once.
 pub fn check_all(
     features: &[Neighborhood],
     units: &[(String, Vec<Shape>)],
@@ -385,6 +522,7 @@ pub fn check_all(
     out.extend(coverage_and_nesting(features, units));
     out.extend(buildings_in_one_feature(features, buildings, in_frame));
     out.extend(size_rules(features, min_area, min_buildings, reported));
+    out.extend(one_piece(features));
     out
 }
 

@@ -12,12 +12,17 @@ pub struct Source {
     pub layer: String,
 }
 
-/// One building, reduced to a point (footprints become their point on surface).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// One building: a point (footprints: their point on surface), and for a
+/// footprint its outline, whose points become Voronoi generators so that the
+/// boundaries between hot spots pass between buildings, not through them.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Building {
     /// Feature id in the source layer (GDAL FID), for messages and tests.
     pub fid: i64,
     pub pt: Coord<f64>,
+    /// The exterior ring of the footprint (of its largest part), without the
+    /// closing point; empty for a building given as a point.
+    pub outline: Vec<Coord<f64>>,
 }
 
 /// One administrative unit: the frame a neighborhood never crosses.
@@ -36,6 +41,8 @@ pub enum BarrierKind {
     Water,
     Mountain,
     Park,
+    /// Ground farther than a walk from every building (computed, not read).
+    Open,
     Rail,
     Road,
 }
@@ -46,6 +53,7 @@ impl BarrierKind {
             BarrierKind::Water => "water",
             BarrierKind::Mountain => "mountain",
             BarrierKind::Park => "park",
+            BarrierKind::Open => "open",
             BarrierKind::Rail => "rail",
             BarrierKind::Road => "road",
         }

@@ -114,6 +114,11 @@ fn bounds<'a>(rings: impl Iterator<Item = &'a Ring>) -> Option<Rect> {
     Some(Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 }))
 }
 
+/// The bounding box of a set of shapes (`None` when they have no vertex).
+pub fn bounds_of(shapes: &[Shape]) -> Option<Rect> {
+    bounds(shapes.iter().flatten())
+}
+
 /// Boolean operation of `subj` and `clip` (each a set of shapes) on the grid.
 pub fn boolean(subj: &[Shape], clip: &[Shape], rule: OverlayRule) -> Result<Vec<Shape>> {
     let Some(rect) = bounds(subj.iter().chain(clip.iter()).flatten()) else {

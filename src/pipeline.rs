@@ -23,8 +23,12 @@ use crate::config::Params;
 use crate::coverage;
 use crate::enclosures::{self, Piece};
 use crate::error::{Error, Result};
-use crate::model::{AdminUnit, BarrierKind, Building, FeatureKind, Inputs, Neighborhood};
+use crate::model::{
+    AdminUnit, AreaBarrier, BarrierKind, Building, FeatureKind, Inputs, Neighborhood,
+};
+use crate::open_ground;
 use crate::overlay::{self, Shape};
+use crate::pieces;
 use crate::size_rules::{self, Border, Region, SizeParams};
 use crate::tessellation;
 use crate::write::DebugLayers;
@@ -140,7 +144,21 @@ pub fn frame(admin: &[AdminUnit]) -> Result<(Vec<Vec<Shape>>, f64)> {
         })
         .collect::<Result<_>>()?;
     let overlap = cleaned.iter().map(|c| c.1).sum();
-    Ok((cleaned.into_iter().map(|c| c.0).collect(), overlap))
+    // Crumbs that removing an overlap leaves of a unit (a few square
+    // centimetres where two agencies' lines nearly agree) would be features
+    // below the minimum; they count with the overlap instead.
+    Ok((
+        cleaned
+            .into_iter()
+            .map(|(shapes, _)| {
+                shapes
+                    .into_iter()
+                    .filter(|s| overlay::shape_area(s) >= crate::pieces::MIN_FEATURE_AREA)
+                    .collect()
+            })
+            .collect(),
+        overlap,
+    ))
 }
 
 fn area_of(shapes: &[Shape]) -> f64 {
@@ -263,6 +281,7 @@ pub fn run(inputs: &Inputs, params: &Params, want_debug: bool) -> Result<Output>
     let landuse = t.time(3, || landuse_classes(&pts, &inputs.landuse));
     let ctx = UnitCtx {
         pts: &pts,
+        buildings: &inputs.buildings,
         landuse: &landuse,
         index: &index,
         params,
@@ -439,6 +458,8 @@ fn node_between_units(all: &mut [(usize, Vec<Shape>)]) {
 
 struct UnitCtx<'a> {
     pts: &'a [Coord],
+    /// The buildings as read, for their footprints' outlines.
+    buildings: &'a [Building],
     /// Land-use class of each building (an index into the classes; 0: none).
     landuse: &'a [usize],
     index: &'a BarrierIndex<'a>,
@@ -560,6 +581,24 @@ fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -
             .collect();
         (line_ids, lines, areas)
     });
+    // Ground farther than a walk from every building: an area of its own.
+    let open: Vec<AreaBarrier> = if p.fill_open {
+        Vec::new()
+    } else {
+        let sites: Vec<Coord> = bids.iter().map(|&b| ctx.pts[b]).collect();
+        t.time(2, || {
+            open_ground::open_ground(shapes, &sites, p.open_reach(), p.min_area)
+        })?
+        .iter()
+        .map(|s| AreaBarrier {
+            fid: -1,
+            kind: BarrierKind::Open,
+            geom: overlay::polygon_of(s),
+        })
+        .collect()
+    };
+    let mut areas = areas;
+    areas.extend(open.iter());
     let pieces: Vec<Piece> = t.time(2, || enclosures::split(shapes, &lines, &areas))?;
     let piece_of = t.time(2, || building_pieces(bids, ctx.pts, &pieces));
 
@@ -591,7 +630,17 @@ fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -
                 clustering::hot_spots_by_class(&sites, &cp, |i| ctx.landuse[members[i]])
             });
             let tess = t.time(4, || {
-                tessellation::tessellate(&piece.shape, &sites, &labels)
+                let (gens, gen_labels) = generators(members, &sites, &labels, ctx.buildings);
+                let footprints: Vec<(Vec<[f64; 2]>, usize)> = members
+                    .iter()
+                    .zip(&labels)
+                    .filter(|(&b, _)| ctx.buildings[b].outline.len() >= 3)
+                    .map(|(&b, &l)| {
+                        let ring = ctx.buildings[b].outline.iter();
+                        (ring.map(|c| overlay::snap_pt([c.x, c.y])).collect(), l)
+                    })
+                    .collect();
+                tessellation::tessellate_around(&piece.shape, &gens, &gen_labels, &footprints)
             });
             Some((labels, tess))
         })
@@ -692,26 +741,45 @@ fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -
         }
     }
     let face_area: Vec<f64> = faces.iter().map(overlay::shape_area).collect();
-    let mut stats: Vec<Region> = regions
+    let mut face_group: Vec<usize> = face_region.iter().map(|&r| find(&mut uf, r)).collect();
+
+    // One piece each, before the size rules: a stray piece of a hot spot's
+    // region goes to its neighbour (merges then keep every group in one
+    // piece, as they join groups that share a border).
+    let face_buildings = t.time(5, || {
+        face_buildings(&faces, &face_region, &regions, ctx.pts)
+    });
+    let mut group_kind: Vec<FeatureKind> = regions.iter().map(|r| r.kind).collect();
+    t.time(5, || {
+        pieces::one_piece(
+            &pieces::FaceGraph {
+                adj: &adj,
+                area: &face_area,
+                buildings: &face_buildings,
+                piece: &face_piece,
+            },
+            &mut face_group,
+            &mut group_kind,
+        )
+    });
+    let mut stats: Vec<Region> = group_kind
         .iter()
-        .map(|r| Region {
+        .map(|k| Region {
             buildings: 0,
             area: 0.0,
-            is_neighborhood: r.kind == FeatureKind::Neighborhood,
+            is_neighborhood: *k == FeatureKind::Neighborhood,
         })
         .collect();
-    for (ri, r) in regions.iter().enumerate() {
-        stats[find(&mut uf, ri)].buildings += r.buildings.len();
-    }
-    for (fi, a) in face_area.iter().enumerate() {
-        stats[find(&mut uf, face_region[fi])].area += a;
+    for (fi, &g) in face_group.iter().enumerate() {
+        stats[g].buildings += face_buildings[fi];
+        stats[g].area += face_area[fi];
     }
     let mut border_len: BTreeMap<(usize, usize, bool), f64> = BTreeMap::new();
     for (i, nb) in adj.iter().enumerate() {
         for &(j, len) in nb {
-            let (a, b) = (find(&mut uf, face_region[i]), find(&mut uf, face_region[j]));
+            let (a, b) = (face_group[i], face_group[j]);
             if a < b {
-                let across = regions[face_region[i]].piece != regions[face_region[j]].piece;
+                let across = face_piece[i] != face_piece[j];
                 *border_len.entry((a, b, across)).or_default() += len;
             }
         }
@@ -735,18 +803,17 @@ fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -
             },
         )
     });
-    let group_of = |uf: &mut Vec<usize>, r: usize| merged.into[find(uf, r)];
+    for g in face_group.iter_mut() {
+        *g = merged.into[*g];
+    }
 
     // Dissolve each final group's faces.
     let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for (fi, &r) in face_region.iter().enumerate() {
-        groups.entry(group_of(&mut uf, r)).or_default().push(fi);
-    }
     let mut group_buildings: BTreeMap<usize, usize> = BTreeMap::new();
-    for (ri, r) in regions.iter().enumerate() {
-        *group_buildings.entry(group_of(&mut uf, ri)).or_default() += r.buildings.len();
+    for (fi, &g) in face_group.iter().enumerate() {
+        groups.entry(g).or_default().push(fi);
+        *group_buildings.entry(g).or_default() += face_buildings[fi];
     }
-    let face_group: Vec<usize> = face_region.iter().map(|&r| group_of(&mut uf, r)).collect();
     let table = FaceTable {
         faces: &faces,
         group: &face_group,
@@ -766,7 +833,7 @@ fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -
                 let shapes = coverage::dissolve(fis.iter().map(|&fi| &faces[fi]));
                 let bounded_by = bounded_by(fis, &table, &eidx, &segs);
                 UnitFeature {
-                    kind: regions[g].kind,
+                    kind: group_kind[g],
                     shapes,
                     buildings: group_buildings.get(&g).copied().unwrap_or(0),
                     bounded_by,
@@ -821,9 +888,9 @@ fn fill_barriers(table: &mut Faces, regions: &mut [RegionInfo], pts: &[Coord]) -
         piece: face_piece,
     } = table;
     const STEP: f64 = 5.0;
-    let is_barrier = |fi: usize, fr: &[usize], regions: &[RegionInfo]| {
-        regions[fr[fi]].kind != FeatureKind::Neighborhood
-    };
+    // Open ground is no barrier to fill: it stays open (or, with
+    // `fill_open`, was never made).
+    let is_barrier = |fi: usize, fr: &[usize], regions: &[RegionInfo]| matches!(regions[fr[fi]].kind, FeatureKind::Barrier(k) if k != BarrierKind::Open);
     let adj = coverage::adjacency(faces);
     let idx = coverage::EdgeIndex::new(faces);
     let mut seen = vec![false; faces.len()];
@@ -923,6 +990,82 @@ fn fill_barriers(table: &mut Faces, regions: &mut [RegionInfo], pts: &[Coord]) -
         .chain(new_piece)
         .collect();
     Ok(())
+}
+
+/// The buildings each face holds. A region of one face holds all of its
+/// buildings there; a region of several faces (a hot spot's region cut by a
+/// concave enclosure) gives each building to the face it stands in, the
+/// first by index on a shared edge, the region's first face if none.
+fn face_buildings(
+    faces: &[Shape],
+    face_region: &[usize],
+    regions: &[RegionInfo],
+    pts: &[Coord],
+) -> Vec<usize> {
+    let mut of_region: Vec<Vec<usize>> = vec![Vec::new(); regions.len()];
+    for (fi, &r) in face_region.iter().enumerate() {
+        of_region[r].push(fi);
+    }
+    let mut out = vec![0; faces.len()];
+    for (r, fs) in of_region.iter().enumerate() {
+        let Some(&first) = fs.first() else { continue };
+        if fs.len() == 1 {
+            out[first] += regions[r].buildings.len();
+            continue;
+        }
+        let prepared: Vec<coverage::PreparedShape> = fs
+            .iter()
+            .map(|&f| coverage::PreparedShape::new(&faces[f]))
+            .collect();
+        for &b in &regions[r].buildings {
+            let p = [pts[b].x, pts[b].y];
+            let k = prepared.iter().position(|s| s.contains(p)).unwrap_or(0);
+            out[fs[k]] += 1;
+        }
+    }
+    out
+}
+
+/// Spacing of the generators along a footprint's outline (metres). The
+/// boundary between two hot spots runs along the bisectors of outline
+/// points; between footprints a few metres apart, points this close keep it
+/// off both buildings (it can only cut a corner by a fraction of a spacing).
+pub const OUTLINE_STEP: f64 = 2.0;
+
+/// The Voronoi generators of an enclosure's buildings with their hot-spot
+/// labels: every building's point and, for a footprint, points along its
+/// outline every [`OUTLINE_STEP`] metres, all on the grid. Only when the
+/// enclosure holds more than one hot spot: with one, nothing is drawn
+/// between buildings.
+fn generators(
+    members: &[usize],
+    sites: &[Coord],
+    labels: &[usize],
+    buildings: &[Building],
+) -> (Vec<Coord>, Vec<usize>) {
+    let one = labels.windows(2).all(|w| w[0] == w[1]);
+    let (mut gens, mut gl) = (sites.to_vec(), labels.to_vec());
+    if one {
+        return (gens, gl);
+    }
+    for (&b, &l) in members.iter().zip(labels) {
+        let ring = &buildings[b].outline;
+        for (k, a) in ring.iter().enumerate() {
+            let c = ring[(k + 1) % ring.len()];
+            let n = (((c.x - a.x).powi(2) + (c.y - a.y).powi(2)).sqrt() / OUTLINE_STEP)
+                .ceil()
+                .max(1.0) as usize;
+            for s in 0..n {
+                let t = s as f64 / n as f64;
+                gens.push(overlay::snap(Coord {
+                    x: a.x + t * (c.x - a.x),
+                    y: a.y + t * (c.y - a.y),
+                }));
+                gl.push(l);
+            }
+        }
+    }
+    (gens, gl)
 }
 
 /// One enclosure's hot-spot labels and its tessellation.

@@ -110,6 +110,7 @@ pub fn kind_colour(kind: &str) -> (u8, u8, u8) {
         "water" => (127, 179, 224),
         "park" => (150, 205, 130),
         "mountain" => (88, 135, 92),
+        "open" => (236, 228, 204),
         _ => (200, 200, 200),
     }
 }
@@ -300,6 +301,7 @@ fn legend(scene: &Scene) -> Vec<LegendRow> {
         ("water", "water"),
         ("park", "park"),
         ("mountain", "mountain / forest"),
+        ("open", "open ground"),
     ] {
         let c = count(kind);
         if c > 0 {

@@ -648,7 +648,16 @@ macro_rules! coords_via {
         }
     };
 }
-coords_via!(Building, pt);
+impl Coords for Building {
+    fn visit(&self, f: &mut impl FnMut(Coord<f64>)) {
+        self.pt.visit(f);
+        self.outline.iter().for_each(|c| f(*c));
+    }
+    fn visit_mut(&mut self, f: &mut impl FnMut(&mut Coord<f64>)) {
+        self.pt.visit_mut(f);
+        self.outline.iter_mut().for_each(f);
+    }
+}
 coords_via!(AdminUnit, geom);
 coords_via!(LineBarrier, geom);
 coords_via!(AreaBarrier, geom);
@@ -839,15 +848,28 @@ impl Stage {
         if s.polygons.is_empty() {
             self.buildings.extend(s.points.iter().map(|&pt| Tagged {
                 ord,
-                item: Building { fid, pt },
+                item: Building {
+                    fid,
+                    pt,
+                    outline: Vec::new(),
+                },
             }));
             return;
         }
         match point_on_surface(&s.polygons, &mut self.scan) {
-            Some(pt) => self.buildings.push(Tagged {
-                ord,
-                item: Building { fid, pt },
-            }),
+            Some(pt) => {
+                let largest = s
+                    .polygons
+                    .iter()
+                    .max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()));
+                let mut outline: Vec<Coord<f64>> =
+                    largest.map_or_else(Vec::new, |p| p.exterior().0.clone());
+                outline.pop(); // the closing point
+                self.buildings.push(Tagged {
+                    ord,
+                    item: Building { fid, pt, outline },
+                })
+            }
             None => self.count_dropped("footprint without area"),
         }
     }

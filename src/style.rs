@@ -7,7 +7,7 @@
 //! tools, and `useAsDefault`. The style written here:
 //!
 //! - a categorised renderer on `kind`: `neighborhood`, `water`, `park`,
-//!   `mountain`, each with the colours of `dongne preview`;
+//!   `mountain`, `open`, each with the colours of `dongne preview`;
 //! - neighborhoods filled per feature through a data-defined colour: the
 //!   same neighbour-distinct colouring as the preview
 //!   ([`crate::preview::colour_classes`]), looked up by feature id (`$id`,
@@ -36,11 +36,12 @@ pub const UPDATE_TIME: &str = "2000-01-01T00:00:00Z";
 pub const MAX_LISTED: usize = 100_000;
 
 /// The categories of the renderer: kind, label, fill colour.
-const CATEGORIES: [(&str, &str); 4] = [
+const CATEGORIES: [(&str, &str); 5] = [
     ("neighborhood", "neighborhood"),
     ("water", "water"),
     ("park", "park"),
     ("mountain", "mountain / forest"),
+    ("open", "open ground"),
 ];
 
 /// Writes the `layer_styles` table with the default style of `layer`

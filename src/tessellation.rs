@@ -11,8 +11,8 @@
 //! by those edges, and each face takes the label of its nearest generator.
 
 use geo::{Coord, Rect};
-use rstar::primitives::GeomWithData;
-use rstar::RTree;
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{RTree, AABB};
 
 use crate::error::Result;
 use crate::overlay::{self, Shape};
@@ -27,6 +27,22 @@ pub struct Face {
 /// Splits `enclosure` among hot spots: `sites[i]` is a generator of hot spot
 /// `labels[i]`. Faces of one label together are that hot spot's region.
 pub fn tessellate(enclosure: &Shape, sites: &[Coord], labels: &[usize]) -> Result<Vec<Face>> {
+    tessellate_around(enclosure, sites, labels, &[])
+}
+
+/// [`tessellate`], keeping footprints whole: `footprints` are outlines
+/// (open rings) with the label of their building. A footprint that a
+/// boundary between labels would cut is sliced out with it, in the same
+/// overlay, and goes whole to its building's hot spot, so the boundary
+/// steps around it. (Generators along the outlines keep most boundaries off
+/// the buildings already; this settles the rest, such as two buildings of
+/// different hot spots sharing a wall.)
+pub fn tessellate_around(
+    enclosure: &Shape,
+    sites: &[Coord],
+    labels: &[usize],
+    footprints: &[(Vec<[f64; 2]>, usize)],
+) -> Result<Vec<Face>> {
     let first = labels.first().copied().unwrap_or(0);
     if labels.iter().all(|&l| l == first) {
         return Ok(vec![Face {
@@ -38,8 +54,20 @@ pub fn tessellate(enclosure: &Shape, sites: &[Coord], labels: &[usize]) -> Resul
     let Some(frame) = frame_of(enclosure) else {
         return Ok(Vec::new());
     };
-    let edges = label_edges(&sites, &labels, &frame);
+    let mut edges = label_edges(&sites, &labels, &frame);
+    let crossed = crossed_footprints(footprints, &edges);
+    edges.extend(crossed.iter().map(|&k| {
+        let mut ring = footprints[k].0.clone();
+        ring.push(ring[0]);
+        ring
+    }));
     let faces = overlay::slice(std::slice::from_ref(enclosure), &edges)?;
+    let fp_tree = RTree::bulk_load(
+        crossed
+            .iter()
+            .filter_map(|&k| ring_box(&footprints[k].0).map(|r| GeomWithData::new(r, k)))
+            .collect(),
+    );
     let tree = RTree::bulk_load(
         sites
             .iter()
@@ -50,12 +78,86 @@ pub fn tessellate(enclosure: &Shape, sites: &[Coord], labels: &[usize]) -> Resul
     Ok(faces
         .into_iter()
         .map(|shape| {
-            let label = overlay::interior_point(&shape)
-                .and_then(|p| tree.nearest_neighbor(&p))
-                .map_or(first, |n| n.data);
+            let p = overlay::interior_point(&shape);
+            let in_footprint = p.and_then(|p| {
+                fp_tree
+                    .locate_all_at_point(&p)
+                    .map(|g| g.data)
+                    .filter(|&k| crate::coverage::contains(&footprints[k].0, p))
+                    .min()
+            });
+            let label = match in_footprint {
+                Some(k) => footprints[k].1,
+                None => p
+                    .and_then(|p| tree.nearest_neighbor(&p))
+                    .map_or(first, |n| n.data),
+            };
             Face { shape, label }
         })
         .collect())
+}
+
+fn ring_box(ring: &[[f64; 2]]) -> Option<Rectangle<[f64; 2]>> {
+    let first = ring.first()?;
+    let (mut lo, mut hi) = (*first, *first);
+    for p in ring {
+        lo = [lo[0].min(p[0]), lo[1].min(p[1])];
+        hi = [hi[0].max(p[0]), hi[1].max(p[1])];
+    }
+    Some(Rectangle::from_corners(lo, hi))
+}
+
+/// The footprints that a label edge crosses or enters, by index.
+fn crossed_footprints(
+    footprints: &[(Vec<[f64; 2]>, usize)],
+    edges: &[Vec<[f64; 2]>],
+) -> Vec<usize> {
+    use geo::Intersects;
+    if footprints.is_empty() {
+        return Vec::new();
+    }
+    let tree = RTree::bulk_load(
+        footprints
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.0.len() >= 3)
+            .filter_map(|(k, f)| ring_box(&f.0).map(|r| GeomWithData::new(r, k)))
+            .collect(),
+    );
+    let mut hit = vec![false; footprints.len()];
+    for e in edges {
+        for w in e.windows(2) {
+            let env = AABB::from_corners(
+                [w[0][0].min(w[1][0]), w[0][1].min(w[1][1])],
+                [w[0][0].max(w[1][0]), w[0][1].max(w[1][1])],
+            );
+            for g in tree.locate_in_envelope_intersecting(&env) {
+                if hit[g.data] {
+                    continue;
+                }
+                let ring: Vec<Coord> = footprints[g.data]
+                    .0
+                    .iter()
+                    .map(|p| Coord { x: p[0], y: p[1] })
+                    .collect();
+                let poly = geo::Polygon::new(geo::LineString::from(ring), Vec::new());
+                let seg = geo::Line::new(
+                    Coord {
+                        x: w[0][0],
+                        y: w[0][1],
+                    },
+                    Coord {
+                        x: w[1][0],
+                        y: w[1][1],
+                    },
+                );
+                if seg.intersects(&poly) {
+                    hit[g.data] = true;
+                }
+            }
+        }
+    }
+    (0..footprints.len()).filter(|&k| hit[k]).collect()
 }
 
 /// Drops repeated generators (two buildings on one spot): the triangulation

@@ -65,7 +65,7 @@ fn json_logs_are_one_object_per_line_with_stage_counts_and_seconds() {
                         &v["removed"]
                     ),
                     (
-                        &serde_json::json!(33),
+                        &serde_json::json!(32),
                         &serde_json::json!(0),
                         &serde_json::json!(0),
                         &serde_json::json!(0),
@@ -77,7 +77,7 @@ fn json_logs_are_one_object_per_line_with_stage_counts_and_seconds() {
                 assert!(v["seconds"].is_f64(), "{line}");
             }
             "done" => {
-                assert_eq!(v["neighborhoods"], 30, "{line}");
+                assert_eq!(v["neighborhoods"], 29, "{line}");
                 assert_eq!(v["barrier_features"], 3, "{line}");
                 assert_eq!(v["output"], "j.gpkg", "{line}");
             }

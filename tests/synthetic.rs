@@ -26,6 +26,7 @@ fn block(cx: f64, cy: f64, first_fid: i64) -> Vec<Building> {
                 x: cx + ((k % 7) as f64 - 3.0) * 12.0,
                 y: cy + ((k / 7) as f64 - 3.0) * 12.0,
             },
+            outline: Vec::new(),
         })
         .collect()
 }
@@ -116,6 +117,7 @@ fn a_river_through_the_unit_is_its_own_feature_and_separates_the_banks() {
     buildings.push(Building {
         fid: 999,
         pt: Coord { x: 500.0, y: 500.0 },
+        outline: Vec::new(),
     }); // a boathouse on the water
     let river = AreaBarrier {
         fid: 5,

@@ -90,6 +90,12 @@ pub struct ParamArgs {
     /// Give water, parks and mountains to the neighbouring neighborhoods instead of keeping them as features.
     #[arg(long)]
     pub fill_barriers: bool,
+    /// Ground farther than this from every building becomes an `open` feature [default: half the walk, 400].
+    #[arg(long, value_name = "METRES")]
+    pub open_distance: Option<f64>,
+    /// Give open ground to the neighbouring neighborhoods instead of keeping it as `open` features.
+    #[arg(long)]
+    pub fill_open: bool,
 }
 
 impl ParamArgs {
@@ -109,6 +115,12 @@ impl ParamArgs {
         }
         if self.fill_barriers {
             params.fill_barriers = true;
+        }
+        if let Some(v) = self.open_distance {
+            params.open_distance = Some(v);
+        }
+        if self.fill_open {
+            params.fill_open = true;
         }
     }
 }
