@@ -17,7 +17,7 @@ use rstar::{RTree, AABB};
 use crate::model::{AreaBarrier, BarrierKind, LineBarrier};
 use crate::overlay;
 
-type Indexed = GeomWithData<Rectangle<[f64; 2]>, usize>;
+pub type Indexed = GeomWithData<Rectangle<[f64; 2]>, usize>;
 
 /// Every segment of every barrier line, with its kind and line index.
 pub type SegmentTree = RTree<GeomWithData<RLine<[f64; 2]>, (BarrierKind, usize)>>;
@@ -31,36 +31,28 @@ pub struct BarrierIndex<'a> {
     segments: SegmentTree,
 }
 
-fn rect_entry(r: Option<Rect>, i: usize) -> Option<Indexed> {
-    r.map(|r| {
-        GeomWithData::new(
-            Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-            i,
-        )
-    })
+/// An R-tree of boxes, each tagged with its position (`None`: no box).
+pub fn box_tree(rects: impl Iterator<Item = Option<Rect>>) -> RTree<Indexed> {
+    RTree::bulk_load(
+        rects
+            .enumerate()
+            .filter_map(|(i, r)| {
+                r.map(|r| {
+                    GeomWithData::new(
+                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                        i,
+                    )
+                })
+            })
+            .collect(),
+    )
 }
 
 impl<'a> BarrierIndex<'a> {
     pub fn new(lines: &'a [LineBarrier], areas: &'a [AreaBarrier]) -> Self {
         // Three independent indexes, built side by side.
-        let line_tree = || {
-            RTree::bulk_load(
-                lines
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, l)| rect_entry(l.geom.bounding_rect(), i))
-                    .collect(),
-            )
-        };
-        let area_tree = || {
-            RTree::bulk_load(
-                areas
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, a)| rect_entry(a.geom.bounding_rect(), i))
-                    .collect(),
-            )
-        };
+        let line_tree = || box_tree(lines.iter().map(|l| l.geom.bounding_rect()));
+        let area_tree = || box_tree(areas.iter().map(|a| a.geom.bounding_rect()));
         let segments = || {
             RTree::bulk_load(
                 lines

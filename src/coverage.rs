@@ -240,6 +240,23 @@ pub fn dist(a: P, b: P) -> f64 {
     ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
 }
 
+/// Points from `a` towards `b` at most `step` apart: `a` and the points
+/// between, and `b` as well when `with_end`.
+///
+/// ```
+/// use dongne::coverage::points_along;
+/// let p: Vec<_> = points_along([0.0, 0.0], [10.0, 0.0], 4.0, true).collect();
+/// assert_eq!(p.len(), 4); // 0, 3.33, 6.67, 10
+/// ```
+pub fn points_along(a: P, b: P, step: f64, with_end: bool) -> impl Iterator<Item = P> {
+    let n = (dist(a, b) / step).ceil().max(1.0) as usize;
+    let last = if with_end { n } else { n - 1 };
+    (0..=last).map(move |s| {
+        let t = s as f64 / n as f64;
+        [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])]
+    })
+}
+
 /// The union of faces that share edges exactly: shared edges cancel, the
 /// remaining edges are chained into rings (at a vertex where several rings
 /// touch, the sharpest left turn keeps each ring simple), and holes go to the

@@ -9,7 +9,6 @@
 //! own integer grid and report slivers of ~1e-3 m² that are not there.)
 
 use geo::{Area, BoundingRect, Coord, Intersects, MultiPolygon, Point, Validation};
-use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
 use crate::model::{FeatureKind, Neighborhood};
@@ -27,21 +26,8 @@ fn v(invariant: u8, message: String) -> Violation {
     Violation { invariant, message }
 }
 
-fn tree_of(features: &[Neighborhood]) -> RTree<GeomWithData<Rectangle<[f64; 2]>, usize>> {
-    RTree::bulk_load(
-        features
-            .iter()
-            .enumerate()
-            .filter_map(|(i, f)| {
-                f.geom.bounding_rect().map(|r| {
-                    GeomWithData::new(
-                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                        i,
-                    )
-                })
-            })
-            .collect(),
-    )
+fn tree_of(features: &[Neighborhood]) -> RTree<crate::barriers::Indexed> {
+    crate::barriers::box_tree(features.iter().map(|f| f.geom.bounding_rect()))
 }
 
 fn grid_area(r: crate::error::Result<Vec<Shape>>) -> f64 {
@@ -395,20 +381,7 @@ pub fn footprints_whole(
     barriers: &[geo::LineString],
 ) -> Vec<Violation> {
     let tree = tree_of(features);
-    let lines = RTree::bulk_load(
-        barriers
-            .iter()
-            .enumerate()
-            .filter_map(|(i, l)| {
-                l.bounding_rect().map(|r| {
-                    GeomWithData::new(
-                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                        i,
-                    )
-                })
-            })
-            .collect(),
-    );
+    let lines = crate::barriers::box_tree(barriers.iter().map(|l| l.bounding_rect()));
     let mut cut = Vec::new();
     for (k, fp) in footprints.iter().enumerate() {
         let Some(r) = fp.bounding_rect() else {

@@ -101,7 +101,8 @@ fn options() -> OverlayOptions<f64, i64> {
     o
 }
 
-fn bounds<'a>(rings: impl Iterator<Item = &'a Ring>) -> Option<Rect> {
+/// The bounding box of some rings (`None` when they have no vertex).
+pub fn bounds<'a>(rings: impl Iterator<Item = &'a Ring>) -> Option<Rect> {
     let mut it = rings.flat_map(|r| r.iter());
     let first = it.next()?;
     let (mut x0, mut y0, mut x1, mut y1) = (first[0], first[1], first[0], first[1]);

@@ -1,17 +1,17 @@
 //! One piece each: a neighborhood (or any feature) is one connected polygon.
 //!
 //! Clipped to an enclosure that is not convex (forest lobes, a river bend),
-//! a hot spot's Voronoi region can fall into pieces, and so can a region the
-//! size rules built. Each such group of faces keeps its main piece (the one
+//! a hot spot's Voronoi region can fall into pieces. The pass runs before the
+//! size rules, whose merges join groups that share a border and so keep each
+//! one in one piece. Each group of faces keeps its main piece (the one
 //! with the most buildings, then the largest); every other piece goes to the
 //! neighbouring group with which it shares the longest border, preferring a
 //! group of the same kind in the same enclosure. A piece with no neighbour at
 //! all (an exclave of the admin unit), or one that holds buildings and has no
 //! neighbour in its own enclosure, becomes a group of its own: the size rules
 //! decide what it joins, with their preference for the same side of every
-//! barrier. A group of
-//! less than [`MIN_FEATURE_AREA`] (a sliver left by the overlay) goes whole to
-//! its longest-bordering neighbour.
+//! barrier. A group of less than [`MIN_FEATURE_AREA`] (a sliver left by the
+//! overlay) goes whole to its longest-bordering neighbour.
 //!
 //! Works on the face graph of one unit, like the size rules: faces are only
 //! relabelled, and dissolved once at the end. Pieces are "connected" through
@@ -39,7 +39,6 @@ pub struct FaceGraph<'a> {
 /// up and are pushed onto `kind`. Deterministic: faces are visited in index
 /// order and ties go to the lower group id.
 pub fn one_piece<K: Copy + PartialEq>(g: &FaceGraph, group: &mut [usize], kind: &mut Vec<K>) {
-    let n = group.len();
     // Each round settles every stray piece; a piece given away can only join
     // its new group's main piece or another stray one, so rounds are few.
     for _ in 0..8 {
@@ -48,7 +47,8 @@ pub fn one_piece<K: Copy + PartialEq>(g: &FaceGraph, group: &mut [usize], kind: 
         for (c, faces) in comps.iter().enumerate() {
             by_group.entry(group[faces[0]]).or_default().push(c);
         }
-        let mut stray: Vec<usize> = Vec::new();
+        // Stray pieces, each with whether it is its group's only piece.
+        let mut stray: Vec<(usize, bool)> = Vec::new();
         for cs in by_group.values() {
             let size = |c: usize| {
                 let b: usize = comps[c].iter().map(|&f| g.buildings[f]).sum();
@@ -57,7 +57,7 @@ pub fn one_piece<K: Copy + PartialEq>(g: &FaceGraph, group: &mut [usize], kind: 
             };
             let total: f64 = cs.iter().map(|&c| size(c).1).sum();
             if total < MIN_FEATURE_AREA {
-                stray.extend(cs.iter().copied());
+                stray.extend(cs.iter().map(|&c| (c, cs.len() == 1)));
                 continue;
             }
             if cs.len() > 1 {
@@ -73,14 +73,14 @@ pub fn one_piece<K: Copy + PartialEq>(g: &FaceGraph, group: &mut [usize], kind: 
                             .then(comps[y][0].cmp(&comps[x][0]))
                     })
                     .unwrap_or(cs[0]);
-                stray.extend(cs.iter().copied().filter(|&c| c != main));
+                stray.extend(cs.iter().filter(|&&c| c != main).map(|&c| (c, false)));
             }
         }
         if stray.is_empty() {
             return;
         }
         let mut changed = false;
-        for c in stray {
+        for (c, whole) in stray {
             let faces = &comps[c];
             let me = group[faces[0]];
             // Border length to each other group: same kind in the same
@@ -116,7 +116,6 @@ pub fn one_piece<K: Copy + PartialEq>(g: &FaceGraph, group: &mut [usize], kind: 
                 _ => {
                     // An island: a group of its own (unless it already is
                     // the whole group, a lone sliver with no neighbour).
-                    let whole = (0..n).filter(|&f| group[f] == me).count() == faces.len();
                     if whole {
                         continue;
                     }

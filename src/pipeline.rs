@@ -144,9 +144,9 @@ pub fn frame(admin: &[AdminUnit]) -> Result<(Vec<Vec<Shape>>, f64)> {
         })
         .collect::<Result<_>>()?;
     let overlap = cleaned.iter().map(|c| c.1).sum();
-    // Crumbs that removing an overlap leaves of a unit (a few square
-    // centimetres where two agencies' lines nearly agree) would be features
-    // below the minimum; they count with the overlap instead.
+    // Parts of a unit under the minimum feature area (crumbs that removing
+    // an overlap leaves where two agencies' lines nearly agree) would be
+    // features below it: they are dropped (not added to `overlap`).
     Ok((
         cleaned
             .into_iter()
@@ -630,17 +630,8 @@ fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -
                 clustering::hot_spots_by_class(&sites, &cp, |i| ctx.landuse[members[i]])
             });
             let tess = t.time(4, || {
-                let (gens, gen_labels) = generators(members, &sites, &labels, ctx.buildings);
-                let footprints: Vec<(Vec<[f64; 2]>, usize)> = members
-                    .iter()
-                    .zip(&labels)
-                    .filter(|(&b, _)| ctx.buildings[b].outline.len() >= 3)
-                    .map(|(&b, &l)| {
-                        let ring = ctx.buildings[b].outline.iter();
-                        (ring.map(|c| overlay::snap_pt([c.x, c.y])).collect(), l)
-                    })
-                    .collect();
-                tessellation::tessellate_around(&piece.shape, &gens, &gen_labels, &footprints)
+                let g = generators(members, &sites, &labels, ctx.buildings);
+                tessellation::tessellate_around(&piece.shape, &g.sites, &g.labels, &g.footprints)
             });
             Some((labels, tess))
         })
@@ -920,13 +911,8 @@ fn fill_barriers(table: &mut Faces, regions: &mut [RegionInfo], pts: &[Coord]) -
                 if is_barrier(g, face_region, regions) {
                     return;
                 }
-                let n = (coverage::dist(a, b) / STEP).ceil().max(1.0) as usize;
-                for s in 0..=n {
-                    let t = s as f64 / n as f64;
-                    sites.push(Coord {
-                        x: a[0] + t * (b[0] - a[0]),
-                        y: a[1] + t * (b[1] - a[1]),
-                    });
+                for p in coverage::points_along(a, b, STEP, true) {
+                    sites.push(Coord { x: p[0], y: p[1] });
                     labels.push(face_region[g]);
                 }
             });
@@ -1032,40 +1018,48 @@ fn face_buildings(
 /// off both buildings (it can only cut a corner by a fraction of a spacing).
 pub const OUTLINE_STEP: f64 = 2.0;
 
+/// What an enclosure is tessellated with.
+struct Generators {
+    sites: Vec<Coord>,
+    labels: Vec<usize>,
+    /// Footprint outlines on the grid, with their building's label.
+    footprints: Vec<(Vec<[f64; 2]>, usize)>,
+}
+
 /// The Voronoi generators of an enclosure's buildings with their hot-spot
 /// labels: every building's point and, for a footprint, points along its
-/// outline every [`OUTLINE_STEP`] metres, all on the grid. Only when the
-/// enclosure holds more than one hot spot: with one, nothing is drawn
-/// between buildings.
+/// outline every [`OUTLINE_STEP`] metres, all on the grid, and the
+/// footprints to keep whole. Outlines only when the enclosure holds more
+/// than one hot spot: with one, nothing is drawn between buildings.
 fn generators(
     members: &[usize],
     sites: &[Coord],
     labels: &[usize],
     buildings: &[Building],
-) -> (Vec<Coord>, Vec<usize>) {
-    let one = labels.windows(2).all(|w| w[0] == w[1]);
-    let (mut gens, mut gl) = (sites.to_vec(), labels.to_vec());
-    if one {
-        return (gens, gl);
+) -> Generators {
+    let mut g = Generators {
+        sites: sites.to_vec(),
+        labels: labels.to_vec(),
+        footprints: Vec::new(),
+    };
+    if labels.windows(2).all(|w| w[0] == w[1]) {
+        return g;
     }
     for (&b, &l) in members.iter().zip(labels) {
         let ring = &buildings[b].outline;
         for (k, a) in ring.iter().enumerate() {
             let c = ring[(k + 1) % ring.len()];
-            let n = (((c.x - a.x).powi(2) + (c.y - a.y).powi(2)).sqrt() / OUTLINE_STEP)
-                .ceil()
-                .max(1.0) as usize;
-            for s in 0..n {
-                let t = s as f64 / n as f64;
-                gens.push(overlay::snap(Coord {
-                    x: a.x + t * (c.x - a.x),
-                    y: a.y + t * (c.y - a.y),
-                }));
-                gl.push(l);
+            for p in coverage::points_along([a.x, a.y], [c.x, c.y], OUTLINE_STEP, false) {
+                g.sites.push(overlay::snap(Coord { x: p[0], y: p[1] }));
+                g.labels.push(l);
             }
         }
+        if ring.len() >= 3 {
+            let snapped = ring.iter().map(|c| overlay::snap_pt([c.x, c.y])).collect();
+            g.footprints.push((snapped, l));
+        }
     }
-    (gens, gl)
+    g
 }
 
 /// One enclosure's hot-spot labels and its tessellation.

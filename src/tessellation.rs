@@ -11,11 +11,11 @@
 //! by those edges, and each face takes the label of its nearest generator.
 
 use geo::{Coord, Rect};
-use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::primitives::GeomWithData;
 use rstar::{RTree, AABB};
 
 use crate::error::Result;
-use crate::overlay::{self, Shape};
+use crate::overlay::{self, Ring, Shape};
 
 /// One piece of an enclosure and the hot spot it belongs to.
 #[derive(Debug, Clone)]
@@ -56,18 +56,19 @@ pub fn tessellate_around(
     };
     let mut edges = label_edges(&sites, &labels, &frame);
     let crossed = crossed_footprints(footprints, &edges);
-    edges.extend(crossed.iter().map(|&k| {
-        let mut ring = footprints[k].0.clone();
-        ring.push(ring[0]);
-        ring
-    }));
-    let faces = overlay::slice(std::slice::from_ref(enclosure), &edges)?;
-    let fp_tree = RTree::bulk_load(
-        crossed
+    edges.extend(
+        footprints
             .iter()
-            .filter_map(|&k| ring_box(&footprints[k].0).map(|r| GeomWithData::new(r, k)))
-            .collect(),
+            .zip(&crossed)
+            .filter(|c| *c.1)
+            .map(|(f, _)| {
+                let mut ring = f.0.clone();
+                ring.push(ring[0]);
+                ring
+            }),
     );
+    let faces = overlay::slice(std::slice::from_ref(enclosure), &edges)?;
+    let fp_tree = footprint_tree(footprints, |k| crossed[k]);
     let tree = RTree::bulk_load(
         sites
             .iter()
@@ -97,67 +98,50 @@ pub fn tessellate_around(
         .collect())
 }
 
-fn ring_box(ring: &[[f64; 2]]) -> Option<Rectangle<[f64; 2]>> {
-    let first = ring.first()?;
-    let (mut lo, mut hi) = (*first, *first);
-    for p in ring {
-        lo = [lo[0].min(p[0]), lo[1].min(p[1])];
-        hi = [hi[0].max(p[0]), hi[1].max(p[1])];
-    }
-    Some(Rectangle::from_corners(lo, hi))
+/// An R-tree of the boxes of the footprints `keep` selects, tagged with
+/// their index.
+fn footprint_tree(
+    footprints: &[(Ring, usize)],
+    keep: impl Fn(usize) -> bool,
+) -> RTree<crate::barriers::Indexed> {
+    crate::barriers::box_tree(footprints.iter().enumerate().map(|(k, f)| {
+        (keep(k) && f.0.len() >= 3)
+            .then(|| overlay::bounds(std::iter::once(&f.0)))
+            .flatten()
+    }))
 }
 
-/// The footprints that a label edge crosses or enters, by index.
-fn crossed_footprints(
-    footprints: &[(Vec<[f64; 2]>, usize)],
-    edges: &[Vec<[f64; 2]>],
-) -> Vec<usize> {
+/// Which footprints a label edge crosses or enters.
+fn crossed_footprints(footprints: &[(Ring, usize)], edges: &[Vec<[f64; 2]>]) -> Vec<bool> {
     use geo::Intersects;
-    if footprints.is_empty() {
-        return Vec::new();
-    }
-    let tree = RTree::bulk_load(
-        footprints
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| f.0.len() >= 3)
-            .filter_map(|(k, f)| ring_box(&f.0).map(|r| GeomWithData::new(r, k)))
-            .collect(),
-    );
     let mut hit = vec![false; footprints.len()];
+    if footprints.is_empty() {
+        return hit;
+    }
+    let tree = footprint_tree(footprints, |_| true);
+    // Each footprint's polygon is made once, when an edge first comes near.
+    let polygons: Vec<std::cell::OnceCell<geo::Polygon>> =
+        footprints.iter().map(|_| Default::default()).collect();
     for e in edges {
         for w in e.windows(2) {
-            let env = AABB::from_corners(
-                [w[0][0].min(w[1][0]), w[0][1].min(w[1][1])],
-                [w[0][0].max(w[1][0]), w[0][1].max(w[1][1])],
-            );
+            let [a, b] = [w[0], w[1]].map(|p| Coord { x: p[0], y: p[1] });
+            let env =
+                AABB::from_corners([a.x.min(b.x), a.y.min(b.y)], [a.x.max(b.x), a.y.max(b.y)]);
+            let seg = geo::Line::new(a, b);
             for g in tree.locate_in_envelope_intersecting(&env) {
-                if hit[g.data] {
+                let k = g.data;
+                if hit[k] {
                     continue;
                 }
-                let ring: Vec<Coord> = footprints[g.data]
-                    .0
-                    .iter()
-                    .map(|p| Coord { x: p[0], y: p[1] })
-                    .collect();
-                let poly = geo::Polygon::new(geo::LineString::from(ring), Vec::new());
-                let seg = geo::Line::new(
-                    Coord {
-                        x: w[0][0],
-                        y: w[0][1],
-                    },
-                    Coord {
-                        x: w[1][0],
-                        y: w[1][1],
-                    },
-                );
-                if seg.intersects(&poly) {
-                    hit[g.data] = true;
-                }
+                let poly = polygons[k].get_or_init(|| {
+                    let ring = footprints[k].0.iter().map(|p| Coord { x: p[0], y: p[1] });
+                    geo::Polygon::new(ring.collect(), Vec::new())
+                });
+                hit[k] = seg.intersects(poly);
             }
         }
     }
-    (0..footprints.len()).filter(|&k| hit[k]).collect()
+    hit
 }
 
 /// Drops repeated generators (two buildings on one spot): the triangulation
