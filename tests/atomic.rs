@@ -200,7 +200,7 @@ fn stale_temp_files_of_dead_runs_go_and_those_of_live_ones_stay() {
     for n in &names {
         std::fs::write(d.join(n), b"x").unwrap();
     }
-    dongne::write::check_writable(&d.join("out.gpkg")).unwrap();
+    dongne::io::write::check_writable(&d.join("out.gpkg")).unwrap();
     let mut left: Vec<String> = std::fs::read_dir(d)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -6,9 +6,9 @@
 use std::path::PathBuf;
 
 use assert_cmd::Command;
-use dongne::config::{Config, LayerConfig};
-use dongne::evaluate::{self, Evaluation, PartitionStats};
-use dongne::locate;
+use dongne::io::config::{Config, LayerConfig};
+use dongne::products::evaluate::{self, Evaluation, PartitionStats};
+use dongne::products::locate;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -18,11 +18,11 @@ fn repo() -> PathBuf {
 /// evaluates it, as `dongne generate` then `dongne evaluate` would.
 fn generate_and_evaluate(example: &str) -> Evaluation {
     let cfg = Config::from_file(&repo().join("examples").join(example)).unwrap();
-    let loaded = dongne::read::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
-    let out = dongne::pipeline::run(&loaded.inputs, &cfg.params, false).unwrap();
+    let loaded = dongne::io::read::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let out = dongne::method::pipeline::run(&loaded.inputs, &cfg.params, false).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nbhd.gpkg");
-    dongne::write::write(&path, &out.features, &loaded.crs, None).unwrap();
+    dongne::io::write::write(&path, &out.features, &loaded.crs, None).unwrap();
     let layer = locate::read_neighborhoods(&LayerConfig {
         path,
         ..Default::default()

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use dongne::config::{Config, LayerConfig};
+use dongne::io::config::{Config, LayerConfig};
 use gdal::vector::LayerAccess;
 use gdal::Dataset;
 

@@ -4,12 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use dongne::config::{Config, LayerConfig};
 use dongne::error::ErrorKind;
+use dongne::io::config::{Config, LayerConfig};
+use dongne::io::read::{self, Loaded};
+use dongne::io::reproject::WorkingCrs;
+use dongne::io::write::{self, DebugLayers};
 use dongne::model::{BarrierKind, FeatureKind, Neighborhood};
-use dongne::read::{self, Loaded};
-use dongne::reproject::WorkingCrs;
-use dongne::write::{self, DebugLayers};
 use gdal::spatial_ref::SpatialRef;
 use gdal::vector::{Geometry, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType};
 use gdal::{Dataset, DriverManager};

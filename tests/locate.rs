@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use dongne::config::{Config, LayerConfig};
-use dongne::locate::{self, Index};
+use dongne::io::config::{Config, LayerConfig};
+use dongne::io::reproject::{Transformer, WorkingCrs};
 use dongne::model::{FeatureKind, Neighborhood};
-use dongne::reproject::{Transformer, WorkingCrs};
+use dongne::products::locate::{self, Index};
 use geo::{Area, Point};
 use geo_types::{polygon, MultiPolygon};
 
@@ -47,7 +47,7 @@ fn two_squares(dir: &Path) -> (PathBuf, WorkingCrs) {
         nbhd("A-001", "A", 999_000.0, 1_950_000.0, 1000.0),
     ];
     let path = dir.join("two.gpkg");
-    dongne::write::write(&path, &features, &crs, None).unwrap();
+    dongne::io::write::write(&path, &features, &crs, None).unwrap();
     (path, crs)
 }
 
@@ -273,11 +273,11 @@ fn bad_input_is_an_input_error_naming_the_file() {
 #[test]
 fn every_jamsil_building_is_found_in_the_feature_that_counted_it() {
     let cfg = Config::from_file(&repo().join("examples/jamsil.toml")).unwrap();
-    let loaded = dongne::read::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
-    let out = dongne::pipeline::run(&loaded.inputs, &cfg.params, false).unwrap();
+    let loaded = dongne::io::read::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let out = dongne::method::pipeline::run(&loaded.inputs, &cfg.params, false).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jamsil.gpkg");
-    dongne::write::write(&path, &out.features, &loaded.crs, None).unwrap();
+    dongne::io::write::write(&path, &out.features, &loaded.crs, None).unwrap();
     // The buildings as a lon/lat CSV, as a user would have them.
     let to_ll = Transformer::to_lonlat(&loaded.crs).unwrap();
     let mut csv = String::from("lon,lat\n");

@@ -2,9 +2,9 @@
 //! and labels, the tessellation of an enclosure is a coverage of it, and the
 //! dissolve of any set of its faces keeps the area.
 
-use dongne::coverage;
-use dongne::overlay::{self, shape_area, Shape};
-use dongne::tessellation::tessellate;
+use dongne::geom::coverage;
+use dongne::geom::overlay::{self, shape_area, Shape};
+use dongne::method::tessellation::tessellate;
 use geo::{Coord, Validation};
 use proptest::prelude::*;
 

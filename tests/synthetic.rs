@@ -1,9 +1,9 @@
 //! The whole pipeline on hand-made inputs whose right answer is known.
 
-use dongne::config::Params;
-use dongne::invariants;
+use dongne::io::config::Params;
+use dongne::method::pipeline;
 use dongne::model::*;
-use dongne::pipeline;
+use dongne::products::invariants;
 use geo::{polygon, Coord, LineString, MultiPolygon};
 
 fn admin(code: &str, x0: f64, w: f64) -> AdminUnit {
@@ -47,7 +47,12 @@ fn road(y: f64) -> LineBarrier {
     }
 }
 
-fn run(inputs: &Inputs) -> (pipeline::Output, Vec<(String, Vec<dongne::overlay::Shape>)>) {
+fn run(
+    inputs: &Inputs,
+) -> (
+    pipeline::Output,
+    Vec<(String, Vec<dongne::geom::overlay::Shape>)>,
+) {
     let out = pipeline::run(inputs, &params(), false).unwrap();
     let (frame, _) = pipeline::frame(&inputs.admin).unwrap();
     let units = inputs
@@ -59,7 +64,11 @@ fn run(inputs: &Inputs) -> (pipeline::Output, Vec<(String, Vec<dongne::overlay::
     (out, units)
 }
 
-fn check(inputs: &Inputs, out: &pipeline::Output, units: &[(String, Vec<dongne::overlay::Shape>)]) {
+fn check(
+    inputs: &Inputs,
+    out: &pipeline::Output,
+    units: &[(String, Vec<dongne::geom::overlay::Shape>)],
+) {
     let pts: Vec<Coord> = inputs.buildings.iter().map(|b| b.pt).collect();
     let p = params();
     let bad = invariants::check_all(

@@ -18,11 +18,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::{LayerArgs, LogArgs};
-use crate::config::LayerConfig;
-use crate::error::{Error, Result};
-use crate::preview::{self, Scene};
-use crate::reproject::WorkingCrs;
-use crate::{locate, overlay, read};
+use dongne::error::{Error, Result};
+use dongne::geom::overlay;
+use dongne::io::config::LayerConfig;
+use dongne::io::read;
+use dongne::io::reproject::WorkingCrs;
+use dongne::products::locate;
+use dongne::products::preview::{self, Scene};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {

@@ -28,13 +28,13 @@ use geo_types::{Coord, LineString, MultiPolygon, Polygon, Rect};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::config::{Config, LayerConfig, Params};
 use crate::error::{Error, Result};
+use crate::io::config::{Config, LayerConfig, Params};
+use crate::io::osm;
+use crate::io::reproject::{self, Coords, Transformer, WorkingCrs};
 use crate::model::{
     AdminUnit, AreaBarrier, BarrierKind, Building, Inputs, LanduseArea, LineBarrier, Source,
 };
-use crate::osm;
-use crate::reproject::{self, Coords, Transformer, WorkingCrs};
 
 /// How many invalid features a report names (the count is always complete).
 const MAX_INVALID_EXAMPLES: usize = 10;

@@ -85,7 +85,7 @@ pub fn write_picture(path: &Path, scene: &Scene, width: u32, labels: &[String]) 
             )
         }
     };
-    crate::write::atomic_write_bytes(path, &bytes)?;
+    crate::io::write::atomic_write_bytes(path, &bytes)?;
     Ok(bytes.len())
 }
 

@@ -3,7 +3,7 @@
 //! checked the same way.
 //!
 //! Overlaps and containment are measured with i_overlay on dongne's fixed
-//! grid (see [`crate::overlay`]): every output vertex lies on that grid, so
+//! grid (see [`crate::geom::overlay`]): every output vertex lies on that grid, so
 //! the measure is exact and does not add the rounding of a second precision
 //! model. (geo's boolean operations rescale each pair of polygons to their
 //! own integer grid and report slivers of ~1e-3 m² that are not there.)
@@ -12,8 +12,8 @@ use geo::{Area, BoundingRect, Coord, Intersects, MultiPolygon, Point, Validation
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
+use crate::geom::overlay::{self, Shape};
 use crate::model::{FeatureKind, Neighborhood};
-use crate::overlay::{self, Shape};
 
 /// One broken invariant.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,7 +91,7 @@ pub fn no_overlap(features: &[Neighborhood]) -> Vec<Violation> {
 }
 
 /// 3 and 4. The features of each unit lie inside it and cover it: `units`
-/// are `(code, frame shapes)` as [`crate::pipeline::frame`] made them.
+/// are `(code, frame shapes)` as [`crate::method::pipeline::frame`] made them.
 pub fn coverage_and_nesting(
     features: &[Neighborhood],
     units: &[(String, Vec<Shape>)],
@@ -233,8 +233,8 @@ pub fn no_barrier_inside(
     min_area: f64,
     min_buildings: usize,
 ) -> Vec<Violation> {
-    use crate::barriers::{polyline, BarrierIndex};
-    use crate::pipeline::shape_contains;
+    use crate::method::barriers::{polyline, BarrierIndex};
+    use crate::method::pipeline::shape_contains;
     let index = BarrierIndex::new(&inputs.lines, &inputs.areas);
     let pts: Vec<Coord> = inputs
         .buildings
@@ -258,7 +258,7 @@ pub fn no_barrier_inside(
             .into_iter()
             .map(|i| &inputs.areas[i])
             .collect();
-        let Ok(pieces) = crate::enclosures::split(shapes, &lines, &areas) else {
+        let Ok(pieces) = crate::method::enclosures::split(shapes, &lines, &areas) else {
             out.push(v(
                 6,
                 format!("unit {code}: enclosures could not be recomputed"),

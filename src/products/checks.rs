@@ -13,10 +13,10 @@
 
 use std::path::Path;
 
-use crate::config::{Config, LayerConfig};
 use crate::error::{Error, Result};
-use crate::pipeline::RunReport;
-use crate::read::{LayerReport, Role};
+use crate::io::config::{Config, LayerConfig};
+use crate::io::read::{LayerReport, Role};
+use crate::method::pipeline::RunReport;
 
 /// The layers a config gives one by one, in role order (the order
 /// `read::load` reads them in).

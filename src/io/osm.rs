@@ -30,10 +30,10 @@ use std::path::Path;
 
 use gdal::vector::{Feature, LayerAccess};
 
-use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::read::{self, Attrs, ReadOptions, Role, Stage};
-use crate::reproject;
+use crate::io::config::Config;
+use crate::io::read::{self, Attrs, ReadOptions, Role, Stage};
+use crate::io::reproject;
 
 /// `natural=*` values taken as mountains besides woods: land nobody lives on
 /// and few walk across (alpine scrub and heath, rock, scree, ice). Scrub in a
@@ -308,7 +308,7 @@ impl Preset<'_> {
         roles: &[Role],
         levels: &mut BTreeSet<String>,
     ) -> Result<Vec<Stage>> {
-        let spec = crate::config::LayerConfig {
+        let spec = crate::io::config::LayerConfig {
             path: self.path.to_path_buf(),
             layer: Some(layer.to_string()),
             ..Default::default()

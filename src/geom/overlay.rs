@@ -47,7 +47,7 @@ pub fn cell() -> f64 {
 
 /// Precision of every input and output coordinate: 2^-20 m (≈ 1 µm). The
 /// overlays work 256 times finer (see [`GRID_EXP`]) so the crossings they
-/// create stay close to the lines; at the end [`crate::coverage::clean`]
+/// create stay close to the lines; at the end [`crate::geom::coverage::clean`]
 /// rounds those back to this precision. An input vertex is thus never moved
 /// after it is read, and the admin units' edges stay where they were.
 pub const COORD_EXP: i32 = 20;
@@ -259,9 +259,9 @@ impl Mask {
         }
         // A cell no ring passes through is wholly inside or outside: its
         // centre tells.
-        let prepared: Vec<crate::coverage::PreparedShape> = shapes
+        let prepared: Vec<crate::geom::coverage::PreparedShape> = shapes
             .iter()
-            .map(crate::coverage::PreparedShape::new)
+            .map(crate::geom::coverage::PreparedShape::new)
             .collect();
         for j in 0..k {
             for i in 0..k {
@@ -565,8 +565,8 @@ mod tests {
         let mut holed = square(0.0, 0.0, 10.0);
         holed.push(vec![[3.0, 3.0], [3.0, 7.0], [7.0, 7.0], [7.0, 3.0]]);
         let p = interior_point(&holed).unwrap();
-        let inside =
-            crate::coverage::contains(&holed[0], p) && !crate::coverage::contains(&holed[1], p);
+        let inside = crate::geom::coverage::contains(&holed[0], p)
+            && !crate::geom::coverage::contains(&holed[1], p);
         assert!(inside, "{p:?}");
         let l: Shape = vec![vec![
             [0.0, 0.0],
@@ -577,7 +577,7 @@ mod tests {
             [0.0, 10.0],
         ]];
         let p = interior_point(&l).unwrap();
-        assert!(crate::coverage::contains(&l[0], p), "{p:?}");
+        assert!(crate::geom::coverage::contains(&l[0], p), "{p:?}");
         let flat: Shape = vec![vec![[0.0, 5.0], [4.0, 5.0], [2.0, 5.0]]];
         assert_eq!(interior_point(&flat), Some([0.0, 5.0]));
     }

@@ -24,7 +24,7 @@ pub struct ClusterParams {
 /// appearance so the result depends only on the input order.
 ///
 /// ```
-/// use dongne::clustering::{hot_spots, ClusterParams};
+/// use dongne::method::clustering::{hot_spots, ClusterParams};
 /// use geo::Coord;
 /// let mut pts: Vec<Coord> = (0..5).map(|i| Coord { x: i as f64, y: 0.0 }).collect();
 /// pts.extend((0..5).map(|i| Coord { x: 500.0 + i as f64, y: 0.0 }));
@@ -50,7 +50,7 @@ pub fn hot_spots(points: &[Coord], p: &ClusterParams) -> Vec<usize> {
 /// and the size rules may still merge a small group into its neighbour.
 ///
 /// ```
-/// use dongne::clustering::{hot_spots_by_class, ClusterParams};
+/// use dongne::method::clustering::{hot_spots_by_class, ClusterParams};
 /// use geo::Coord;
 /// let pts: Vec<Coord> = (0..10).map(|i| Coord { x: i as f64 * 5.0, y: 0.0 }).collect();
 /// let p = ClusterParams { eps: 10.0, min_buildings: 3, walk_radius: 800.0 };

@@ -14,8 +14,8 @@ use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Line as RLine, Rectangle};
 use rstar::{RTree, AABB};
 
+use crate::geom::overlay;
 use crate::model::{AreaBarrier, BarrierKind, LineBarrier};
-use crate::overlay;
 
 type Indexed = GeomWithData<Rectangle<[f64; 2]>, usize>;
 

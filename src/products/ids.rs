@@ -62,11 +62,11 @@ use rstar::{RTree, AABB};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::geom::overlay::{self, Shape};
+use crate::io::read;
+use crate::io::reproject::{self, Coords, Transformer, WorkingCrs};
+use crate::io::write::LAYER_NAME;
 use crate::model::{Neighborhood, Source};
-use crate::overlay::{self, Shape};
-use crate::read;
-use crate::reproject::{self, Coords, Transformer, WorkingCrs};
-use crate::write::LAYER_NAME;
 
 /// Share of area that makes one feature mostly another's (see the module
 /// docs): above one half, a feature has at most one parent and one child.

@@ -12,8 +12,8 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::RTree;
 
 use crate::error::Result;
+use crate::geom::overlay::{self, Shape};
 use crate::model::{AreaBarrier, BarrierKind};
-use crate::overlay::{self, Shape};
 
 /// A face of the split unit and what it is.
 #[derive(Debug, Clone)]
@@ -32,7 +32,7 @@ pub fn split(
 ) -> Result<Vec<Piece>> {
     let mut cuts: Vec<Vec<[f64; 2]>> = lines.to_vec();
     for a in areas {
-        cuts.extend(crate::barriers::outlines(a));
+        cuts.extend(crate::method::barriers::outlines(a));
     }
     let faces = overlay::slice(unit, &cuts)?;
     // Faces are cut along every outline, so each lies wholly inside or
@@ -72,7 +72,7 @@ fn kind_at(
         .locate_all_at_point(&p)
         .map(|g| areas[g.data])
         .collect();
-    crate::barriers::AREA_PRIORITY
+    crate::method::barriers::AREA_PRIORITY
         .into_iter()
         .find(|k| here.iter().any(|a| a.kind == *k && a.geom.contains(&pt)))
 }
@@ -80,7 +80,7 @@ fn kind_at(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::overlay::shape_area;
+    use crate::geom::overlay::shape_area;
     use geo::polygon;
 
     fn square(w: f64) -> Shape {

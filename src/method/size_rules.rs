@@ -2,7 +2,7 @@
 //! the neighbour with which it shares the longest border, preferring one on
 //! the same side of every barrier. (The other half of the rules, no
 //! neighborhood wider than a walk, is kept upstream: hot spots are cut to a
-//! walk before tessellation, see [`crate::clustering`].)
+//! walk before tessellation, see [`crate::method::clustering`].)
 //!
 //! Works on a region graph, not on geometry: a merge adds counts, areas and
 //! border lengths, and the faces are dissolved once at the end.
@@ -54,7 +54,7 @@ struct Shared {
 /// first, until none is left that can merge.
 ///
 /// ```
-/// use dongne::size_rules::{merge_small, Border, Region, SizeParams};
+/// use dongne::method::size_rules::{merge_small, Border, Region, SizeParams};
 /// let r = |b, a| Region { buildings: b, area: a, is_neighborhood: true };
 /// let regions = [r(50, 90_000.0), r(2, 5_000.0), r(40, 80_000.0)];
 /// let borders = [

@@ -30,11 +30,11 @@ use geo_types::{Coord, Geometry, LineString, MultiPolygon};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::RTree;
 
-use crate::config::LayerConfig;
 use crate::error::{Error, Result};
+use crate::io::config::LayerConfig;
+use crate::io::read;
+use crate::io::reproject::{self, Transformer};
 use crate::model::Source;
-use crate::read;
-use crate::reproject::{self, Transformer};
 
 // ---------------------------------------------------------------------------
 // The neighborhood layer
@@ -116,9 +116,9 @@ pub fn read_neighborhoods(spec: &LayerConfig) -> Result<NeighborhoodLayer> {
         if read::layer_names(&ds).len() > 1
             && read::layer_names(&ds)
                 .iter()
-                .any(|n| n == crate::write::LAYER_NAME)
+                .any(|n| n == crate::io::write::LAYER_NAME)
         {
-            spec.layer = Some(crate::write::LAYER_NAME.to_string());
+            spec.layer = Some(crate::io::write::LAYER_NAME.to_string());
         }
     }
     let mut opened = read::open_layer(&spec)?;

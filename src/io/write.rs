@@ -51,9 +51,9 @@ use gdal::{Dataset, DriverManager};
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 
 use crate::error::{Error, Result};
+use crate::io::read::{capture_gdal_errors, gdal_reason, take_gdal_errors};
+use crate::io::reproject::{Transformer, WorkingCrs};
 use crate::model::Neighborhood;
-use crate::read::{capture_gdal_errors, gdal_reason, take_gdal_errors};
-use crate::reproject::{Transformer, WorkingCrs};
 
 /// Extensions `write` knows, for messages.
 pub const SUPPORTED: &str = ".geojson, .json, .gpkg, .fgb, .shp";
@@ -746,7 +746,7 @@ fn write_gdal(
             .map_err(|e| gdal_err("cannot start a transaction", e))?;
         write_neighborhoods(&mut txn, format, features, &srs)
             .map_err(|e| gdal_err("cannot write", e))?;
-        crate::style::write_gpkg_style(&mut txn, LAYER_NAME, features)
+        crate::io::style::write_gpkg_style(&mut txn, LAYER_NAME, features)
             .map_err(|e| gdal_err("cannot write the QGIS style", e))?;
         if let Some(d) = debug {
             write_debug(&mut txn, d, &srs).map_err(|e| gdal_err("cannot write debug layers", e))?;

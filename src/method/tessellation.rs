@@ -15,7 +15,7 @@ use rstar::primitives::GeomWithData;
 use rstar::RTree;
 
 use crate::error::Result;
-use crate::overlay::{self, Shape};
+use crate::geom::overlay::{self, Shape};
 
 /// One piece of an enclosure and the hot spot it belongs to.
 #[derive(Debug, Clone)]
@@ -91,7 +91,7 @@ fn frame_of(shape: &Shape) -> Option<Rect> {
 /// `frame`.
 ///
 /// ```
-/// use dongne::tessellation::label_edges;
+/// use dongne::method::tessellation::label_edges;
 /// use geo::{Coord, Rect};
 /// let sites = [Coord { x: 0.0, y: 0.0 }, Coord { x: 10.0, y: 0.0 }, Coord { x: 5.0, y: 10.0 }];
 /// let frame = Rect::new(Coord { x: -20.0, y: -20.0 }, Coord { x: 30.0, y: 30.0 });
@@ -195,7 +195,7 @@ fn circumcentre(a: &delaunator::Point, b: &delaunator::Point, c: &delaunator::Po
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::overlay::shape_area;
+    use crate::geom::overlay::shape_area;
 
     fn square(w: f64) -> Shape {
         vec![vec![[0.0, 0.0], [w, 0.0], [w, w], [0.0, w]]]

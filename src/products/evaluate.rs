@@ -51,17 +51,17 @@ use rstar::primitives::{GeomWithData, Line as RLine, Rectangle};
 use rstar::{RTree, AABB};
 use serde::Serialize;
 
-use crate::barriers::{self, BarrierIndex};
-use crate::clustering::{self, ClusterParams};
-use crate::config::Params;
-use crate::coverage;
-use crate::enclosures::{self, Piece};
 use crate::error::{Error, Result};
-use crate::locate::Index;
+use crate::geom::coverage;
+use crate::geom::overlay::{self, Shape};
+use crate::io::config::Params;
+use crate::io::reproject::{Transformer, WorkingCrs};
+use crate::method::barriers::{self, BarrierIndex};
+use crate::method::clustering::{self, ClusterParams};
+use crate::method::enclosures::{self, Piece};
+use crate::method::pipeline;
 use crate::model::{AdminUnit, Inputs};
-use crate::overlay::{self, Shape};
-use crate::pipeline;
-use crate::reproject::{Transformer, WorkingCrs};
+use crate::products::locate::Index;
 
 /// A barrier sample closer than this to a unit boundary lies on it, not
 /// inside the unit (metres). Covers the rounding of a boundary written to
@@ -190,7 +190,7 @@ pub fn ground(inputs: &Inputs, params: &Params) -> Result<Ground> {
         }
     }
     let in_frame: Vec<usize> = (0..pts.len()).filter(|&b| owner[b].is_some()).collect();
-    let landuse = crate::pipeline::landuse_classes(&pts, &inputs.landuse);
+    let landuse = crate::method::pipeline::landuse_classes(&pts, &inputs.landuse);
     let bidx = BarrierIndex::new(&inputs.lines, &inputs.areas);
     let outs: Vec<UnitOut> = (0..frame.len())
         .into_par_iter()

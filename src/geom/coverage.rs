@@ -15,7 +15,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use rstar::primitives::GeomWithData;
 use rstar::{RTree, AABB};
 
-use crate::overlay::{ring_area, Ring, Shape};
+use crate::geom::overlay::{ring_area, Ring, Shape};
 
 type P = [f64; 2];
 /// A directed edge by the bit patterns of its end points.
@@ -339,7 +339,7 @@ fn take_left_turn(out: &mut FastMap<(u64, u64), Vec<(P, bool)>>, prev: P, cur: P
 /// vertices a few nanometres apart can zigzag, which GEOS and QGIS report as
 /// self-intersections. No drawn feature is that small.
 pub fn clean(shapes: Vec<Shape>) -> Vec<Shape> {
-    let s = (crate::overlay::COORD_EXP as f64).exp2();
+    let s = (crate::geom::overlay::COORD_EXP as f64).exp2();
     let mut rings = Vec::new();
     for ring in shapes.into_iter().flatten() {
         let mut r: Ring = ring
@@ -487,7 +487,7 @@ impl<'a> PreparedShape<'a> {
     /// Inside the exterior and in no hole.
     pub fn contains(&self, p: P) -> bool {
         let Some(tree) = &self.edges else {
-            return crate::pipeline::shape_contains(self.shape, p);
+            return crate::method::pipeline::shape_contains(self.shape, p);
         };
         // NaN compares false: a NaN point is outside too.
         if self.shape.is_empty() || p[0].partial_cmp(&self.max_x).is_none_or(|o| o.is_gt()) {
@@ -551,7 +551,7 @@ pub fn contains(r: &Ring, p: P) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::overlay::shape_area;
+    use crate::geom::overlay::shape_area;
 
     fn sq(x: f64, y: f64, w: f64) -> Shape {
         vec![vec![[x, y], [x + w, y], [x + w, y + w], [x, y + w]]]
@@ -600,7 +600,7 @@ mod tests {
         assert_eq!(d[0].len(), 2, "{d:?}");
         assert!((shape_area(&d[0]) - 14.0).abs() < 1e-12);
         use geo::Validation;
-        assert!(crate::overlay::polygon_of(&d[0]).is_valid());
+        assert!(crate::geom::overlay::polygon_of(&d[0]).is_valid());
     }
 
     #[test]
@@ -629,7 +629,7 @@ mod tests {
         for i in 0..200 {
             for j in 0..200 {
                 let p = [860.0 + i as f64 * 1.4, 1860.0 + j as f64 * 1.4];
-                let want = crate::pipeline::shape_contains(&shape, p);
+                let want = crate::method::pipeline::shape_contains(&shape, p);
                 assert_eq!(prep.contains(p), want, "{p:?}");
                 hits += want as usize;
             }
@@ -640,7 +640,10 @@ mod tests {
             for (k, &v) in r.iter().enumerate() {
                 let w = r[(k + 1) % r.len()];
                 for p in [v, [(v[0] + w[0]) / 2.0, (v[1] + w[1]) / 2.0]] {
-                    assert_eq!(prep.contains(p), crate::pipeline::shape_contains(&shape, p));
+                    assert_eq!(
+                        prep.contains(p),
+                        crate::method::pipeline::shape_contains(&shape, p)
+                    );
                 }
             }
         }

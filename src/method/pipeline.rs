@@ -17,17 +17,17 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 use serde::Serialize;
 
-use crate::barriers::{self, BarrierIndex};
-use crate::clustering::{self, ClusterParams};
-use crate::config::Params;
-use crate::coverage;
-use crate::enclosures::{self, Piece};
 use crate::error::{Error, Result};
+use crate::geom::coverage;
+use crate::geom::overlay::{self, Shape};
+use crate::io::config::Params;
+use crate::io::write::DebugLayers;
+use crate::method::barriers::{self, BarrierIndex};
+use crate::method::clustering::{self, ClusterParams};
+use crate::method::enclosures::{self, Piece};
+use crate::method::size_rules::{self, Border, Region, SizeParams};
+use crate::method::tessellation;
 use crate::model::{AdminUnit, BarrierKind, Building, FeatureKind, Inputs, Neighborhood};
-use crate::overlay::{self, Shape};
-use crate::size_rules::{self, Border, Region, SizeParams};
-use crate::tessellation;
-use crate::write::DebugLayers;
 
 /// Vertices closer than this to an edge are taken to lie on it when shared
 /// boundaries are noded: above the half-diagonal of a grid cell, far below

@@ -1,0 +1,10 @@
+//! Files in and out: the config, GDAL reading (and the OSM preset),
+//! reprojection into the working CRS, atomic writing and layer styles.
+//! Imports only the base types and [`crate::geom`].
+
+pub mod config;
+pub mod osm;
+pub mod read;
+pub mod reproject;
+pub mod style;
+pub mod write;
