@@ -36,7 +36,7 @@ fn main() {
             let cfg = Config::from_file(&repo.join("examples/liechtenstein.toml"))
                 .unwrap_or_else(|e| panic!("{e}"));
             let t = Instant::now();
-            let loaded = dongne::io::read::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
+            let loaded = dongne::io::inputs::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
             let out = dongne::method::pipeline::run(&loaded.inputs, &cfg.params, false)
                 .unwrap_or_else(|e| panic!("{e}"));
             let p = tmp.path().join("liechtenstein.gpkg");

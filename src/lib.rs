@@ -8,8 +8,8 @@
 //! | layer | modules |
 //! |---|---|
 //! | base types | [`model`], [`error`] |
-//! | [`geom`]: geometry kernel | [`geom::overlay`], [`geom::coverage`] |
-//! | [`io`]: files in and out | [`io::config`], [`io::read`] (OSM preset: [`io::osm`]), [`io::reproject`], [`io::write`], [`io::style`] |
+//! | [`geom`]: geometry kernel | [`geom::shape`], [`geom::contains`] (point in polygon), [`geom::overlay`], [`geom::coverage`] |
+//! | [`io`]: files in and out | [`io::config`], [`io::read`] (OSM tags: [`io::osm_tags`]), [`io::osm`] (the OSM preset), [`io::inputs`] (all layers of a run), [`io::reproject`], [`io::write`], [`io::style`] and [`io::palette`] |
 //! | [`method`]: the stages, in pipeline order | [`method::barriers`], [`method::enclosures`], [`method::clustering`], [`method::tessellation`], [`method::size_rules`]; [`method::pipeline`] runs them per admin unit in parallel |
 //! | [`products`]: what the subcommands make of a run | [`products::ids`], [`products::evaluate`], [`products::locate`], [`products::preview`], [`products::checks`], [`products::invariants`] |
 //!

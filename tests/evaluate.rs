@@ -18,7 +18,7 @@ fn repo() -> PathBuf {
 /// evaluates it, as `dongne generate` then `dongne evaluate` would.
 fn generate_and_evaluate(example: &str) -> Evaluation {
     let cfg = Config::from_file(&repo().join("examples").join(example)).unwrap();
-    let loaded = dongne::io::read::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let loaded = dongne::io::inputs::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
     let out = dongne::method::pipeline::run(&loaded.inputs, &cfg.params, false).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nbhd.gpkg");

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 
 use dongne::error::ErrorKind;
 use dongne::io::config::{Config, LayerConfig};
-use dongne::io::read::{self, Loaded};
+use dongne::io::inputs::{self, Loaded};
+use dongne::io::read;
 use dongne::io::reproject::WorkingCrs;
-use dongne::io::write::{self, DebugLayers};
-use dongne::model::{BarrierKind, FeatureKind, Neighborhood};
+use dongne::io::write;
+use dongne::model::{BarrierKind, DebugLayers, FeatureKind, Neighborhood};
 use gdal::spatial_ref::SpatialRef;
 use gdal::vector::{Geometry, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType};
 use gdal::{Dataset, DriverManager};
@@ -66,13 +67,13 @@ fn report<'a>(l: &'a Loaded, role: &str, osm_layer: &str) -> &'a read::LayerRepo
 
 fn load_timed(what: &str, cfg: &Config) -> Loaded {
     let t = std::time::Instant::now();
-    let l = read::load(cfg).unwrap();
+    let l = inputs::load(cfg).unwrap();
     eprintln!("read {what} in {:.3} s", t.elapsed().as_secs_f64());
     l
 }
 
 fn load_err(cfg: &Config) -> dongne::error::Error {
-    read::load(cfg).unwrap_err()
+    inputs::load(cfg).unwrap_err()
 }
 
 fn write_text(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -146,7 +147,7 @@ fn admin_without_code_field_uses_fid_and_empty_name() {
         admin: Some(layer(&path)),
         ..Default::default()
     };
-    let l = read::load(&cfg).unwrap();
+    let l = inputs::load(&cfg).unwrap();
     let a = &l.inputs.admin[3];
     assert_eq!((a.fid, a.code.as_str(), a.name.as_str()), (3, "3", ""));
 }
@@ -309,7 +310,7 @@ fn gongdeok_barriers_from_tags() {
         osm: Some(pbf),
         ..admin_config(&admin)
     };
-    let l = read::load(&cfg).unwrap();
+    let l = inputs::load(&cfg).unwrap();
     let parks = report(&l, "parks", "multipolygons");
     assert_eq!((parks.features_read, parks.features_used), (4, 1));
     assert_eq!(parks.dropped.get("smaller than min_park_area"), Some(&3));
@@ -424,7 +425,7 @@ fn liechtenstein_without_bbox_has_far_away_test_units() {
         admin_level: Some(8),
         ..Default::default()
     };
-    let l = read::load(&cfg).unwrap();
+    let l = inputs::load(&cfg).unwrap();
     // 11 municipalities plus 34 Alabama towns of the Nominatim test data.
     assert_eq!(l.inputs.admin.len(), 45);
     assert_eq!(l.inputs.buildings.len(), 18_215);
@@ -458,7 +459,7 @@ fn monaco_through_the_preset() {
         admin_level: Some(10),
         ..cfg
     };
-    assert_eq!(read::load(&cfg10).unwrap().inputs.admin.len(), 9);
+    assert_eq!(inputs::load(&cfg10).unwrap().inputs.admin.len(), 9);
 }
 
 // ---------------------------------------------------------------------------
@@ -507,7 +508,7 @@ fn sangdo_tunnel_is_not_a_barrier() {
         ..admin_config(&admin)
     };
     for cfg in [preset, explicit] {
-        let l = read::load(&cfg).unwrap();
+        let l = inputs::load(&cfg).unwrap();
         let roads: Vec<i64> = l
             .inputs
             .lines
@@ -588,7 +589,7 @@ fn cp949_shapefile_with_cpg_reads_hangul() {
     let dbf = std::fs::read(dir.path().join("dong.dbf")).unwrap();
     let utf8 = "중림동".as_bytes();
     assert!(!dbf.windows(utf8.len()).any(|w| w == utf8));
-    let l = read::load(&shapefile_admin(&shp)).unwrap();
+    let l = inputs::load(&shapefile_admin(&shp)).unwrap();
     assert_eq!(l.inputs.admin[0].name, "서울특별시 중구 중림동");
     assert_eq!(l.layers[0].driver, "ESRI Shapefile");
 }
@@ -612,7 +613,7 @@ fn shapefile_without_prj_is_refused_unless_a_crs_is_assumed() {
         assume_crs: Some("EPSG:4326".into()),
         ..shapefile_admin(&shp)
     };
-    let l = read::load(&cfg).unwrap();
+    let l = inputs::load(&cfg).unwrap();
     assert_eq!(l.layers[0].crs, "EPSG:4326 (WGS 84) (assumed)");
     assert_eq!(l.inputs.admin[0].name, "중림동");
     assert_eq!(l.crs.epsg, Some(32652));
@@ -820,7 +821,7 @@ fn empty_after_where_and_bad_where() {
         e.hint.as_deref(),
         Some("the filter is OGR SQL, as in ogr2ogr -where; quote text with single quotes: highway = 'primary'")
     );
-    let ok = read::load(&with_where("adm_cd = '1114077'")).unwrap();
+    let ok = inputs::load(&with_where("adm_cd = '1114077'")).unwrap();
     assert_eq!(ok.inputs.admin.len(), 1);
     assert_eq!(ok.inputs.admin[0].name, "서울특별시 마포구 공덕동");
     // A bbox away from the data leaves nothing.
@@ -872,7 +873,7 @@ fn self_intersecting_admin_is_repaired_and_counted() {
         admin_code: Some("c".into()),
         ..Default::default()
     };
-    let l = read::load(&cfg).unwrap();
+    let l = inputs::load(&cfg).unwrap();
     let r = &l.layers[0];
     assert_eq!(r.invalid_repaired, 1);
     assert_eq!(
@@ -954,7 +955,7 @@ fn sample() -> Option<(Vec<Neighborhood>, WorkingCrs)> {
         crs: Some("EPSG:5179".into()),
         ..admin_config(&path)
     };
-    let l = read::load(&cfg).unwrap();
+    let l = inputs::load(&cfg).unwrap();
     let mut out: Vec<Neighborhood> = l
         .inputs
         .admin
@@ -1086,7 +1087,7 @@ fn gdal_formats_round_trip() {
             crs: Some("EPSG:5179".into()),
             ..Default::default()
         };
-        let back = read::load(&cfg).unwrap();
+        let back = inputs::load(&cfg).unwrap();
         for n in &features {
             let a = back.inputs.admin.iter().find(|a| a.code == n.id).unwrap();
             let rel =

@@ -273,7 +273,7 @@ fn bad_input_is_an_input_error_naming_the_file() {
 #[test]
 fn every_jamsil_building_is_found_in_the_feature_that_counted_it() {
     let cfg = Config::from_file(&repo().join("examples/jamsil.toml")).unwrap();
-    let loaded = dongne::io::read::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let loaded = dongne::io::inputs::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
     let out = dongne::method::pipeline::run(&loaded.inputs, &cfg.params, false).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jamsil.gpkg");

@@ -3,7 +3,8 @@
 //! dissolve of any set of its faces keeps the area.
 
 use dongne::geom::coverage;
-use dongne::geom::overlay::{self, shape_area, Shape};
+use dongne::geom::overlay::{self, shape_area};
+use dongne::geom::shape::Shape;
 use dongne::method::tessellation::tessellate;
 use geo::{Coord, Validation};
 use proptest::prelude::*;

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use dongne::io::config::Config;
-use dongne::io::read::{self, Loaded};
+use dongne::io::inputs::{self, Loaded};
 use dongne::io::reproject::{lonlat_srs, Transformer};
 use dongne::method::pipeline::{self, Output};
 use dongne::model::{FeatureKind, Neighborhood};
@@ -39,7 +39,7 @@ struct Run {
 }
 
 fn run(cfg: Config) -> Run {
-    let loaded = read::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let loaded = inputs::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
     let out = pipeline::run(&loaded.inputs, &cfg.params, false).unwrap_or_else(|e| panic!("{e}"));
     Run { loaded, out, cfg }
 }
@@ -267,7 +267,7 @@ fn filled_barriers_keep_every_invariant_on_liechtenstein() {
     // (an admin unit that is all forest): no remaining barrier polygon shares
     // an edge with a neighborhood polygon.
     let f = &r.out.features;
-    let parts: Vec<(usize, dongne::geom::overlay::Shape)> = f
+    let parts: Vec<(usize, dongne::geom::shape::Shape)> = f
         .iter()
         .enumerate()
         .flat_map(|(i, n)| {

@@ -37,7 +37,7 @@ fn scale_set_keeps_every_invariant_and_is_thread_independent() {
     );
     let cfg = Config::from_file(&path).unwrap_or_else(|e| panic!("{e}"));
     let t = Instant::now();
-    let loaded = dongne::io::read::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let loaded = dongne::io::inputs::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
     let inputs = &loaded.inputs;
     eprintln!(
         "read {} buildings, {} admin units in {:.1} s",

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use dongne::io::config::Config;
-use dongne::io::read::{self, Loaded};
+use dongne::io::inputs::{self, Loaded};
 use dongne::io::write;
 use dongne::method::pipeline::{self, Output};
 use dongne::model::{BarrierKind, Building, FeatureKind, Inputs, LineBarrier, Neighborhood};
@@ -52,7 +52,7 @@ fn base() -> &'static Base {
     BASE.get_or_init(|| {
         assert!(shared().join("osm/liechtenstein.osm.pbf").exists());
         let cfg = Config::from_file(&repo().join("examples/liechtenstein.toml")).unwrap();
-        let loaded = read::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
+        let loaded = inputs::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
         let out = pipeline::run(&loaded.inputs, &cfg.params, true).unwrap();
         Base { cfg, loaded, out }
     })

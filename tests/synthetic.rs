@@ -51,7 +51,7 @@ fn run(
     inputs: &Inputs,
 ) -> (
     pipeline::Output,
-    Vec<(String, Vec<dongne::geom::overlay::Shape>)>,
+    Vec<(String, Vec<dongne::geom::shape::Shape>)>,
 ) {
     let out = pipeline::run(inputs, &params(), false).unwrap();
     let (frame, _) = pipeline::frame(&inputs.admin).unwrap();
@@ -67,7 +67,7 @@ fn run(
 fn check(
     inputs: &Inputs,
     out: &pipeline::Output,
-    units: &[(String, Vec<dongne::geom::overlay::Shape>)],
+    units: &[(String, Vec<dongne::geom::shape::Shape>)],
 ) {
     let pts: Vec<Coord> = inputs.buildings.iter().map(|b| b.pt).collect();
     let p = params();

@@ -31,6 +31,7 @@ use serde::Serialize;
 use super::{LayerArgs, LogArgs};
 use dongne::error::{Error, Result};
 use dongne::io::config::{Config, LayerConfig};
+use dongne::io::inputs;
 use dongne::io::read::{self, InvalidFeature, LayerReport, Role};
 use dongne::io::reproject::{self, Transformer};
 use dongne::io::write;
@@ -173,7 +174,7 @@ pub fn check(a: &Args) -> CheckReport {
     if cfg.osm.is_some() {
         // The preset reads its roles from one file in one pass: load the
         // whole run and keep the rows of the roles not given on their own.
-        match read::load(&cfg) {
+        match inputs::load(&cfg) {
             Ok(l) => rows.extend(
                 l.layers
                     .iter()

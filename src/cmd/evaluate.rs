@@ -20,7 +20,7 @@ use super::generate::ParamArgs;
 use super::{LayerArgs, LogArgs};
 use dongne::error::{Error, Result};
 use dongne::io::config::LayerConfig;
-use dongne::io::{read, write};
+use dongne::io::{inputs, write};
 use dongne::products::{evaluate, locate};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -45,7 +45,7 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
     a.params.apply(&mut cfg.params);
     cfg.validate()?;
     let layer = locate::read_neighborhoods(&a.neighborhoods)?;
-    let loaded = read::load(&cfg)?;
+    let loaded = inputs::load(&cfg)?;
     let geoms = layer.geoms_in(&loaded.crs.spatial_ref()?)?;
     let kinds: Vec<String> = layer.info.iter().map(|i| i.kind.clone()).collect();
     let e = evaluate::evaluate(&loaded.inputs, &cfg.params, &loaded.crs, &geoms, &kinds)?;

@@ -39,7 +39,7 @@ use tracing::{Dispatch, Event, Metadata, Subscriber};
 
 use super::{LayerArgs, LogArgs, LogFormat};
 use dongne::error::{Error, Result};
-use dongne::io::{read, write};
+use dongne::io::{inputs, read, write};
 use dongne::method::pipeline::{self, RunReport};
 use dongne::products::checks;
 use dongne::products::ids::{self, ChangeSummary, Previous};
@@ -196,7 +196,7 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
 
     progress.stage("reading layers");
     let t = Instant::now();
-    let loaded = read::load(&cfg)?;
+    let loaded = inputs::load(&cfg)?;
     let read_s = t.elapsed().as_secs_f64();
     steps.push(StepTime {
         step: "read",

@@ -20,12 +20,8 @@ use i_overlay::i_float::float::rect::FloatRect;
 use i_overlay::string::rule::StringRule;
 
 use crate::error::{Error, Result};
-
-/// An open ring (no repeated closing point). Exterior rings run
-/// counter-clockwise, holes clockwise, so the interior is always on the left.
-pub type Ring = Vec<[f64; 2]>;
-/// A polygon: exterior ring first, then holes.
-pub type Shape = Vec<Ring>;
+use crate::geom::contains::PreparedShape;
+use crate::geom::shape::{Ring, Shape};
 
 /// Grid cell exponent: cell size is `2^-GRID_EXP` metres (≈ 3.7 nm).
 ///
@@ -259,10 +255,7 @@ impl Mask {
         }
         // A cell no ring passes through is wholly inside or outside: its
         // centre tells.
-        let prepared: Vec<crate::geom::coverage::PreparedShape> = shapes
-            .iter()
-            .map(crate::geom::coverage::PreparedShape::new)
-            .collect();
+        let prepared: Vec<PreparedShape> = shapes.iter().map(PreparedShape::new).collect();
         for j in 0..k {
             for i in 0..k {
                 let c = j * k + i;
@@ -565,8 +558,8 @@ mod tests {
         let mut holed = square(0.0, 0.0, 10.0);
         holed.push(vec![[3.0, 3.0], [3.0, 7.0], [7.0, 7.0], [7.0, 3.0]]);
         let p = interior_point(&holed).unwrap();
-        let inside = crate::geom::coverage::contains(&holed[0], p)
-            && !crate::geom::coverage::contains(&holed[1], p);
+        let inside = crate::geom::contains::contains(&holed[0], p)
+            && !crate::geom::contains::contains(&holed[1], p);
         assert!(inside, "{p:?}");
         let l: Shape = vec![vec![
             [0.0, 0.0],
@@ -577,7 +570,7 @@ mod tests {
             [0.0, 10.0],
         ]];
         let p = interior_point(&l).unwrap();
-        assert!(crate::geom::coverage::contains(&l[0], p), "{p:?}");
+        assert!(crate::geom::contains::contains(&l[0], p), "{p:?}");
         let flat: Shape = vec![vec![[0.0, 5.0], [4.0, 5.0], [2.0, 5.0]]];
         assert_eq!(interior_point(&flat), Some([0.0, 5.0]));
     }

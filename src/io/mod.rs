@@ -3,7 +3,10 @@
 //! Imports only the base types and [`crate::geom`].
 
 pub mod config;
+pub mod inputs;
 pub mod osm;
+pub mod osm_tags;
+pub mod palette;
 pub mod read;
 pub mod reproject;
 pub mod style;

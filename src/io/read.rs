@@ -30,7 +30,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::io::config::{Config, LayerConfig, Params};
-use crate::io::osm;
+use crate::io::osm_tags;
 use crate::io::reproject::{self, Coords, Transformer, WorkingCrs};
 use crate::model::{
     AdminUnit, AreaBarrier, BarrierKind, Building, Inputs, LanduseArea, LineBarrier, Source,
@@ -38,14 +38,6 @@ use crate::model::{
 
 /// How many invalid features a report names (the count is always complete).
 const MAX_INVALID_EXAMPLES: usize = 10;
-
-/// The layers of a run, in the working CRS, with one report per layer read.
-#[derive(Debug, Clone)]
-pub struct Loaded {
-    pub inputs: Inputs,
-    pub crs: WorkingCrs,
-    pub layers: Vec<LayerReport>,
-}
 
 /// What was read from one layer, for logs and for `dongne check`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -167,62 +159,7 @@ impl Role {
     }
 }
 
-/// Reads every layer of the run and reprojects it into the working CRS.
-pub fn load(cfg: &Config) -> Result<Loaded> {
-    capture_gdal_errors();
-    // A wrong --crs is known before any file is read.
-    let given_crs = cfg.crs.as_deref().map(WorkingCrs::from_user).transpose()?;
-    let opts = ReadOptions::from_config(cfg)?;
-    let mut stages = Vec::new();
-    for (role, spec) in explicit_layers(cfg) {
-        stages.push(read_layer(role, spec, &opts)?);
-    }
-    if let Some(path) = &cfg.osm {
-        let given: BTreeSet<Role> = stages.iter().map(|s| s.role).collect();
-        let wanted: Vec<Role> = Role::ALL
-            .into_iter()
-            .filter(|r| !given.contains(r))
-            .collect();
-        if !wanted.is_empty() {
-            stages.extend(osm::read_preset(path, &wanted, cfg, &opts)?);
-        }
-    }
-    // Stable: the layers of one role keep the order they were given in.
-    stages.sort_by_key(|s| s.role);
-    for stage in &mut stages {
-        stage.report.extent_lonlat = stage.extent_lonlat()?;
-    }
-    let crs = match given_crs {
-        Some(c) => c,
-        None => WorkingCrs::auto(data_centre(&stages)?)?,
-    };
-    tracing::info!(crs = %crs.label, "working CRS");
-    let mut inputs = Inputs::default();
-    let mut layers = Vec::with_capacity(stages.len());
-    let mut seconds = [0.0; 2];
-    for stage in stages {
-        layers.push(stage.finish(&crs, &cfg.params, &mut inputs, &mut seconds)?);
-    }
-    tracing::info!(
-        stage = "reproject",
-        what = "total",
-        seconds = seconds[0],
-        "reprojected"
-    );
-    tracing::info!(
-        stage = "validate",
-        what = "total",
-        seconds = seconds[1],
-        "polygons validated"
-    );
-    Ok(Loaded {
-        inputs,
-        crs,
-        layers,
-    })
-}
-
-/// Reads one layer for `role` as `load` would (filters, CRS, fields,
+/// Reads one layer for `role` as [`load`](crate::io::inputs::load) would (filters, CRS, fields,
 /// geometry types, repairs) and returns only its report: the building block
 /// of `dongne check`. The working CRS is `cfg.crs` or the UTM zone of this
 /// layer.
@@ -238,20 +175,6 @@ pub fn check_layer(role: Role, spec: &LayerConfig, cfg: &Config) -> Result<Layer
         (None, None) => return Ok(stage.report),
     };
     stage.finish(&crs, &cfg.params, &mut Inputs::default(), &mut [0.0; 2])
-}
-
-/// The layers given one by one, in role order.
-fn explicit_layers(cfg: &Config) -> Vec<(Role, &LayerConfig)> {
-    let mut out = Vec::new();
-    out.extend(cfg.buildings.iter().map(|l| (Role::Buildings, l)));
-    out.extend(cfg.admin.iter().map(|l| (Role::Admin, l)));
-    out.extend(cfg.water.iter().map(|l| (Role::Water, l)));
-    out.extend(cfg.roads.iter().map(|l| (Role::Roads, l)));
-    out.extend(cfg.rail.iter().map(|l| (Role::Rail, l)));
-    out.extend(cfg.mountains.iter().map(|l| (Role::Mountains, l)));
-    out.extend(cfg.parks.iter().map(|l| (Role::Parks, l)));
-    out.extend(cfg.landuse.iter().map(|l| (Role::Landuse, l)));
-    out
 }
 
 /// What every layer read needs besides its own spec.
@@ -924,7 +847,7 @@ impl Stage {
         .map(|(lo, hi)| Rect::new(lo, hi))
     }
 
-    fn extent_lonlat(&self) -> Result<Option<[f64; 4]>> {
+    pub(crate) fn extent_lonlat(&self) -> Result<Option<[f64; 4]>> {
         let Some(r) = self.envelope() else {
             return Ok(None);
         };
@@ -937,7 +860,7 @@ impl Stage {
     /// Reprojects into the working CRS, repairs invalid polygons, applies the
     /// area thresholds, sorts by FID and appends to `out`. Adds the seconds
     /// spent reprojecting and validating to `seconds`.
-    fn finish(
+    pub(crate) fn finish(
         mut self,
         crs: &WorkingCrs,
         params: &Params,
@@ -1457,7 +1380,7 @@ struct FieldPlan {
     width: Option<usize>,
     /// Lines read from an OSM file as an explicit layer still lose their
     /// tunnels.
-    osm_tags: Option<osm::TagReader>,
+    osm_tags: Option<osm_tags::TagReader>,
     /// A water lines layer with no class: treated as rivers (warned once).
     warned_no_class: bool,
 }
@@ -1495,7 +1418,7 @@ impl FieldPlan {
         }
         let osm_tags = (l.driver == "OSM"
             && matches!(role, Role::Roads | Role::Rail | Role::Water))
-        .then(|| osm::TagReader::new(&l.fields));
+        .then(|| osm_tags::TagReader::new(&l.fields));
         Ok(FieldPlan {
             code,
             name,
@@ -1558,7 +1481,7 @@ impl FieldPlan {
     fn is_tunnel(&self, f: &Feature) -> bool {
         self.osm_tags
             .as_ref()
-            .is_some_and(|t| osm::is_tunnel(&t.tags(f)))
+            .is_some_and(|t| osm_tags::is_tunnel(&t.tags(f)))
     }
 }
 
@@ -1569,7 +1492,7 @@ fn default_class_field(role: Role, l: &OpenedLayer) -> Option<usize> {
 }
 
 /// Reads one explicit layer into a stage in its own CRS.
-fn read_layer(role: Role, spec: &LayerConfig, opts: &ReadOptions) -> Result<Stage> {
+pub(crate) fn read_layer(role: Role, spec: &LayerConfig, opts: &ReadOptions) -> Result<Stage> {
     let mut l = open_layer(spec)?;
     let (srs, crs_label) = l.srs_or_assumed(opts.assume_crs.as_ref())?;
     let mut plan = FieldPlan::for_layer(role, spec, &l, opts)?;
@@ -1645,30 +1568,6 @@ pub(crate) fn empty_layer_error(
             .hint("check that this is the right file and layer"),
     };
     e
-}
-
-/// Centre (lon, lat) of the admin layers, or of the buildings without admin.
-fn data_centre(stages: &[Stage]) -> Result<(f64, f64)> {
-    let extent_of = |role: Role| {
-        stages
-            .iter()
-            .filter(|s| s.role == role)
-            .filter_map(|s| s.report.extent_lonlat)
-            .reduce(|a, b| {
-                [
-                    a[0].min(b[0]),
-                    a[1].min(b[1]),
-                    a[2].max(b[2]),
-                    a[3].max(b[3]),
-                ]
-            })
-    };
-    let e = extent_of(Role::Admin)
-        .or_else(|| extent_of(Role::Buildings))
-        .ok_or_else(|| {
-            Error::input("nothing read to choose a working CRS from").hint("pass --crs EPSG:NNNN")
-        })?;
-    Ok(((e[0] + e[2]) / 2.0, (e[1] + e[3]) / 2.0))
 }
 
 #[cfg(test)]

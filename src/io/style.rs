@@ -10,7 +10,7 @@
 //!   `mountain`, each with the colours of `dongne preview`;
 //! - neighborhoods filled per feature through a data-defined colour: the
 //!   same neighbour-distinct colouring as the preview
-//!   ([`crate::products::preview::colour_classes`]), looked up by feature id (`$id`,
+//!   ([`crate::io::palette::colour_classes`]), looked up by feature id (`$id`,
 //!   the GeoPackage FID, 1 for the first feature written); past
 //!   [`MAX_LISTED`] features, a hue from the feature id instead;
 //! - labels: `nbhd_id` and, on a second line, the admin unit's name, on
@@ -24,8 +24,8 @@ use gdal::vector::{
 };
 use gdal::Dataset;
 
+use crate::io::palette::{colour_classes, kind_colour, PALETTE};
 use crate::model::{FeatureKind, Neighborhood};
-use crate::products::preview::{colour_classes, kind_colour, PALETTE};
 
 /// Name of the style row.
 pub const STYLE_NAME: &str = "dongne";

@@ -53,7 +53,7 @@ use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 use crate::error::{Error, Result};
 use crate::io::read::{capture_gdal_errors, gdal_reason, take_gdal_errors};
 use crate::io::reproject::{Transformer, WorkingCrs};
-use crate::model::Neighborhood;
+use crate::model::{DebugLayers, Neighborhood};
 
 /// Extensions `write` knows, for messages.
 pub const SUPPORTED: &str = ".geojson, .json, .gpkg, .fgb, .shp";
@@ -67,18 +67,6 @@ pub const FIXED_DATE: &str = "2000-01-01";
 
 /// Decimals of lon/lat in GeoJSON: 1 cm on the ground.
 const LONLAT_DECIMALS: i32 = 7;
-
-/// Layers written beside the neighborhoods for inspection, in the working CRS.
-/// Only a GeoPackage holds them.
-#[derive(Debug, Clone, Default)]
-pub struct DebugLayers {
-    /// Hot spot id, its shape, its building count.
-    pub hotspots: Vec<(String, geo_types::Geometry<f64>, usize)>,
-    /// Enclosure id and polygon.
-    pub enclosures: Vec<(String, geo_types::Polygon<f64>)>,
-    /// Barrier kind, class, geometry.
-    pub barriers: Vec<(String, String, geo_types::Geometry<f64>)>,
-}
 
 /// Output formats, by extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,8 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::RTree;
 
 use crate::error::Result;
-use crate::geom::overlay::{self, Shape};
+use crate::geom::overlay;
+use crate::geom::shape::Shape;
 use crate::model::{AreaBarrier, BarrierKind};
 
 /// A face of the split unit and what it is.

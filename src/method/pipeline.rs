@@ -11,23 +11,26 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use geo::{Area, Buffer, ConvexHull, Coord, Euclidean, Length, MultiPoint, Point, Rect};
+use geo::{Area, Buffer, ConvexHull, Coord, Euclidean, Length, MultiPoint, Point};
 use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{RTree, AABB};
+use rstar::RTree;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::geom::contains::{shape_contains, PreparedShape};
 use crate::geom::coverage;
-use crate::geom::overlay::{self, Shape};
+use crate::geom::overlay;
+use crate::geom::shape::{rect_to_aabb, rect_to_rtree, shapes_rect, Shape};
 use crate::io::config::Params;
-use crate::io::write::DebugLayers;
 use crate::method::barriers::{self, BarrierIndex};
 use crate::method::clustering::{self, ClusterParams};
 use crate::method::enclosures::{self, Piece};
 use crate::method::size_rules::{self, Border, Region, SizeParams};
 use crate::method::tessellation;
-use crate::model::{AdminUnit, BarrierKind, Building, FeatureKind, Inputs, Neighborhood};
+use crate::model::{
+    AdminUnit, BarrierKind, Building, DebugLayers, FeatureKind, Inputs, Neighborhood,
+};
 
 /// Vertices closer than this to an edge are taken to lie on it when shared
 /// boundaries are noded: above the half-diagonal of a grid cell, far below
@@ -147,34 +150,6 @@ fn area_of(shapes: &[Shape]) -> f64 {
     shapes.iter().map(overlay::shape_area).sum()
 }
 
-fn shapes_rect(shapes: &[Shape]) -> Option<Rect> {
-    let mut it = shapes.iter().flatten().flatten();
-    let f = it.next()?;
-    let (mut x0, mut y0, mut x1, mut y1) = (f[0], f[1], f[0], f[1]);
-    for p in it {
-        x0 = x0.min(p[0]);
-        y0 = y0.min(p[1]);
-        x1 = x1.max(p[0]);
-        y1 = y1.max(p[1]);
-    }
-    Some(Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 }))
-}
-
-fn rect_to_rtree(r: &Rect) -> Rectangle<[f64; 2]> {
-    Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
-}
-
-fn rect_to_aabb(r: &Rect) -> AABB<[f64; 2]> {
-    AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
-}
-
-/// Point in a shape (exterior, not in a hole).
-pub fn shape_contains(s: &Shape, p: [f64; 2]) -> bool {
-    !s.is_empty()
-        && coverage::contains(&s[0], p)
-        && !s[1..].iter().any(|h| coverage::contains(h, p))
-}
-
 /// Which unit each building falls in (`None`: outside every unit).
 fn assign_buildings(buildings: &[Coord], units: &[Vec<Shape>]) -> Vec<Option<usize>> {
     let tree = RTree::bulk_load(
@@ -189,9 +164,9 @@ fn assign_buildings(buildings: &[Coord], units: &[Vec<Shape>]) -> Vec<Option<usi
             })
             .collect::<Vec<_>>(),
     );
-    let prepared: Vec<Vec<coverage::PreparedShape>> = units
+    let prepared: Vec<Vec<PreparedShape>> = units
         .par_iter()
-        .map(|u| u.iter().map(coverage::PreparedShape::new).collect())
+        .map(|u| u.iter().map(PreparedShape::new).collect())
         .collect();
     buildings
         .par_iter()
@@ -951,12 +926,12 @@ fn building_pieces(bids: &[usize], pts: &[Coord], pieces: &[Piece]) -> Vec<usize
             .collect::<Vec<_>>(),
     );
     // Pieces are prepared when first met: most are small or meet few points.
-    let prepared: Vec<std::cell::OnceCell<coverage::PreparedShape>> = (0..pieces.len())
+    let prepared: Vec<std::cell::OnceCell<PreparedShape>> = (0..pieces.len())
         .map(|_| std::cell::OnceCell::new())
         .collect();
     let contains = |i: usize, p: [f64; 2]| {
         prepared[i]
-            .get_or_init(|| coverage::PreparedShape::new(&pieces[i].shape))
+            .get_or_init(|| PreparedShape::new(&pieces[i].shape))
             .contains(p)
     };
     bids.iter()

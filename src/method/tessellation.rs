@@ -15,7 +15,8 @@ use rstar::primitives::GeomWithData;
 use rstar::RTree;
 
 use crate::error::Result;
-use crate::geom::overlay::{self, Shape};
+use crate::geom::overlay;
+use crate::geom::shape::Shape;
 
 /// One piece of an enclosure and the hot spot it belongs to.
 #[derive(Debug, Clone)]

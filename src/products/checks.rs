@@ -19,7 +19,7 @@ use crate::io::read::{LayerReport, Role};
 use crate::method::pipeline::RunReport;
 
 /// The layers a config gives one by one, in role order (the order
-/// `read::load` reads them in).
+/// `inputs::load` reads them in).
 pub fn explicit_layers(cfg: &Config) -> Vec<(Role, &LayerConfig)> {
     let mut out = Vec::new();
     out.extend(cfg.buildings.iter().map(|l| (Role::Buildings, l)));

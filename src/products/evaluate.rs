@@ -52,8 +52,10 @@ use rstar::{RTree, AABB};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::geom::contains::shape_contains;
 use crate::geom::coverage;
-use crate::geom::overlay::{self, Shape};
+use crate::geom::overlay;
+use crate::geom::shape::Shape;
 use crate::io::config::Params;
 use crate::io::reproject::{Transformer, WorkingCrs};
 use crate::method::barriers::{self, BarrierIndex};
@@ -179,7 +181,7 @@ pub fn ground(inputs: &Inputs, params: &Params) -> Result<Ground> {
             unit_tree
                 .locate_all_at_point(&p)
                 .map(|g| g.data)
-                .filter(|&u| frame[u].iter().any(|s| pipeline::shape_contains(s, p)))
+                .filter(|&u| frame[u].iter().any(|s| shape_contains(s, p)))
                 .min()
         })
         .collect();
@@ -324,7 +326,7 @@ fn unit_ground(
         let k = tree
             .locate_all_at_point(&p)
             .map(|g| g.data)
-            .filter(|&k| pipeline::shape_contains(&pieces[k].shape, p))
+            .filter(|&k| shape_contains(&pieces[k].shape, p))
             .min()
             .or_else(|| nearest_piece(p, &pieces));
         if let Some(k) = k {
@@ -562,7 +564,7 @@ pub fn h3_partition(
                 let v = shape[0][0];
                 let inside = near
                     .iter()
-                    .any(|&u| frame[u].iter().any(|s| pipeline::shape_contains(s, v)));
+                    .any(|&u| frame[u].iter().any(|s| shape_contains(s, v)));
                 return Ok(inside.then(|| overlay::multipolygon_of(&[shape])));
             }
             let clip: Vec<Shape> = near

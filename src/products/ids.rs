@@ -62,7 +62,8 @@ use rstar::{RTree, AABB};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::geom::overlay::{self, Shape};
+use crate::geom::overlay;
+use crate::geom::shape::Shape;
 use crate::io::read;
 use crate::io::reproject::{self, Coords, Transformer, WorkingCrs};
 use crate::io::write::LAYER_NAME;

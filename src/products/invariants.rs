@@ -12,7 +12,8 @@ use geo::{Area, BoundingRect, Coord, Intersects, MultiPolygon, Point, Validation
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
-use crate::geom::overlay::{self, Shape};
+use crate::geom::overlay;
+use crate::geom::shape::Shape;
 use crate::model::{FeatureKind, Neighborhood};
 
 /// One broken invariant.
@@ -233,8 +234,8 @@ pub fn no_barrier_inside(
     min_area: f64,
     min_buildings: usize,
 ) -> Vec<Violation> {
+    use crate::geom::contains::shape_contains;
     use crate::method::barriers::{polyline, BarrierIndex};
-    use crate::method::pipeline::shape_contains;
     let index = BarrierIndex::new(&inputs.lines, &inputs.areas);
     let pts: Vec<Coord> = inputs
         .buildings
