@@ -2,25 +2,10 @@
 //! and exits 0; a broken one lists every problem (not only the first) and
 //! exits 2; the JSON report carries the same.
 
-use std::path::{Path, PathBuf};
+use crate::common::{repo, shared};
+use std::path::Path;
 
 use assert_cmd::Command;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn shared() -> PathBuf {
-    let p = std::env::var_os("DONGNE_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/data"));
-    assert!(
-        p.is_dir(),
-        "real data not found at {} (set DONGNE_SHARED_DATA)",
-        p.display()
-    );
-    p
-}
 
 fn check(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::cargo_bin("dongne")

@@ -1,6 +1,6 @@
 //! The method's invariants at scale (issue #4): the tiled set of 100,000
 //! buildings (88 municipalities, 7,500 enclosures), checked feature by
-//! feature as tests/real_data.rs checks the real sets, and the same output
+//! feature as tests/it/real_data.rs checks the real sets, and the same output
 //! on one thread and on all. Ignored by default (the set is generated, not
 //! committed):
 //!

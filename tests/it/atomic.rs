@@ -8,15 +8,12 @@
 //! (src/write.rs): the run sleeps once its files are staged, and the test
 //! kills it then.
 
-use std::path::{Path, PathBuf};
+use crate::common::repo;
+use std::path::Path;
 use std::process::{Child, Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn config() -> String {
     repo().join("examples/jamsil.toml").display().to_string()

@@ -3,13 +3,10 @@
 //! RAYON_NUM_THREADS=1 and =2, to GeoJSON and to GeoPackage, and the files
 //! are compared byte for byte.
 
-use std::path::{Path, PathBuf};
+use crate::common::repo;
+use std::path::Path;
 
 use assert_cmd::Command;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn generate(dir: &Path, example: &str, threads: &str, out: &str) -> Vec<u8> {
     let cfg = repo().join("examples").join(example);

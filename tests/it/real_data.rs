@@ -1,7 +1,8 @@
 //! The method's invariants on every real data set in ../shared/data and on the
 //! bundled sample: the runs of README and examples/, checked feature by feature.
 
-use std::path::{Path, PathBuf};
+use crate::common::{repo, shared};
+use std::path::Path;
 
 use dongne::io::config::Config;
 use dongne::io::inputs::{self, Loaded};
@@ -11,22 +12,6 @@ use dongne::model::{FeatureKind, Neighborhood};
 use dongne::products::invariants::{self, Violation};
 use gdal::vector::LayerAccess;
 use geo::{Coord, Geometry, LineString};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn shared() -> PathBuf {
-    let p = std::env::var_os("DONGNE_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/data"));
-    assert!(
-        p.is_dir(),
-        "real data not found at {} (set DONGNE_SHARED_DATA)",
-        p.display()
-    );
-    p
-}
 
 fn example(name: &str) -> Config {
     Config::from_file(&repo().join("examples").join(name)).unwrap()

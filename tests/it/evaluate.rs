@@ -3,16 +3,12 @@
 //! same size do both. Each run generates its layer into a temporary folder
 //! first, as a user would.
 
-use std::path::PathBuf;
+use crate::common::repo;
 
 use assert_cmd::Command;
 use dongne::io::config::{Config, LayerConfig};
 use dongne::products::evaluate::{self, Evaluation, PartitionStats};
 use dongne::products::locate;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Generates the example's layer into a GeoPackage, reads it back and
 /// evaluates it, as `dongne generate` then `dongne evaluate` would.

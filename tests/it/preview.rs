@@ -2,15 +2,12 @@
 //! style a GeoPackage output carries (checked in QGIS itself, headless, when
 //! QGIS is installed).
 
+use crate::common::repo;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
 use assert_cmd::Command;
 use gdal::vector::LayerAccess;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn dongne() -> Command {
     Command::cargo_bin("dongne").unwrap()

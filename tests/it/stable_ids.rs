@@ -12,7 +12,7 @@
 //!
 //! The data is loaded and the base run made once for the whole file.
 
-use std::path::PathBuf;
+use crate::common::{repo, shared};
 use std::sync::OnceLock;
 
 use dongne::io::config::Config;
@@ -23,22 +23,6 @@ use dongne::model::{BarrierKind, Building, FeatureKind, Inputs, LineBarrier, Nei
 use dongne::products::ids::{self, ChangeKind, ChangeReport, Previous};
 use geo::{BoundingRect, Contains};
 use geo_types::{Coord, LineString, MultiPolygon, Point};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn shared() -> PathBuf {
-    let p = std::env::var_os("DONGNE_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/data"));
-    assert!(
-        p.is_dir(),
-        "real data not found at {} (set DONGNE_SHARED_DATA)",
-        p.display()
-    );
-    p
-}
 
 struct Base {
     cfg: Config,
