@@ -20,8 +20,8 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use dongne::config::{Config, LayerConfig};
-use dongne::locate::{self, Index};
+use dongne::io::config::{Config, LayerConfig};
+use dongne::products::locate::{self, Index};
 use geo::BoundingRect;
 
 /// The goal of issue #5: one million points a second on one core.
@@ -36,11 +36,11 @@ fn main() {
             let cfg = Config::from_file(&repo.join("examples/liechtenstein.toml"))
                 .unwrap_or_else(|e| panic!("{e}"));
             let t = Instant::now();
-            let loaded = dongne::read::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
-            let out = dongne::pipeline::run(&loaded.inputs, &cfg.params, false)
+            let loaded = dongne::io::inputs::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
+            let out = dongne::method::pipeline::run(&loaded.inputs, &cfg.params, false)
                 .unwrap_or_else(|e| panic!("{e}"));
             let p = tmp.path().join("liechtenstein.gpkg");
-            dongne::write::write(&p, &out.features, &loaded.crs, None)
+            dongne::io::write::write(&p, &out.features, &loaded.crs, None)
                 .unwrap_or_else(|e| panic!("{e}"));
             eprintln!(
                 "generated {} in {:.1} s",

@@ -18,16 +18,18 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use dongne::barriers::{self, BarrierIndex};
-use dongne::clustering::{self, ClusterParams};
-use dongne::config::{Config, Params};
-use dongne::coverage;
-use dongne::enclosures::{self, Piece};
+use dongne::geom::contains::shape_contains;
+use dongne::geom::coverage;
+use dongne::geom::overlay;
+use dongne::geom::shape::Shape;
+use dongne::io::config::{Config, Params};
+use dongne::method::barriers::{self, BarrierIndex};
+use dongne::method::clustering::{self, ClusterParams};
+use dongne::method::enclosures::{self, Piece};
+use dongne::method::pipeline;
+use dongne::method::size_rules::{self, Border, Region, SizeParams};
+use dongne::method::tessellation;
 use dongne::model::{AdminUnit, Inputs};
-use dongne::overlay::{self, Shape};
-use dongne::pipeline;
-use dongne::size_rules::{self, Border, Region, SizeParams};
-use dongne::tessellation;
 use geo::{BoundingRect, Coord};
 
 const UNIT: &str = "LI-07";
@@ -56,7 +58,7 @@ fn fixture() -> Fixture {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut cfg = Config::from_file(&repo.join("examples/liechtenstein.toml")).expect("config");
     cfg.osm = Some(shared().join("osm/liechtenstein.osm.pbf"));
-    let loaded = dongne::read::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let loaded = dongne::io::inputs::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
     let inputs = loaded.inputs;
     let params = cfg.params.clone();
     let k = inputs
@@ -93,7 +95,7 @@ fn fixture() -> Fixture {
             let inside: Vec<Coord> = pts
                 .iter()
                 .copied()
-                .filter(|c| pipeline::shape_contains(&p.shape, [c.x, c.y]))
+                .filter(|c| shape_contains(&p.shape, [c.x, c.y]))
                 .collect();
             (p.shape.clone(), inside)
         })
@@ -203,10 +205,7 @@ fn stages(c: &mut Criterion) {
     let adj = coverage::adjacency(&noded);
     let mut count = vec![0usize; noded.len()];
     for s in &f.sites {
-        if let Some(i) = noded
-            .iter()
-            .position(|sh| pipeline::shape_contains(sh, [s.x, s.y]))
-        {
+        if let Some(i) = noded.iter().position(|sh| shape_contains(sh, [s.x, s.y])) {
             count[i] += 1;
         }
     }

@@ -44,9 +44,9 @@ use geo::{Area, BooleanOps, BoundingRect, Contains, Coord, InteriorPoint, LineSt
 use geo::{MultiPolygon, Point, Polygon, Rect};
 use rayon::prelude::*;
 
-use dongne::config::Config;
+use dongne::io::config::Config;
+use dongne::io::reproject::{self, Transformer, WorkingCrs};
 use dongne::model::{AreaBarrier, BarrierKind, LineBarrier};
-use dongne::reproject::{self, Transformer, WorkingCrs};
 
 // ---------------------------------------------------------------------------
 // Arguments
@@ -340,7 +340,7 @@ fn tiled(a: &Args) -> Result<String> {
     let mut cfg =
         Config::from_file(&repo.join("examples/liechtenstein.toml")).map_err(|e| anyhow!("{e}"))?;
     cfg.osm = Some(a.shared.join("osm/liechtenstein.osm.pbf"));
-    let loaded = dongne::read::load(&cfg).map_err(|e| anyhow!("{e}"))?;
+    let loaded = dongne::io::inputs::load(&cfg).map_err(|e| anyhow!("{e}"))?;
     let inp = &loaded.inputs;
     let per_copy = inp.buildings.len();
     if per_copy == 0 {

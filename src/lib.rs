@@ -1,42 +1,24 @@
 //! dongne draws hyperlocal neighborhood boundaries: buildings are clustered into
 //! hot spots, each administrative unit is split by natural barriers, and the gaps
-//! are filled with a Voronoi diagram. One module per stage of the pipeline:
+//! are filled with a Voronoi diagram.
 //!
-//! | stage | module |
+//! The library is built in layers; each imports only the layers below it
+//! (docs/design.md, "Code layout"):
+//!
+//! | layer | modules |
 //! |---|---|
-//! | read layers through GDAL | [`read`] (OSM preset: [`osm`]) |
-//! | reproject into a metric CRS | [`reproject`] |
-//! | barrier lines and areas | [`barriers`] |
-//! | enclosures | [`enclosures`] |
-//! | hot spots | [`clustering`] |
-//! | Voronoi gap fill | [`tessellation`] |
-//! | size rules | [`size_rules`] |
-//! | write | [`write`] |
+//! | base types | [`model`], [`error`] |
+//! | [`geom`]: geometry kernel | [`geom::shape`], [`geom::contains`] (point in polygon), [`geom::overlay`], [`geom::coverage`] |
+//! | [`io`]: files in and out | [`io::config`], [`io::read`] (OSM tags: [`io::osm_tags`]), [`io::osm`] (the OSM preset), [`io::inputs`] (all layers of a run), [`io::reproject`], [`io::write`], [`io::style`] and [`io::palette`] |
+//! | [`method`]: the stages, in pipeline order | [`method::barriers`], [`method::open_ground`], [`method::enclosures`], [`method::clustering`], [`method::tessellation`], [`method::pieces`], [`method::size_rules`]; [`method::pipeline`] runs them per admin unit in parallel |
+//! | [`products`]: what the subcommands make of a run | [`products::ids`], [`products::evaluate`], [`products::locate`], [`products::preview`], [`products::checks`], [`products::invariants`] |
 //!
-//! [`pipeline`] runs the stages per admin unit in parallel.
+//! The subcommands themselves (argument parsing, progress bars) are in the
+//! `dongne` binary, above all of these.
 
-pub mod barriers;
-pub mod checks;
-pub mod clustering;
-pub mod cmd;
-pub mod config;
-pub mod coverage;
-pub mod enclosures;
 pub mod error;
-pub mod evaluate;
-pub mod ids;
-pub mod invariants;
-pub mod locate;
+pub mod geom;
+pub mod io;
+pub mod method;
 pub mod model;
-pub mod open_ground;
-pub mod osm;
-pub mod overlay;
-pub mod pieces;
-pub mod pipeline;
-pub mod preview;
-pub mod read;
-pub mod reproject;
-pub mod size_rules;
-pub mod style;
-pub mod tessellation;
-pub mod write;
+pub mod products;

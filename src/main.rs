@@ -1,9 +1,13 @@
 //! The `dongne` command: parse, set up logging, dispatch, map errors to exit codes.
+//! The subcommands live here, on the binary side ([`cmd`]), so the library does
+//! not depend on clap or indicatif.
+
+mod cmd;
 
 use std::io::IsTerminal;
 
 use clap::Parser;
-use dongne::cmd::{self, Cli, LogFormat};
+use cmd::{Cli, LogFormat};
 use dongne::error::exit;
 
 fn main() {

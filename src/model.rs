@@ -130,3 +130,15 @@ pub struct Neighborhood {
     /// Barrier kinds that bound this feature, comma-separated (`road,water`).
     pub bounded_by: String,
 }
+
+/// Layers written beside the neighborhoods for inspection, in the working CRS.
+/// Only a GeoPackage holds them.
+#[derive(Debug, Clone, Default)]
+pub struct DebugLayers {
+    /// Hot spot id, its shape, its building count.
+    pub hotspots: Vec<(String, geo_types::Geometry<f64>, usize)>,
+    /// Enclosure id and polygon.
+    pub enclosures: Vec<(String, geo_types::Polygon<f64>)>,
+    /// Barrier kind, class, geometry.
+    pub barriers: Vec<(String, String, geo_types::Geometry<f64>)>,
+}

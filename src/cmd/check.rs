@@ -29,13 +29,14 @@ use gdal::vector::LayerAccess;
 use serde::Serialize;
 
 use super::{LayerArgs, LogArgs};
-use crate::checks::{self, Placed};
-use crate::config::{Config, LayerConfig};
-use crate::error::{Error, Result};
-use crate::ids::{self, PreviousInfo};
-use crate::read::{self, InvalidFeature, LayerReport, Role};
-use crate::reproject::{self, Transformer};
-use crate::write;
+use dongne::error::{Error, Result};
+use dongne::io::config::{Config, LayerConfig};
+use dongne::io::inputs;
+use dongne::io::read::{self, InvalidFeature, LayerReport, Role};
+use dongne::io::reproject::{self, Transformer};
+use dongne::io::write;
+use dongne::products::checks::{self, Placed};
+use dongne::products::ids::{self, PreviousInfo};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -173,7 +174,7 @@ pub fn check(a: &Args) -> CheckReport {
     if cfg.osm.is_some() {
         // The preset reads its roles from one file in one pass: load the
         // whole run and keep the rows of the roles not given on their own.
-        match read::load(&cfg) {
+        match inputs::load(&cfg) {
             Ok(l) => rows.extend(
                 l.layers
                     .iter()

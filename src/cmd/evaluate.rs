@@ -12,15 +12,16 @@
 //! same `--config`): they must be the ones the neighborhoods were drawn
 //! from. Prints a table (stdout); `--json` and `--csv` write the same
 //! figures to files. What each figure means is in the documentation of
-//! [`crate::evaluate`].
+//! [`dongne::products::evaluate`].
 
 use std::path::PathBuf;
 
 use super::generate::ParamArgs;
 use super::{LayerArgs, LogArgs};
-use crate::config::LayerConfig;
-use crate::error::{Error, Result};
-use crate::{evaluate, locate, read, write};
+use dongne::error::{Error, Result};
+use dongne::io::config::LayerConfig;
+use dongne::io::{inputs, write};
+use dongne::products::{evaluate, locate};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -44,7 +45,7 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
     a.params.apply(&mut cfg.params);
     cfg.validate()?;
     let layer = locate::read_neighborhoods(&a.neighborhoods)?;
-    let loaded = read::load(&cfg)?;
+    let loaded = inputs::load(&cfg)?;
     let geoms = layer.geoms_in(&loaded.crs.spatial_ref()?)?;
     let kinds: Vec<String> = layer.info.iter().map(|i| i.kind.clone()).collect();
     let e = evaluate::evaluate(&loaded.inputs, &cfg.params, &loaded.crs, &geoms, &kinds)?;

@@ -19,7 +19,7 @@
 //! ```
 //!
 //! `--previous` carries yesterday's `nbhd_id`s over to the neighborhoods that
-//! continue them ([`crate::ids`]); `--changes` writes what was added, removed,
+//! continue them ([`dongne::products::ids`]); `--changes` writes what was added, removed,
 //! split, merged or reshaped. The output, the change report and the summary
 //! are all written to temporary files first and renamed together at the end:
 //! a run that fails replaces none of them.
@@ -38,10 +38,11 @@ use tracing::subscriber::Interest;
 use tracing::{Dispatch, Event, Metadata, Subscriber};
 
 use super::{LayerArgs, LogArgs, LogFormat};
-use crate::error::{Error, Result};
-use crate::ids::{self, ChangeSummary, Previous};
-use crate::pipeline::{self, RunReport};
-use crate::{checks, read, write};
+use dongne::error::{Error, Result};
+use dongne::io::{inputs, read, write};
+use dongne::method::pipeline::{self, RunReport};
+use dongne::products::checks;
+use dongne::products::ids::{self, ChangeSummary, Previous};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -100,7 +101,7 @@ pub struct ParamArgs {
 
 impl ParamArgs {
     /// Lays the parameters given as flags over those of the config file.
-    pub fn apply(&self, params: &mut crate::config::Params) {
+    pub fn apply(&self, params: &mut dongne::io::config::Params) {
         if let Some(v) = self.eps {
             params.eps = v;
         }
@@ -207,7 +208,7 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
 
     progress.stage("reading layers");
     let t = Instant::now();
-    let loaded = read::load(&cfg)?;
+    let loaded = inputs::load(&cfg)?;
     let read_s = t.elapsed().as_secs_f64();
     steps.push(StepTime {
         step: "read",
@@ -356,8 +357,8 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         let title = output
             .file_stem()
             .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-        let scene = crate::preview::Scene::of_run(&out.features, &loaded.inputs, &title);
-        crate::preview::write_picture(path, &scene, 1200, &[])?;
+        let scene = dongne::products::preview::Scene::of_run(&out.features, &loaded.inputs, &title);
+        dongne::products::preview::write_picture(path, &scene, 1200, &[])?;
     }
     progress.finish();
     if !log.quiet {
@@ -384,10 +385,10 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     Ok(())
 }
 
-fn area_stats(features: &[crate::model::Neighborhood]) -> AreaStats {
+fn area_stats(features: &[dongne::model::Neighborhood]) -> AreaStats {
     let mut a: Vec<f64> = features
         .iter()
-        .filter(|f| f.kind == crate::model::FeatureKind::Neighborhood)
+        .filter(|f| f.kind == dongne::model::FeatureKind::Neighborhood)
         .map(|f| f.area_m2)
         .collect();
     if a.is_empty() {

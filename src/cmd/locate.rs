@@ -23,11 +23,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::LogArgs;
-use crate::config::LayerConfig;
-use crate::error::{Error, Result};
-use crate::locate::{self, Index, NeighborhoodLayer, Points};
-use crate::reproject;
-use crate::write;
+use dongne::error::{Error, Result};
+use dongne::io::config::LayerConfig;
+use dongne::io::reproject;
+use dongne::io::write;
+use dongne::products::locate::{self, Index, NeighborhoodLayer, Points};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {

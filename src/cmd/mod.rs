@@ -11,8 +11,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{Config, LayerConfig};
-use crate::error::Result;
+use dongne::error::Result;
+use dongne::io::config::{Config, LayerConfig};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -18,11 +18,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::{LayerArgs, LogArgs};
-use crate::config::LayerConfig;
-use crate::error::{Error, Result};
-use crate::preview::{self, Scene};
-use crate::reproject::WorkingCrs;
-use crate::{locate, overlay, read};
+use dongne::error::{Error, Result};
+use dongne::geom::overlay;
+use dongne::io::config::LayerConfig;
+use dongne::io::inputs;
+use dongne::io::reproject::WorkingCrs;
+use dongne::products::locate;
+use dongne::products::preview::{self, Scene};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -64,7 +66,7 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
     let geoms = if with_inputs {
         let cfg = l.to_config()?;
         cfg.validate()?;
-        let loaded = read::load(&cfg)?;
+        let loaded = inputs::load(&cfg)?;
         let geoms = layer.geoms_in(&loaded.crs.spatial_ref()?)?;
         scene.admin = loaded.inputs.admin.iter().map(|u| u.geom.clone()).collect();
         scene.lines = loaded
@@ -141,7 +143,7 @@ fn admin_outlines(
     geoms: &[geo::MultiPolygon<f64>],
     info: &[locate::FeatureInfo],
 ) -> Result<Vec<geo::MultiPolygon<f64>>> {
-    let mut by_code: BTreeMap<&str, Vec<overlay::Shape>> = BTreeMap::new();
+    let mut by_code: BTreeMap<&str, Vec<dongne::geom::shape::Shape>> = BTreeMap::new();
     for (g, i) in geoms.iter().zip(info) {
         if i.admin_code.is_empty() {
             continue;

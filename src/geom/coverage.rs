@@ -1,0 +1,561 @@
+//! Faces that tile an area, treated as a coverage: shared edges, adjacency,
+//! and dissolving a set of faces into one polygon without a polygon union.
+//!
+//! Faces computed in separate overlay operations meet with T-junctions: a
+//! vertex on one side of a shared boundary that the other side lacks, a
+//! fraction of a grid cell off the line. [`node`] inserts each such vertex
+//! into the other side, after which every shared boundary is the same vertex
+//! sequence on both sides. From then on everything is exact: two faces are
+//! neighbours when one holds edge `a→b` and the other `b→a`, and a union of
+//! faces is the set of their edges minus the pairs that cancel.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use rstar::primitives::GeomWithData;
+use rstar::{RTree, AABB};
+
+use crate::geom::contains::contains;
+use crate::geom::overlay::ring_area;
+use crate::geom::shape::{Ring, Shape};
+
+type P = [f64; 2];
+/// A directed edge by the bit patterns of its end points.
+type EdgeKey = ((u64, u64), (u64, u64));
+
+/// A fast hasher for the coordinate keys of this module (bit patterns of
+/// floats on the grid): FxHash's word step, then a 128-bit folded multiply
+/// so the low bits, which pick the bucket, depend on every input bit (grid
+/// coordinates end in zero bits). std's SipHash was a tenth of the dissolve
+/// stage. Nothing here iterates a map, so the hasher never shows in output.
+#[derive(Default, Clone, Copy)]
+pub struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u64(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn write_usize(&mut self, w: usize) {
+        self.write_u64(w as u64);
+    }
+    fn finish(&self) -> u64 {
+        let m = (self.0 as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835);
+        (m as u64) ^ ((m >> 64) as u64)
+    }
+}
+
+/// A `HashMap` with [`FastHasher`].
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+/// A point as a hashable key (`-0.0` folded into `0.0`).
+pub fn key(p: P) -> (u64, u64) {
+    ((p[0] + 0.0).to_bits(), (p[1] + 0.0).to_bits())
+}
+
+/// Inserts into every edge the vertices of other shapes that lie on it (within
+/// `tol`), so shapes that share a boundary share its vertices.
+///
+/// An edge whose reverse another shape holds is shared exactly already: the
+/// two faces on its sides are the only ground there, so no vertex of a third
+/// shape lies on it. Only the other edges (T-junctions, the outline) are
+/// looked at, against the end points of such edges: a vertex whose edges are
+/// all shared lies where faces already meet exactly. Most edges of a unit are
+/// shared, so the index holds a fraction of the vertices.
+pub fn node(shapes: &mut [Shape], tol: f64) {
+    let open = open_edges(shapes.iter().enumerate());
+    let tree = RTree::bulk_load(open_vertices(shapes.iter().enumerate(), &open));
+    let mut k = 0;
+    for (i, s) in shapes.iter_mut().enumerate() {
+        for ring in s.iter_mut() {
+            let mask = &open[k..k + ring.len()];
+            k += ring.len();
+            if mask.iter().any(|&o| o) {
+                *ring = node_ring_where(ring, i, &tree, tol, |e| mask[e]);
+            }
+        }
+    }
+}
+
+/// For the rings of `shapes` (tagged with their owner), in order, edge by
+/// edge: whether the edge is open, i.e. no shape of another owner holds it
+/// reversed.
+pub fn open_edges<'a>(shapes: impl Iterator<Item = (usize, &'a Shape)> + Clone) -> Vec<bool> {
+    let mut held: FastMap<EdgeKey, usize> = FastMap::default();
+    for (i, s) in shapes.clone() {
+        for_each_edge(s, |a, b| {
+            held.entry((key(a), key(b))).or_insert(i);
+        });
+    }
+    let mut open = Vec::new();
+    for (i, s) in shapes {
+        for_each_edge(s, |a, b| {
+            let shared = held.get(&(key(b), key(a))).is_some_and(|&o| o != i);
+            open.push(!shared);
+        });
+    }
+    open
+}
+
+/// The end points of the open edges (see [`open_edges`]), tagged with their
+/// owner.
+pub fn open_vertices<'a>(
+    shapes: impl Iterator<Item = (usize, &'a Shape)>,
+    open: &[bool],
+) -> Vec<GeomWithData<P, usize>> {
+    let mut out = Vec::new();
+    let mut k = 0;
+    for (i, s) in shapes {
+        for r in s {
+            let n = r.len();
+            for e in 0..n {
+                if open[k + e] || open[k + (e + n - 1) % n] {
+                    out.push(GeomWithData::new(r[e], i));
+                }
+            }
+            k += n;
+        }
+    }
+    out
+}
+
+/// `ring` with the vertices of `tree` that lie on its edges inserted, except
+/// those tagged `owner` (the ring's own shape).
+pub fn node_ring(
+    ring: &Ring,
+    owner: usize,
+    tree: &RTree<GeomWithData<P, usize>>,
+    tol: f64,
+) -> Ring {
+    node_ring_where(ring, owner, tree, tol, |_| true)
+}
+
+/// [`node_ring`] on the edges `k` (edge `k` runs from vertex `k`) for which
+/// `look(k)` holds; the others are kept as they are.
+pub fn node_ring_where(
+    ring: &Ring,
+    owner: usize,
+    tree: &RTree<GeomWithData<P, usize>>,
+    tol: f64,
+    look: impl Fn(usize) -> bool,
+) -> Ring {
+    let n = ring.len();
+    let mut out = Vec::with_capacity(n);
+    for k in 0..n {
+        let (a, b) = (ring[k], ring[(k + 1) % n]);
+        out.push(a);
+        if !look(k) {
+            continue;
+        }
+        let env = AABB::from_corners(
+            [a[0].min(b[0]) - tol, a[1].min(b[1]) - tol],
+            [a[0].max(b[0]) + tol, a[1].max(b[1]) + tol],
+        );
+        let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+        let len2 = dx * dx + dy * dy;
+        if len2 == 0.0 {
+            continue;
+        }
+        let mut on: Vec<(f64, P)> = tree
+            .locate_in_envelope(&env)
+            .filter(|g| g.data != owner)
+            .filter_map(|g| {
+                let p = *g.geom();
+                if p == a || p == b {
+                    return None;
+                }
+                let t = ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2;
+                if t <= 0.0 || t >= 1.0 {
+                    return None;
+                }
+                let (qx, qy) = (a[0] + t * dx - p[0], a[1] + t * dy - p[1]);
+                (qx * qx + qy * qy <= tol * tol).then_some((t, p))
+            })
+            .collect();
+        on.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1[0].total_cmp(&y.1[0])));
+        on.dedup_by(|x, y| x.1 == y.1);
+        out.extend(on.into_iter().map(|(_, p)| p));
+    }
+    out.dedup();
+    out
+}
+
+/// Directed edge → the face that holds it.
+pub struct EdgeIndex {
+    edges: FastMap<EdgeKey, usize>,
+}
+
+impl EdgeIndex {
+    pub fn new(faces: &[Shape]) -> Self {
+        let mut edges = FastMap::default();
+        for (i, f) in faces.iter().enumerate() {
+            for_each_edge(f, |a, b| {
+                edges.insert((key(a), key(b)), i);
+            });
+        }
+        EdgeIndex { edges }
+    }
+
+    /// The face on the other side of `a→b`, if any.
+    pub fn across(&self, a: P, b: P) -> Option<usize> {
+        self.edges.get(&(key(b), key(a))).copied()
+    }
+}
+
+pub fn for_each_edge(f: &Shape, mut g: impl FnMut(P, P)) {
+    for r in f {
+        let n = r.len();
+        for k in 0..n {
+            g(r[k], r[(k + 1) % n]);
+        }
+    }
+}
+
+/// For each face, its neighbours and the length of the border shared with
+/// each, sorted by neighbour.
+pub fn adjacency(faces: &[Shape]) -> Vec<Vec<(usize, f64)>> {
+    let idx = EdgeIndex::new(faces);
+    faces
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let mut m: std::collections::BTreeMap<usize, f64> = Default::default();
+            for_each_edge(f, |a, b| {
+                if let Some(j) = idx.across(a, b) {
+                    if j != i {
+                        *m.entry(j).or_default() += dist(a, b);
+                    }
+                }
+            });
+            m.into_iter().collect()
+        })
+        .collect()
+}
+
+pub fn dist(a: P, b: P) -> f64 {
+    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
+}
+
+/// Points from `a` towards `b` at most `step` apart: `a` and the points
+/// between, and `b` as well when `with_end`.
+///
+/// ```
+/// use dongne::geom::coverage::points_along;
+/// let p: Vec<_> = points_along([0.0, 0.0], [10.0, 0.0], 4.0, true).collect();
+/// assert_eq!(p.len(), 4); // 0, 3.33, 6.67, 10
+/// ```
+pub fn points_along(a: P, b: P, step: f64, with_end: bool) -> impl Iterator<Item = P> {
+    let n = (dist(a, b) / step).ceil().max(1.0) as usize;
+    let last = if with_end { n } else { n - 1 };
+    (0..=last).map(move |s| {
+        let t = s as f64 / n as f64;
+        [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])]
+    })
+}
+
+/// The union of faces that share edges exactly: shared edges cancel, the
+/// remaining edges are chained into rings (at a vertex where several rings
+/// touch, the sharpest left turn keeps each ring simple), and holes go to the
+/// smallest shell around them.
+pub fn dissolve<'a>(faces: impl IntoIterator<Item = &'a Shape>) -> Vec<Shape> {
+    // Edge multiset with cancellation of opposite pairs; insertion order kept
+    // so the output is the same on every run.
+    let mut count: FastMap<EdgeKey, i32> = FastMap::default();
+    let mut order: Vec<(P, P)> = Vec::new();
+    for f in faces {
+        for_each_edge(f, |a, b| {
+            if a == b {
+                return;
+            }
+            let rev = count.entry((key(b), key(a))).or_insert(0);
+            if *rev > 0 {
+                *rev -= 1;
+            } else {
+                *count.entry((key(a), key(b))).or_insert(0) += 1;
+                order.push((a, b));
+            }
+        });
+    }
+    let mut out_edges: FastMap<(u64, u64), Vec<(P, bool)>> = FastMap::default();
+    let mut starts: Vec<(P, P)> = Vec::new();
+    for (a, b) in order {
+        let c = count.get_mut(&(key(a), key(b))).expect("counted edge");
+        if *c > 0 {
+            *c -= 1;
+            out_edges.entry(key(a)).or_default().push((b, false));
+            starts.push((a, b));
+        }
+    }
+    let mut rings: Vec<Ring> = Vec::new();
+    for (s, t) in starts {
+        let Some(slot) = out_edges
+            .get_mut(&key(s))
+            .and_then(|v| v.iter_mut().find(|(q, used)| *q == t && !*used))
+        else {
+            continue;
+        };
+        slot.1 = true;
+        let mut ring = vec![s];
+        let (mut prev, mut cur) = (s, t);
+        while cur != s {
+            ring.push(cur);
+            let Some(next) = take_left_turn(&mut out_edges, prev, cur) else {
+                break;
+            };
+            prev = cur;
+            cur = next;
+        }
+        for r in split_at_repeats(ring) {
+            if r.len() >= 3 && ring_area(&r) != 0.0 {
+                rings.push(r);
+            }
+        }
+    }
+    assemble(rings)
+}
+
+/// At `cur`, arrived from `prev`: the unused outgoing edge that turns most to
+/// the left, i.e. the first one met turning clockwise from the way back.
+fn take_left_turn(out: &mut FastMap<(u64, u64), Vec<(P, bool)>>, prev: P, cur: P) -> Option<P> {
+    let cands = out.get_mut(&key(cur))?;
+    let back = (prev[1] - cur[1]).atan2(prev[0] - cur[0]);
+    let mut best: Option<(f64, usize)> = None;
+    for (i, (q, used)) in cands.iter().enumerate() {
+        if *used {
+            continue;
+        }
+        let ang = (q[1] - cur[1]).atan2(q[0] - cur[0]);
+        // Clockwise angle from `back` to this edge, in (0, 2π].
+        let mut cw = back - ang;
+        while cw <= 0.0 {
+            cw += std::f64::consts::TAU;
+        }
+        while cw > std::f64::consts::TAU {
+            cw -= std::f64::consts::TAU;
+        }
+        if best.is_none_or(|(b, _)| cw < b) {
+            best = Some((cw, i));
+        }
+    }
+    let (_, i) = best?;
+    cands[i].1 = true;
+    Some(cands[i].0)
+}
+
+/// The final clean-up of one feature: every vertex rounded to the output
+/// precision (a deterministic function of the coordinate, so a boundary two
+/// features share stays shared), then what the rounding collapsed removed —
+/// repeated points, spikes, rings through a point twice — and the rings
+/// sorted into shells and holes again.
+///
+/// The overlays work on a nanometre grid; where several operations meet,
+/// vertices a few nanometres apart can zigzag, which GEOS and QGIS report as
+/// self-intersections. No drawn feature is that small.
+pub fn clean(shapes: Vec<Shape>) -> Vec<Shape> {
+    let s = (crate::geom::overlay::COORD_EXP as f64).exp2();
+    let mut rings = Vec::new();
+    for ring in shapes.into_iter().flatten() {
+        let mut r: Ring = ring
+            .into_iter()
+            .map(|p| [(p[0] * s).round() / s, (p[1] * s).round() / s])
+            .collect();
+        r.dedup();
+        while r.len() > 1 && r.first() == r.last() {
+            r.pop();
+        }
+        let r = remove_spikes(r);
+        for sub in split_at_repeats(r) {
+            if sub.len() >= 3 && ring_area(&sub) != 0.0 {
+                rings.push(sub);
+            }
+        }
+    }
+    assemble(rings)
+}
+
+/// Width below which a back-and-forth run of a ring is a spike: a few
+/// output steps (the rounding of crossings computed in separate overlays can
+/// leave an arm a micrometre wide and many metres long, which GEOS reports
+/// as a self-intersection).
+const SPIKE_WIDTH: f64 = 4e-6;
+
+/// Whether `b` is the tip of a spike between `a` and `c`: the ring turns
+/// back at `b` and `b` lies within a spike's width of the line `a–c`.
+fn is_spike(a: P, b: P, c: P) -> bool {
+    let (ux, uy) = (a[0] - b[0], a[1] - b[1]);
+    let (vx, vy) = (c[0] - b[0], c[1] - b[1]);
+    let (lu, lv) = (ux.hypot(uy), vx.hypot(vy));
+    if ux * vx + uy * vy <= 0.0 || lu == 0.0 || lv == 0.0 {
+        return false;
+    }
+    let (wx, wy) = (c[0] - a[0], c[1] - a[1]);
+    let lw = wx.hypot(wy);
+    if lw == 0.0 {
+        return true;
+    }
+    let dist = ((b[0] - a[0]) * wy - (b[1] - a[1]) * wx).abs() / lw;
+    dist <= SPIKE_WIDTH
+}
+
+/// Removes back-and-forth vertices (`a → b → a` becomes `a`), and spikes
+/// narrower than [`SPIKE_WIDTH`].
+fn remove_spikes(r: Ring) -> Ring {
+    let mut out: Ring = Vec::with_capacity(r.len());
+    for p in r {
+        if out.len() >= 2 && out[out.len() - 2] == p {
+            out.pop();
+            continue;
+        }
+        while out.len() >= 2 && is_spike(out[out.len() - 2], out[out.len() - 1], p) {
+            out.pop();
+        }
+        if out.last() != Some(&p) {
+            out.push(p);
+        }
+    }
+    // The same across the closing point.
+    while out.len() >= 3 && (out[1] == out[out.len() - 1] || out[0] == out[out.len() - 2]) {
+        if out[1] == out[out.len() - 1] {
+            out.remove(0);
+        } else {
+            out.pop();
+        }
+        if out.first() == out.last() {
+            out.pop();
+        }
+    }
+    out
+}
+
+/// Splits a ring that passes a vertex twice into simple rings. Where a hole
+/// touches its shell at one point, the boundary walk runs shell and hole as
+/// one ring through that point: OGC wants them apart (a shell may not touch
+/// itself; a hole may touch its shell).
+fn split_at_repeats(ring: Ring) -> Vec<Ring> {
+    let mut out = Vec::new();
+    let mut cur: Ring = Vec::with_capacity(ring.len());
+    let mut pos: FastMap<(u64, u64), usize> = FastMap::default();
+    for p in ring {
+        if let Some(&k) = pos.get(&key(p)) {
+            let loop_part: Ring = cur.split_off(k + 1);
+            let mut sub = vec![p];
+            sub.extend(loop_part);
+            for q in &sub[1..] {
+                pos.remove(&key(*q));
+            }
+            out.push(sub);
+        } else {
+            pos.insert(key(p), cur.len());
+            cur.push(p);
+        }
+    }
+    out.push(cur);
+    out
+}
+
+/// Shells (counter-clockwise) with the holes (clockwise) that lie in them.
+fn assemble(rings: Vec<Ring>) -> Vec<Shape> {
+    let (shells, holes): (Vec<Ring>, Vec<Ring>) =
+        rings.into_iter().partition(|r| ring_area(r) > 0.0);
+    let mut shapes: Vec<Shape> = shells.into_iter().map(|r| vec![r]).collect();
+    for h in holes {
+        let probe = [(h[0][0] + h[1][0]) / 2.0, (h[0][1] + h[1][1]) / 2.0];
+        let owner = shapes
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| contains(&s[0], probe))
+            .min_by(|a, b| ring_area(&a.1[0]).total_cmp(&ring_area(&b.1[0])))
+            .map(|(i, _)| i);
+        if let Some(i) = owner {
+            shapes[i].push(h);
+        }
+    }
+    shapes
+}
+
+/// Edge boxes of a shape, tagged `(ring, vertex)`.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geom::overlay::shape_area;
+
+    fn sq(x: f64, y: f64, w: f64) -> Shape {
+        vec![vec![[x, y], [x + w, y], [x + w, y + w], [x, y + w]]]
+    }
+
+    #[test]
+    fn two_squares_sharing_an_edge_dissolve_into_one() {
+        let d = dissolve([&sq(0.0, 0.0, 1.0), &sq(1.0, 0.0, 1.0)]);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].len(), 1);
+        assert!((shape_area(&d[0]) - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ring_of_faces_dissolves_into_shell_with_hole() {
+        let faces: Vec<Shape> = [
+            (0., 0.),
+            (1., 0.),
+            (2., 0.),
+            (0., 1.),
+            (2., 1.),
+            (0., 2.),
+            (1., 2.),
+            (2., 2.),
+        ]
+        .iter()
+        .map(|&(x, y)| sq(x, y, 1.0))
+        .collect();
+        let d = dissolve(faces.iter());
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].len(), 2, "one shell, one hole");
+        assert!((shape_area(&d[0]) - 8.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn hole_touching_its_shell_at_a_point_is_a_separate_ring() {
+        // A 4×4 square minus a triangle whose tip touches the bottom edge,
+        // given as the faces around the triangle.
+        let faces = [
+            vec![vec![[0.0, 0.0], [2.0, 0.0], [1.0, 2.0], [0.0, 4.0]]],
+            vec![vec![[2.0, 0.0], [4.0, 0.0], [4.0, 4.0], [3.0, 2.0]]],
+            vec![vec![[1.0, 2.0], [3.0, 2.0], [4.0, 4.0], [0.0, 4.0]]],
+        ];
+        let d = dissolve(faces.iter());
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].len(), 2, "{d:?}");
+        assert!((shape_area(&d[0]) - 14.0).abs() < 1e-12);
+        use geo::Validation;
+        assert!(crate::geom::overlay::polygon_of(&d[0]).is_valid());
+    }
+
+    #[test]
+    fn squares_touching_at_a_corner_stay_two_shells() {
+        let d = dissolve([&sq(0.0, 0.0, 1.0), &sq(1.0, 1.0, 1.0)]);
+        assert_eq!(d.len(), 2);
+    }
+
+    #[test]
+    fn t_junction_is_noded_and_faces_become_neighbours() {
+        // Left square whole; right side split in two, with a vertex at (1, 0.5)
+        // the left square lacks.
+        let mut faces = vec![
+            sq(0.0, 0.0, 1.0),
+            vec![vec![[1.0, 0.0], [2.0, 0.0], [2.0, 0.5], [1.0, 0.5]]],
+            vec![vec![[1.0, 0.5], [2.0, 0.5], [2.0, 1.0], [1.0, 1.0]]],
+        ];
+        assert!(adjacency(&faces)[0].is_empty());
+        node(&mut faces, 1e-3);
+        let adj = adjacency(&faces);
+        assert_eq!(adj[0], vec![(1, 0.5), (2, 0.5)]);
+        let d = dissolve(faces.iter());
+        assert_eq!(d.len(), 1);
+        assert!((shape_area(&d[0]) - 2.0).abs() < 1e-12);
+    }
+}

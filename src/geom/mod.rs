@@ -1,0 +1,13 @@
+//! The geometry kernel: shapes as plain rings ([`shape`]), point in polygon
+//! ([`contains`]), the fixed-grid overlay ([`overlay`]) and coverage
+//! operations (node, dissolve, adjacency: [`coverage`]). Depends on nothing
+//! of dongne's but [`crate::error`]; within it, each file imports only those
+//! listed before it.
+
+pub mod shape;
+
+pub mod contains;
+
+pub mod overlay;
+
+pub mod coverage;

@@ -1,0 +1,13 @@
+//! Files in and out: the config, GDAL reading (and the OSM preset),
+//! reprojection into the working CRS, atomic writing and layer styles.
+//! Imports only the base types and [`crate::geom`].
+
+pub mod config;
+pub mod inputs;
+pub mod osm;
+pub mod osm_tags;
+pub mod palette;
+pub mod read;
+pub mod reproject;
+pub mod style;
+pub mod write;

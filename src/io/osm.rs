@@ -1,0 +1,263 @@
+//! The OSM preset: with `--osm FILE.osm.pbf`, every layer not given on its own
+//! is taken from that one extract by its tags, through GDAL's OSM driver.
+//!
+//! The driver exposes `points`, `lines` and `multipolygons`; tags outside its
+//! `osmconf.ini` land in `other_tags` as an HSTORE string
+//! (`"tunnel"=>"yes","layer"=>"-1"`), parsed here. Each OSM layer is read once
+//! and every feature goes to each role its tags give it, so a country extract
+//! is parsed three times, not once per role.
+//!
+//! | role | OSM layer | tags |
+//! |---|---|---|
+//! | buildings | multipolygons, points | `building` not `no` |
+//! | admin | multipolygons | `boundary=administrative` and `admin_level` = `--admin-level` |
+//! | roads | lines | `highway=*` (width from `road_widths`), not in a tunnel |
+//! | rail | lines | `railway=*` (width from `rail_widths`), not in a tunnel |
+//! | water | multipolygons | `natural=water`, `waterway=riverbank`, `landuse=reservoir/basin` |
+//! | water | lines | `waterway=*` (width from `waterway_widths`), not in a tunnel or culvert |
+//! | mountains | multipolygons | `landuse=forest`, `natural=` [`MOUNTAIN_NATURAL`](crate::io::osm_tags::MOUNTAIN_NATURAL) |
+//! | parks | multipolygons | `leisure=park` |
+//! | landuse | multipolygons | `landuse=*` |
+//!
+//! "In a tunnel" is `tunnel=*` other than `no` (so `culvert` and
+//! `building_passage` too) or `covered=yes`: such a way does not cut the
+//! ground it passes under.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use gdal::vector::LayerAccess;
+
+use crate::error::{Error, Result};
+use crate::io::config::Config;
+use crate::io::osm_tags::{
+    is_building, is_mountain, is_park, is_tunnel, is_water_area, osm_ref, FeatureTags, TagReader,
+    ADMIN_CODE_TAGS,
+};
+use crate::io::read::{self, Attrs, ReadOptions, Role, Stage};
+use crate::io::reproject;
+
+/// The layers of GDAL's OSM driver dongne reads, with the roles each can feed.
+const OSM_LAYERS: [(&str, &[Role]); 3] = [
+    ("points", &[Role::Buildings]),
+    ("lines", &[Role::Roads, Role::Rail, Role::Water]),
+    (
+        "multipolygons",
+        &[
+            Role::Buildings,
+            Role::Admin,
+            Role::Water,
+            Role::Mountains,
+            Role::Parks,
+            Role::Landuse,
+        ],
+    ),
+];
+
+/// What the tags of a feature make of it for one role.
+enum Verdict {
+    /// Not of this role.
+    Skip,
+    /// Of this role but left out, for this reason.
+    Drop(&'static str),
+    Use(Attrs),
+}
+
+/// Reads the roles in `roles` from one OSM extract: one stage per role and
+/// OSM layer, in the order of [`OSM_LAYERS`].
+pub(crate) fn read_preset(
+    path: &Path,
+    roles: &[Role],
+    cfg: &Config,
+    opts: &ReadOptions,
+) -> Result<Vec<Stage>> {
+    let file = path.display().to_string();
+    // Without --admin-level there are no admin units: the study area is the
+    // buildings' buffered hull (see pipeline::study_area).
+    let admin_level = if roles.contains(&Role::Admin) {
+        cfg.admin_level
+    } else {
+        None
+    };
+    let preset = Preset {
+        path,
+        admin_level,
+        opts,
+    };
+    let mut stages = Vec::new();
+    let mut levels = BTreeSet::new();
+    for (layer, layer_roles) in OSM_LAYERS {
+        let wanted: Vec<Role> = layer_roles
+            .iter()
+            .copied()
+            .filter(|r| roles.contains(r))
+            .collect();
+        if !wanted.is_empty() {
+            let started = std::time::Instant::now();
+            stages.extend(preset.read_layer(layer, &wanted, &mut levels)?);
+            tracing::info!(file = %file, layer, seconds = started.elapsed().as_secs_f64(), "OSM layer read");
+        }
+    }
+    preset.check_found(&stages, &levels)?;
+    Ok(stages)
+}
+
+struct Preset<'a> {
+    path: &'a Path,
+    admin_level: Option<u32>,
+    opts: &'a ReadOptions,
+}
+
+impl Preset<'_> {
+    /// One pass over an OSM layer; each feature goes to every role its tags
+    /// give it. `levels` collects the admin levels met, for the message when
+    /// the one asked for is absent.
+    fn read_layer(
+        &self,
+        layer: &str,
+        roles: &[Role],
+        levels: &mut BTreeSet<String>,
+    ) -> Result<Vec<Stage>> {
+        let spec = crate::io::config::LayerConfig {
+            path: self.path.to_path_buf(),
+            layer: Some(layer.to_string()),
+            ..Default::default()
+        };
+        let mut l = read::open_layer(&spec)?;
+        // The driver always declares WGS 84; the fallback is for safety only.
+        let srs = match l.srs.clone() {
+            Some(s) => s,
+            None => reproject::lonlat_srs()?,
+        };
+        let label = reproject::srs_label(&srs);
+        if let Some(b) = self.opts.bbox {
+            l.set_bbox(b, &srs)?;
+        }
+        let tags = TagReader::new(&l.fields);
+        let min_width = self.opts.params.min_barrier_width;
+        let new_stage = |r: Role| {
+            let fields = l.fields.clone();
+            Stage::new(
+                r,
+                l.source.clone(),
+                l.driver.clone(),
+                srs.clone(),
+                label.clone(),
+                fields,
+                min_width,
+            )
+        };
+        let mut stages: Vec<Stage> = roles.iter().map(|&r| new_stage(r)).collect();
+        read::take_gdal_errors();
+        for (i, f) in l.layer.features().enumerate() {
+            let fid = read::feature_id(&f, i);
+            let t = tags.tags(&f);
+            if layer == "multipolygons" && t.is("boundary", "administrative") {
+                levels.extend(t.get("admin_level"));
+            }
+            for stage in stages.iter_mut() {
+                match self.classify(stage.role, layer, &t, fid) {
+                    Verdict::Skip => {}
+                    Verdict::Drop(reason) => stage.drop_feature(reason),
+                    Verdict::Use(attrs) => stage.push(fid, f.geometry(), attrs)?,
+                }
+            }
+        }
+        if let Some(first) = stages.first() {
+            read::check_read_errors(first)?;
+        }
+        Ok(stages)
+    }
+
+    fn classify(&self, role: Role, layer: &str, t: &FeatureTags, fid: i64) -> Verdict {
+        let params = &self.opts.params;
+        let line = |key: &str, widths: &BTreeMap<String, f64>| match t.get(key) {
+            None => Verdict::Skip,
+            Some(_) if is_tunnel(t) => Verdict::Drop("tunnel or covered"),
+            Some(class) => Verdict::Use(Attrs {
+                width: widths.get(&class).copied().unwrap_or(0.0),
+                class,
+                ..Attrs::default()
+            }),
+        };
+        let area = |yes: bool| {
+            if yes {
+                Verdict::Use(Attrs::default())
+            } else {
+                Verdict::Skip
+            }
+        };
+        match role {
+            Role::Buildings => area(is_building(t)),
+            Role::Admin => self.admin(t, fid),
+            Role::Roads => line("highway", &params.road_widths),
+            Role::Rail => line("railway", &params.rail_widths),
+            Role::Water if layer == "lines" => line("waterway", &params.waterway_widths),
+            Role::Water => area(is_water_area(t)),
+            Role::Mountains => area(is_mountain(t)),
+            Role::Parks => area(is_park(t)),
+            Role::Landuse => match t.get("landuse") {
+                Some(class) => Verdict::Use(Attrs {
+                    class,
+                    ..Attrs::default()
+                }),
+                None => Verdict::Skip,
+            },
+        }
+    }
+
+    fn admin(&self, t: &FeatureTags, fid: i64) -> Verdict {
+        let level_ok = self.admin_level.is_some()
+            && t.is("boundary", "administrative")
+            && t.get("admin_level")
+                .and_then(|l| l.trim().parse::<u32>().ok())
+                == self.admin_level;
+        if !level_ok {
+            return Verdict::Skip;
+        }
+        let code = match &self.opts.admin_code {
+            Some(key) => t.get(key),
+            None => ADMIN_CODE_TAGS.iter().find_map(|k| t.get(k)),
+        };
+        let name_key = self.opts.admin_name.as_deref().unwrap_or("name");
+        Verdict::Use(Attrs {
+            code: code.unwrap_or_else(|| osm_ref(t, fid)),
+            name: t.get(name_key).unwrap_or_default(),
+            ..Attrs::default()
+        })
+    }
+
+    /// Buildings and admin units are required; barriers may be absent.
+    fn check_found(&self, stages: &[Stage], levels: &BTreeSet<String>) -> Result<()> {
+        let read = |role: Role| -> Option<usize> {
+            let mut of_role = stages.iter().filter(|s| s.role == role).peekable();
+            of_role.peek()?;
+            Some(of_role.map(|s| s.report.features_read).sum())
+        };
+        let file = self.path.display().to_string();
+        let inside = match self.opts.bbox {
+            Some(b) => format!(" inside the bbox {b:?}"),
+            None => String::new(),
+        };
+        if read(Role::Buildings) == Some(0) {
+            return Err(Error::input(format!("no buildings (building=*){inside}"))
+                .file(file)
+                .hint("check the extract and the bbox, or give --buildings"));
+        }
+        if let (Some(0), Some(level)) = (read(Role::Admin), self.admin_level) {
+            let present = if levels.is_empty() {
+                "none".to_string()
+            } else {
+                let mut v: Vec<&String> = levels.iter().collect();
+                v.sort_by_key(|l| (l.parse::<u32>().unwrap_or(u32::MAX), l.as_str()));
+                v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            };
+            return Err(Error::input(format!(
+                "no boundary=administrative with admin_level={level}{inside}; admin levels present: {present}"
+            ))
+            .file(file)
+            .hint("pass --admin-level with a level present, or the official units with --admin FILE"));
+        }
+        Ok(())
+    }
+}

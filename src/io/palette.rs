@@ -1,0 +1,121 @@
+//! The colours a neighborhood layer is drawn in, shared by the layer style
+//! written into a GeoPackage ([`crate::io::style`]) and the preview picture
+//! ([`crate::products::preview`]): neighbours never share a fill.
+
+use std::collections::HashMap;
+
+use geo::MultiPolygon;
+
+/// Neighborhood fills: soft, distinct, and away from the blues and greens
+/// of water, parks and forest.
+pub const PALETTE: [(u8, u8, u8); 10] = [
+    (246, 200, 159),
+    (244, 166, 166),
+    (205, 180, 232),
+    (247, 224, 139),
+    (169, 216, 208),
+    (235, 185, 216),
+    (220, 201, 166),
+    (195, 205, 234),
+    (249, 183, 122),
+    (217, 231, 176),
+];
+
+/// Fill of a feature kind other than `neighborhood`.
+pub fn kind_colour(kind: &str) -> (u8, u8, u8) {
+    match kind {
+        "water" => (127, 179, 224),
+        "park" => (150, 205, 130),
+        "mountain" => (88, 135, 92),
+        "open" => (236, 228, 204),
+        _ => (200, 200, 200),
+    }
+}
+
+/// A colour class per feature (an index into [`PALETTE`]) such that
+/// features sharing a vertex differ: greedy, in the given order, smallest
+/// free class first. Only `is_coloured` features take part (barrier
+/// features have colours of their own). More than 10 classes are only
+/// needed around a vertex shared by 10 features; then the class least used
+/// among the neighbours is reused.
+pub fn colour_classes(geoms: &[MultiPolygon<f64>], is_coloured: &[bool]) -> Vec<usize> {
+    let mut by_vertex: HashMap<(u64, u64), Vec<usize>> = HashMap::new();
+    for (i, g) in geoms.iter().enumerate() {
+        if !is_coloured[i] {
+            continue;
+        }
+        for p in &g.0 {
+            for r in std::iter::once(p.exterior()).chain(p.interiors()) {
+                for c in &r.0 {
+                    let v = by_vertex
+                        .entry(((c.x + 0.0).to_bits(), (c.y + 0.0).to_bits()))
+                        .or_default();
+                    if v.last() != Some(&i) {
+                        v.push(i);
+                    }
+                }
+            }
+        }
+    }
+    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); geoms.len()];
+    for fs in by_vertex.values() {
+        for &a in fs {
+            for &b in fs {
+                if a != b {
+                    adj[a].push(b);
+                }
+            }
+        }
+    }
+    let mut class = vec![usize::MAX; geoms.len()];
+    for i in 0..geoms.len() {
+        if !is_coloured[i] {
+            continue;
+        }
+        let mut used = [0usize; PALETTE.len()];
+        for &j in &adj[i] {
+            if class[j] != usize::MAX {
+                used[class[j]] += 1;
+            }
+        }
+        class[i] = used.iter().position(|&u| u == 0).unwrap_or_else(|| {
+            (0..PALETTE.len())
+                .min_by_key(|&k| (used[k], k))
+                .unwrap_or(0)
+        });
+    }
+    class
+        .iter()
+        .map(|&c| if c == usize::MAX { 0 } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::polygon;
+
+    fn sq(x: f64, y: f64) -> MultiPolygon<f64> {
+        MultiPolygon(vec![polygon![
+            (x: x, y: y), (x: x + 1.0, y: y), (x: x + 1.0, y: y + 1.0), (x: x, y: y + 1.0)
+        ]])
+    }
+
+    #[test]
+    fn neighbours_never_share_a_colour() {
+        // A 4×4 chessboard of unit squares: corner neighbours count too.
+        let geoms: Vec<_> = (0..16)
+            .map(|i| sq((i % 4) as f64, (i / 4) as f64))
+            .collect();
+        let c = colour_classes(&geoms, &[true; 16]);
+        for i in 0..16usize {
+            for j in 0..16usize {
+                let (dx, dy) = ((i % 4).abs_diff(j % 4), (i / 4).abs_diff(j / 4));
+                if i != j && dx <= 1 && dy <= 1 {
+                    assert_ne!(c[i], c[j], "{i} and {j}");
+                }
+            }
+        }
+        assert_eq!(c[..4], [0, 1, 0, 1]);
+    }
+}

@@ -1,0 +1,27 @@
+//! The method: one module per stage, in pipeline order, and [`pipeline`],
+//! which runs them per admin unit. Imports only [`crate::geom`],
+//! [`crate::io`] and the base types.
+
+/// 1. Barrier lines and areas, and their index.
+pub mod barriers;
+
+/// 1b. Open ground: land beyond reach of every building, an area barrier.
+pub mod open_ground;
+
+/// 2. Enclosures: each admin unit split by the barriers.
+pub mod enclosures;
+
+/// 3. Hot spots: buildings clustered per enclosure.
+pub mod clustering;
+
+/// 4. Voronoi gap fill between the hot spots.
+pub mod tessellation;
+
+/// 4b. One piece: stray pieces of a hot spot's region go to a neighbour.
+pub mod pieces;
+
+/// 5. Size rules: merging small, splitting large.
+pub mod size_rules;
+
+/// The per-unit run of the stages above, in parallel over units.
+pub mod pipeline;

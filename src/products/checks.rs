@@ -1,0 +1,248 @@
+//! Checks across layers, which no single layer's reading can make: used by
+//! `dongne check` (reported, exit 2) and by `generate` (the first one stops
+//! the run with exit 2 before anything is computed or written).
+//!
+//! The classic failure they catch is a layer in the wrong place: a shapefile
+//! without `.prj` read with the wrong `--assume-crs` lands hundreds of
+//! kilometres away (or in another unit system), or a layer of another city
+//! is given by mistake. Every feature of it would be silently ignored.
+//!
+//! [`dbf_encoding_warning`] catches the other classic of Korean data: a
+//! shapefile whose `.dbf` is CP949 (EUC-KR) with no `.cpg` beside it, which
+//! GDAL reads as ISO-8859-1, so that every 동 name comes out garbled.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::io::config::{Config, LayerConfig};
+use crate::io::read::{LayerReport, Role};
+use crate::method::pipeline::RunReport;
+
+/// The layers a config gives one by one, in role order (the order
+/// `inputs::load` reads them in).
+pub fn explicit_layers(cfg: &Config) -> Vec<(Role, &LayerConfig)> {
+    let mut out = Vec::new();
+    out.extend(cfg.buildings.iter().map(|l| (Role::Buildings, l)));
+    out.extend(cfg.admin.iter().map(|l| (Role::Admin, l)));
+    out.extend(cfg.water.iter().map(|l| (Role::Water, l)));
+    out.extend(cfg.roads.iter().map(|l| (Role::Roads, l)));
+    out.extend(cfg.rail.iter().map(|l| (Role::Rail, l)));
+    out.extend(cfg.mountains.iter().map(|l| (Role::Mountains, l)));
+    out.extend(cfg.parks.iter().map(|l| (Role::Parks, l)));
+    out.extend(cfg.landuse.iter().map(|l| (Role::Landuse, l)));
+    out
+}
+
+/// A layer's place, as the checks need it.
+#[derive(Debug, Clone, Copy)]
+pub struct Placed<'a> {
+    pub role: &'a str,
+    pub file: &'a str,
+    pub layer: &'a str,
+    /// `[min_lon, min_lat, max_lon, max_lat]`; `None` when the layer gave
+    /// nothing (an OSM layer without features of that role).
+    pub extent_lonlat: Option<[f64; 4]>,
+}
+
+impl<'a> From<&'a LayerReport> for Placed<'a> {
+    fn from(r: &'a LayerReport) -> Placed<'a> {
+        Placed {
+            role: &r.role,
+            file: &r.source.file,
+            layer: &r.source.layer,
+            extent_lonlat: r.extent_lonlat,
+        }
+    }
+}
+
+fn union(a: [f64; 4], b: [f64; 4]) -> [f64; 4] {
+    [
+        a[0].min(b[0]),
+        a[1].min(b[1]),
+        a[2].max(b[2]),
+        a[3].max(b[3]),
+    ]
+}
+
+/// Boxes that touch count as overlapping.
+fn overlaps(a: [f64; 4], b: [f64; 4]) -> bool {
+    a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3]
+}
+
+fn show(b: [f64; 4]) -> String {
+    format!("[{:.4}, {:.4}, {:.4}, {:.4}]", b[0], b[1], b[2], b[3])
+}
+
+/// Every layer whose extent does not overlap the admin units' extent (or,
+/// without admin units, the buildings' extent, which then make the study
+/// area): one input error per layer, naming it.
+pub fn disjoint_layers(layers: &[Placed]) -> Vec<Error> {
+    let extent_of = |role: &str| {
+        layers
+            .iter()
+            .filter(|l| l.role == role)
+            .filter_map(|l| l.extent_lonlat)
+            .reduce(union)
+    };
+    let (frame_role, frame) = match extent_of("admin") {
+        Some(e) => ("admin units", e),
+        None => match extent_of("buildings") {
+            Some(e) => ("buildings", e),
+            None => return Vec::new(),
+        },
+    };
+    let frame_key = if frame_role == "admin units" {
+        "admin"
+    } else {
+        "buildings"
+    };
+    layers
+        .iter()
+        .filter(|l| l.role != frame_key)
+        .filter_map(|l| {
+            let e = l.extent_lonlat?;
+            if overlaps(e, frame) {
+                return None;
+            }
+            Some(
+                Error::input(format!(
+                    "the {} layer lies outside the {frame_role}: its extent {} does not overlap theirs, {} (lon/lat)",
+                    l.role,
+                    show(e),
+                    show(frame)
+                ))
+                .file(l.file)
+                .layer(l.layer)
+                .hint("check that the layer covers the same area, and its CRS (the .prj, or --assume-crs for a file without one); drop the layer if it belongs to another area"),
+            )
+        })
+        .collect()
+}
+
+/// The first of [`disjoint_layers`], as `generate` stops on it.
+pub fn layers_overlap(reports: &[LayerReport]) -> Result<()> {
+    let placed: Vec<Placed> = reports.iter().map(Placed::from).collect();
+    match disjoint_layers(&placed).into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// After the run: buildings that overlap the admin units' box may still all
+/// fall outside the units themselves (another district of the same city).
+/// The output would be empty neighborhoods only, so that is an input error.
+pub fn buildings_inside_units(report: &RunReport) -> Result<()> {
+    if report.buildings > 0 && report.buildings_outside_admin == report.buildings {
+        return Err(Error::input(format!(
+            "none of the {} buildings lies inside an admin unit",
+            report.buildings
+        ))
+        .hint("check that the buildings and admin layers cover the same area (and their CRS), or leave --admin out to use the buildings' own area"));
+    }
+    Ok(())
+}
+
+/// A warning when a shapefile's `.dbf` holds non-ASCII text and nothing
+/// says its encoding: no `.cpg`, no code page in the DBF header (byte 29),
+/// no `SHAPE_ENCODING` set. GDAL then decodes it as ISO-8859-1: names run
+/// through, garbled. (With a `.cpg`, or with `SHAPE_ENCODING`, GDAL decodes
+/// them right: CP949 and EUC-KR included.) `None` for anything else,
+/// unreadable files included: reading them reports those.
+pub fn dbf_encoding_warning(path: &Path) -> Option<String> {
+    let is_shp = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("shp"));
+    if !is_shp || std::env::var_os("SHAPE_ENCODING").is_some() {
+        return None;
+    }
+    let sidecar = |ext: &str| {
+        [ext.to_ascii_lowercase(), ext.to_ascii_uppercase()]
+            .iter()
+            .map(|e| path.with_extension(e))
+            .find(|p| p.exists())
+    };
+    if sidecar("cpg").is_some() {
+        return None;
+    }
+    let dbf = std::fs::read(sidecar("dbf")?).ok()?;
+    if dbf.len() < 32 || dbf[29] != 0 {
+        return None;
+    }
+    let header = usize::from(u16::from_le_bytes([dbf[8], dbf[9]]));
+    let records = dbf.get(header..)?;
+    if records.is_ascii() {
+        return None;
+    }
+    let guess = if std::str::from_utf8(records).is_ok() {
+        "UTF-8"
+    } else {
+        "CP949"
+    };
+    let cpg = path.with_extension("cpg");
+    Some(format!(
+        "{}: the .dbf holds non-ASCII text but no .cpg gives its encoding, so GDAL reads it as ISO-8859-1 and names may come out garbled; if they do, write the encoding into {} (it looks like {guess}) or set SHAPE_ENCODING={guess}",
+        path.display(),
+        cpg.display()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placed(role: &'static str, e: Option<[f64; 4]>) -> Placed<'static> {
+        Placed {
+            role,
+            file: "f.gpkg",
+            layer: role,
+            extent_lonlat: e,
+        }
+    }
+
+    #[test]
+    fn a_layer_away_from_the_admin_units_is_named() {
+        let layers = [
+            placed("admin", Some([126.9, 37.5, 127.0, 37.6])),
+            placed("admin", Some([127.0, 37.5, 127.1, 37.6])),
+            placed("buildings", Some([127.05, 37.55, 127.2, 37.7])),
+            placed("roads", Some([9.47, 47.04, 9.64, 47.28])),
+            placed("water", None),
+        ];
+        let errs = disjoint_layers(&layers);
+        assert_eq!(errs.len(), 1);
+        assert_eq!(
+            errs[0].to_string(),
+            "f.gpkg (layer 'roads'): the roads layer lies outside the admin units: its extent [9.4700, 47.0400, 9.6400, 47.2800] does not overlap theirs, [126.9000, 37.5000, 127.1000, 37.6000] (lon/lat)\n  hint: check that the layer covers the same area, and its CRS (the .prj, or --assume-crs for a file without one); drop the layer if it belongs to another area"
+        );
+    }
+
+    #[test]
+    fn without_admin_the_buildings_are_the_frame() {
+        let layers = [
+            placed("buildings", Some([0.0, 0.0, 1.0, 1.0])),
+            placed("parks", Some([1.0, 1.0, 2.0, 2.0])),
+            placed("rail", Some([3.0, 0.0, 4.0, 1.0])),
+        ];
+        let errs = disjoint_layers(&layers);
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].layer.as_deref(), Some("rail"));
+        assert!(errs[0].message.contains("outside the buildings"));
+    }
+
+    #[test]
+    fn all_buildings_outside_is_an_input_error() {
+        let r = RunReport {
+            buildings: 10,
+            buildings_outside_admin: 10,
+            ..Default::default()
+        };
+        assert_eq!(buildings_inside_units(&r).unwrap_err().exit_code(), 2);
+        let r = RunReport {
+            buildings: 10,
+            buildings_outside_admin: 9,
+            ..Default::default()
+        };
+        assert!(buildings_inside_units(&r).is_ok());
+    }
+}

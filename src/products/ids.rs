@@ -1,0 +1,892 @@
+//! Stable neighborhood ids from one run to the next, and the change report.
+//!
+//! A daily job redraws the neighborhoods from data that changed a little.
+//! `generate --previous yesterday.gpkg` matches today's features to
+//! yesterday's by the area they share and gives each today's feature the id of
+//! the yesterday's feature it continues; only what is really new gets a new
+//! id. [`carry_over`] does it and returns a [`ChangeReport`].
+//!
+//! # Matching
+//!
+//! Features are compared only within one admin unit and one kind
+//! (`neighborhood`, `water`, `park`…): the id carries its unit's code, so a
+//! feature that moved to another unit is a new one. For a today's feature `C`
+//! and a yesterday's feature `P` of the same group, `a = |C ∩ P|` (exact, on
+//! the overlay grid).
+//!
+//! - `P` is the **parent** of `C` when it gives `C` the largest area and at
+//!   least [`MAJORITY`] of `C`'s area: `C` is mostly made of `P`.
+//! - `C` is the **child** of `P` when it takes the largest area of `P` and at
+//!   least [`MAJORITY`] of `P`'s area: `P` mostly went into `C`.
+//! - The **pieces** of `P` are the features whose parent is `P`.
+//! - `P`'s id goes to its largest piece (its **heir**), unless `P` mostly went
+//!   into a feature that is not one of its pieces (then `P` was merged into
+//!   that one and none of its pieces continues it).
+//!
+//! Both conditions are by area share, not by vertices, so a boundary that
+//! moves by a few metres (a building more or less in a Voronoi cell) keeps
+//! the id, and a feature read back from GeoJSON (7 decimals) matches its
+//! original exactly as well.
+//!
+//! # Report
+//!
+//! | kind | when | `previous` → `current` | `overlap` |
+//! |---|---|---|---|
+//! | `split` | `P` has two or more pieces | `[P]` → pieces, the heir first | share of `P`'s area in each piece |
+//! | `merged` | `C` is the child of two or more | those → `[C]`, the one whose id `C` kept first | share of `C`'s area from each |
+//! | `reshaped` | `C` kept `P`'s id, in no split or merge, IoU below [`RESHAPED_IOU`] and at least [`RESHAPED_MIN_M2`] changed | `[P]` → `[C]` | IoU `|C∩P| / |C∪P|` |
+//! | `added` | `C` has a new id and is in no split or merge | `[]` → `[C]` | `[]` |
+//! | `removed` | `P`'s id went nowhere and `P` is in no split or merge | `[P]` → `[]` | `[]` |
+//!
+//! Every other today's feature kept its id and (nearly) its shape and is only
+//! counted (`kept`). Identical input gives an empty list, also when the
+//! previous run is read back from GeoJSON.
+//!
+//! # New ids
+//!
+//! `{admin_code}-{NNN}` (at least three digits), numbered on from the largest
+//! number yesterday's file used in that unit, in output order. A new id is
+//! thus never one of yesterday's ids nor another new one. An id retired more
+//! than a run ago can come back only if it was the highest of its unit; the
+//! output holds no history to tell.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use gdal::vector::LayerAccess;
+use gdal::Dataset;
+use geo_types::{Coord, Geometry, MultiPolygon};
+use rayon::prelude::*;
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{RTree, AABB};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::geom::overlay;
+use crate::geom::shape::Shape;
+use crate::io::read;
+use crate::io::reproject::{self, Coords, Transformer, WorkingCrs};
+use crate::io::write::LAYER_NAME;
+use crate::model::{Neighborhood, Source};
+
+/// Share of area that makes one feature mostly another's (see the module
+/// docs): above one half, a feature has at most one parent and one child.
+pub const MAJORITY: f64 = 0.5;
+
+/// A feature that kept its id but overlaps yesterday's shape with an IoU
+/// below this is reported as `reshaped`. 0.9 lets the edge of a 10 ha
+/// neighborhood move by a few metres unreported (one building more or less
+/// at its rim) and reports a move of a whole block.
+pub const RESHAPED_IOU: f64 = 0.9;
+
+/// ... unless less than this much ground changed hands (`|C ∪ P| − |C ∩ P|`,
+/// m²): the IoU of a centimetre-wide sliver (a barrier's tip between two
+/// units) swings with GeoJSON's 1 cm rounding alone.
+pub const RESHAPED_MIN_M2: f64 = 1.0;
+
+/// Ratios in the report are rounded so that the report does not change
+/// with the last bits of an area.
+const RATIO_DECIMALS: i32 = 4;
+
+/// The fields `--previous` needs; dongne writes them in every format.
+const ID_FIELDS: [&str; 3] = ["nbhd_id", "admin_code", "kind"];
+
+/// One feature of the previous run, in the working CRS.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreviousFeature {
+    pub id: String,
+    pub admin_code: String,
+    /// `neighborhood`, `water`, `park`, `mountain`.
+    pub kind: String,
+    pub geom: MultiPolygon<f64>,
+}
+
+impl Coords for PreviousFeature {
+    fn visit(&self, f: &mut impl FnMut(Coord<f64>)) {
+        self.geom.visit(f)
+    }
+    fn visit_mut(&mut self, f: &mut impl FnMut(&mut Coord<f64>)) {
+        self.geom.visit_mut(f)
+    }
+}
+
+/// The previous run's output, as [`carry_over`] reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Previous {
+    /// The file, as given (for the report).
+    pub path: String,
+    pub features: Vec<PreviousFeature>,
+}
+
+/// What [`inspect`] finds in a previous output, for `dongne check`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PreviousInfo {
+    pub file: String,
+    pub layer: String,
+    pub driver: String,
+    pub crs: String,
+    pub features: usize,
+}
+
+impl Previous {
+    /// Reads a file dongne wrote (any of its formats: the `neighborhoods`
+    /// layer of a GeoPackage or FlatGeobuf, else the only layer) and brings it
+    /// into the working CRS.
+    pub fn read(path: &Path, crs: &WorkingCrs) -> Result<Previous> {
+        let raw = read_raw(path)?;
+        let mut feats: Vec<(i64, PreviousFeature)> = raw.features;
+        let t = Transformer::to_working(&raw.srs, crs)?.with_source(raw.source);
+        t.transform_all(&mut feats, |(fid, _)| Some(*fid))?;
+        Ok(Previous {
+            path: path.display().to_string(),
+            features: feats.into_iter().map(|(_, f)| f).collect(),
+        })
+    }
+
+    /// Today's features as tomorrow's previous run (tests, and callers that
+    /// keep the last run in memory).
+    pub fn from_features(path: impl Into<String>, features: &[Neighborhood]) -> Previous {
+        Previous {
+            path: path.into(),
+            features: features
+                .iter()
+                .map(|f| PreviousFeature {
+                    id: f.id.clone(),
+                    admin_code: f.admin_code.clone(),
+                    kind: f.kind.as_str().to_string(),
+                    geom: f.geom.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Opens a previous output and checks it as [`Previous::read`] would,
+/// without a working CRS.
+pub fn inspect(path: &Path) -> Result<PreviousInfo> {
+    let raw = read_raw(path)?;
+    Ok(PreviousInfo {
+        file: raw.source.file,
+        layer: raw.source.layer,
+        driver: raw.driver,
+        crs: reproject::srs_label(&raw.srs),
+        features: raw.features.len(),
+    })
+}
+
+impl Coords for (i64, PreviousFeature) {
+    fn visit(&self, f: &mut impl FnMut(Coord<f64>)) {
+        self.1.visit(f)
+    }
+    fn visit_mut(&mut self, f: &mut impl FnMut(&mut Coord<f64>)) {
+        self.1.visit_mut(f)
+    }
+}
+
+struct RawPrevious {
+    source: Source,
+    driver: String,
+    srs: gdal::spatial_ref::SpatialRef,
+    /// With their FIDs, in the layer's CRS.
+    features: Vec<(i64, PreviousFeature)>,
+}
+
+/// What every error about `--previous` suggests.
+const PREVIOUS_HINT: &str = "--previous takes a file written by dongne generate (yesterday's -o); leave --previous out on the first run";
+
+/// Opens the previous output, only to fail early (before the inputs are
+/// read) when it is missing or not a vector file.
+pub fn check_openable(path: &Path) -> Result<()> {
+    read::open_dataset(path)
+        .map(|_| ())
+        .map_err(|e| e.hint(PREVIOUS_HINT))
+}
+
+fn read_raw(path: &Path) -> Result<RawPrevious> {
+    let hint = PREVIOUS_HINT;
+    let ds: Dataset = read::open_dataset(path).map_err(|e| e.hint(hint))?;
+    let file = path.display().to_string();
+    let names = read::layer_names(&ds);
+    let index = names
+        .iter()
+        .position(|n| n == LAYER_NAME)
+        .or(if names.is_empty() { None } else { Some(0) })
+        .ok_or_else(|| {
+            Error::input("the file has no layers")
+                .file(file.clone())
+                .hint(hint)
+        })?;
+    let mut layer = ds
+        .layer(index)
+        .map_err(|e| Error::input(format!("cannot open layer {index}: {e}")).file(file.clone()))?;
+    let source = Source {
+        file: file.clone(),
+        layer: names[index].clone(),
+    };
+    let err = |msg: String| {
+        Error::input(msg)
+            .file(source.file.clone())
+            .layer(source.layer.clone())
+    };
+    let fields: Vec<String> = layer.defn().fields().map(|f| f.name()).collect();
+    let mut idx = [0usize; 3];
+    for (k, name) in ID_FIELDS.iter().enumerate() {
+        idx[k] = layer.defn().field_index(name).map_err(|_| {
+            err(format!(
+                "field '{name}' not found, so this is not a dongne output; the layer has: {}",
+                fields.join(", ")
+            ))
+            .hint(hint)
+        })?;
+    }
+    let srs = layer.spatial_ref().ok_or_else(|| {
+        err("no CRS: the layer does not say which coordinate reference system it is in".into())
+            .hint(hint)
+    })?;
+    let driver = ds.driver().short_name();
+    read::take_gdal_errors();
+    let mut features = Vec::new();
+    let mut seen: BTreeMap<String, i64> = BTreeMap::new();
+    for (i, f) in layer.features().enumerate() {
+        let fid = read::feature_id(&f, i);
+        let text = |k: usize| f.field_as_string(idx[k]).ok().flatten().unwrap_or_default();
+        let id = text(0);
+        if id.is_empty() {
+            return Err(err("nbhd_id is empty".into()).feature(fid).hint(hint));
+        }
+        if let Some(first) = seen.insert(id.clone(), fid) {
+            return Err(err(format!(
+                "nbhd_id '{id}' appears twice (features {first} and {fid}): ids cannot be carried over"
+            ))
+            .feature(fid)
+            .hint("give --previous the file dongne wrote, not an edited or merged copy"));
+        }
+        let geom = match f.geometry().filter(|g| !g.is_empty()) {
+            None => MultiPolygon(vec![]),
+            Some(g) => match g.to_geo() {
+                Ok(Geometry::Polygon(p)) => MultiPolygon(vec![p]),
+                Ok(Geometry::MultiPolygon(mp)) => mp,
+                Ok(_) => {
+                    return Err(err(format!(
+                        "geometry is a {}, expected a polygon",
+                        read::geometry_type_name(g)
+                    ))
+                    .feature(fid)
+                    .hint(hint))
+                }
+                Err(e) => {
+                    return Err(err(format!("unreadable geometry: {e}"))
+                        .feature(fid)
+                        .hint(hint))
+                }
+            },
+        };
+        let mut finite = true;
+        geom.visit(&mut |c| finite &= c.x.is_finite() && c.y.is_finite());
+        if !finite {
+            let e = reproject::non_finite_error().feature(fid);
+            return Err(e.file(source.file.clone()).layer(source.layer.clone()));
+        }
+        features.push((
+            fid,
+            PreviousFeature {
+                id,
+                admin_code: text(1),
+                kind: text(2),
+                geom,
+            },
+        ));
+    }
+    if let Some(msg) = read::take_gdal_errors().into_iter().next() {
+        return Err(err(format!("read error: {msg}"))
+            .hint("the file may be truncated or damaged; check it with ogrinfo -al -so"));
+    }
+    Ok(RawPrevious {
+        source,
+        driver,
+        srs,
+        features,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// The report
+
+/// What happened to a feature between the two runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Split,
+    Merged,
+    Reshaped,
+    Added,
+    Removed,
+}
+
+/// One entry of the change report (see the module docs for each kind).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub kind: ChangeKind,
+    /// `neighborhood`, or the barrier kind of a barrier feature.
+    pub feature_kind: String,
+    pub admin_code: String,
+    pub previous: Vec<String>,
+    pub current: Vec<String>,
+    pub overlap: Vec<f64>,
+}
+
+/// Counts: `kept` features kept their id and (nearly) their shape; the
+/// others count entries of the report. `ids_carried` + `ids_new` =
+/// `current_features`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ChangeSummary {
+    pub previous_features: usize,
+    pub current_features: usize,
+    pub kept: usize,
+    pub reshaped: usize,
+    pub split: usize,
+    pub merged: usize,
+    pub added: usize,
+    pub removed: usize,
+    pub ids_carried: usize,
+    pub ids_new: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Thresholds {
+    pub majority: f64,
+    pub reshaped_iou: f64,
+    pub reshaped_min_m2: f64,
+}
+
+/// What `--changes` writes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChangeReport {
+    /// The previous run's file, as given.
+    pub previous: String,
+    pub thresholds: Thresholds,
+    pub summary: ChangeSummary,
+    /// Sorted by kind (split, merged, reshaped, added, removed), then by the
+    /// first id of the entry.
+    pub changes: Vec<Change>,
+}
+
+impl ChangeReport {
+    /// `ids against y.gpkg: 540 kept, 2 reshaped, 1 split, 0 merged, 3 added, 1 removed`
+    pub fn one_line(&self) -> String {
+        let s = &self.summary;
+        format!(
+            "ids against {}: {} kept, {} reshaped, {} split, {} merged, {} added, {} removed",
+            self.previous, s.kept, s.reshaped, s.split, s.merged, s.added, s.removed
+        )
+    }
+
+    /// Pretty JSON with a final newline.
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string_pretty(self)
+            .map(|s| s + "\n")
+            .map_err(|e| Error::internal(format!("change report: {e}")))
+    }
+}
+
+fn ratio(x: f64) -> f64 {
+    let f = 10f64.powi(RATIO_DECIMALS);
+    let r = (x * f).round() / f;
+    if r == 0.0 {
+        0.0
+    } else {
+        r
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Matching
+
+/// A feature as the matcher sees it: its group, its shapes on the overlay
+/// grid, its area.
+struct Item {
+    admin_code: String,
+    kind: String,
+    shapes: Vec<Shape>,
+    area: f64,
+    bbox: Option<AABB<[f64; 2]>>,
+}
+
+impl Item {
+    fn new(admin_code: &str, kind: &str, geom: &MultiPolygon<f64>) -> Item {
+        let shapes = overlay::shapes_of(geom);
+        let area = shapes.iter().map(overlay::shape_area).sum();
+        // Holes lie inside their exterior: the exteriors give the box.
+        let corners: Vec<[f64; 2]> = shapes
+            .iter()
+            .filter_map(|s| s.first())
+            .flatten()
+            .copied()
+            .collect();
+        let bbox = (!corners.is_empty()).then(|| AABB::from_points(&corners));
+        Item {
+            admin_code: admin_code.to_string(),
+            kind: kind.to_string(),
+            shapes,
+            area,
+            bbox,
+        }
+    }
+
+    fn same_group(&self, other: &Item) -> bool {
+        self.admin_code == other.admin_code && self.kind == other.kind
+    }
+}
+
+/// The largest `(index, area)` of a list, the smaller index on a tie: the
+/// same input always gives the same answer.
+fn largest(list: &[(usize, f64)]) -> Option<(usize, f64)> {
+    list.iter().copied().fold(None, |best, (k, a)| match best {
+        Some((bk, ba)) if ba > a || (ba == a && bk < k) => Some((bk, ba)),
+        _ => Some((k, a)),
+    })
+}
+
+/// Gives `current` the ids of `previous` where they continue a previous
+/// feature and new ids elsewhere (in place), and reports what changed.
+pub fn carry_over(current: &mut [Neighborhood], previous: &Previous) -> Result<ChangeReport> {
+    let cur: Vec<Item> = current
+        .par_iter()
+        .map(|c| Item::new(&c.admin_code, c.kind.as_str(), &c.geom))
+        .collect();
+    let prev: Vec<Item> = previous
+        .features
+        .par_iter()
+        .map(|p| Item::new(&p.admin_code, &p.kind, &p.geom))
+        .collect();
+    let tree = RTree::bulk_load(
+        prev.iter()
+            .enumerate()
+            .filter_map(|(j, p)| {
+                p.bbox
+                    .map(|b| GeomWithData::new(Rectangle::from_corners(b.lower(), b.upper()), j))
+            })
+            .collect::<Vec<_>>(),
+    );
+    // Shared areas, per today's feature: (yesterday's index, area), by index.
+    let shared: Vec<Vec<(usize, f64)>> = cur
+        .par_iter()
+        .map(|c| {
+            let Some(b) = c.bbox else {
+                return Ok(Vec::new());
+            };
+            let mut cands: Vec<usize> = tree
+                .locate_in_envelope_intersecting(&b)
+                .map(|g| g.data)
+                .filter(|&j| prev[j].same_group(c))
+                .collect();
+            cands.sort_unstable();
+            let mut out = Vec::with_capacity(cands.len());
+            for j in cands {
+                let inter = overlay::intersection(&c.shapes, &prev[j].shapes)?;
+                let a: f64 = inter.iter().map(overlay::shape_area).sum();
+                if a > 0.0 {
+                    out.push((j, a));
+                }
+            }
+            Ok(out)
+        })
+        .collect::<Result<_>>()?;
+    let mut by_prev: Vec<Vec<(usize, f64)>> = vec![Vec::new(); prev.len()];
+    for (i, list) in shared.iter().enumerate() {
+        for &(j, a) in list {
+            by_prev[j].push((i, a));
+        }
+    }
+    let area_of = |i: usize, j: usize| -> f64 {
+        shared[i]
+            .iter()
+            .find(|(k, _)| *k == j)
+            .map(|x| x.1)
+            .unwrap_or(0.0)
+    };
+
+    let parent: Vec<Option<usize>> = (0..cur.len())
+        .map(|i| {
+            largest(&shared[i])
+                .filter(|&(_, a)| cur[i].area > 0.0 && a >= MAJORITY * cur[i].area)
+                .map(|(j, _)| j)
+        })
+        .collect();
+    let child: Vec<Option<usize>> = (0..prev.len())
+        .map(|j| {
+            largest(&by_prev[j])
+                .filter(|&(_, a)| prev[j].area > 0.0 && a >= MAJORITY * prev[j].area)
+                .map(|(i, _)| i)
+        })
+        .collect();
+    let mut pieces: Vec<Vec<usize>> = vec![Vec::new(); prev.len()];
+    for (i, p) in parent.iter().enumerate() {
+        if let Some(j) = p {
+            pieces[*j].push(i);
+        }
+    }
+    // The heir: the largest piece, unless P mostly went elsewhere.
+    let mut carried: Vec<Option<usize>> = vec![None; cur.len()];
+    let mut heir: Vec<Option<usize>> = vec![None; prev.len()];
+    for j in 0..prev.len() {
+        let sized: Vec<(usize, f64)> = pieces[j].iter().map(|&i| (i, area_of(i, j))).collect();
+        let Some((best, _)) = largest(&sized) else {
+            continue;
+        };
+        if child[j].is_none_or(|c| c == best) {
+            heir[j] = Some(best);
+            carried[best] = Some(j);
+        }
+    }
+
+    assign_ids(current, previous, &carried);
+
+    let cur_id = |i: usize| current[i].id.clone();
+    let prev_id = |j: usize| previous.features[j].id.clone();
+    let mut changes = Vec::new();
+    let mut cur_listed = vec![false; cur.len()];
+    let mut prev_listed = vec![false; prev.len()];
+
+    for j in 0..prev.len() {
+        if pieces[j].len() < 2 {
+            continue;
+        }
+        let mut order: Vec<(usize, f64)> = pieces[j].iter().map(|&i| (i, area_of(i, j))).collect();
+        // The heir first, then by share (largest first), then by position.
+        order.sort_by(|x, y| {
+            let hx = heir[j] == Some(x.0);
+            let hy = heir[j] == Some(y.0);
+            hy.cmp(&hx).then(y.1.total_cmp(&x.1)).then(x.0.cmp(&y.0))
+        });
+        prev_listed[j] = true;
+        for &(i, _) in &order {
+            cur_listed[i] = true;
+        }
+        changes.push(Change {
+            kind: ChangeKind::Split,
+            feature_kind: prev[j].kind.clone(),
+            admin_code: prev[j].admin_code.clone(),
+            previous: vec![prev_id(j)],
+            current: order.iter().map(|&(i, _)| cur_id(i)).collect(),
+            overlap: order
+                .iter()
+                .map(|&(_, a)| ratio(a / prev[j].area))
+                .collect(),
+        });
+    }
+    let mut contributors: Vec<Vec<usize>> = vec![Vec::new(); cur.len()];
+    for (j, c) in child.iter().enumerate() {
+        if let Some(i) = c {
+            contributors[*i].push(j);
+        }
+    }
+    for i in 0..cur.len() {
+        if contributors[i].len() < 2 {
+            continue;
+        }
+        let mut order: Vec<(usize, f64)> = contributors[i]
+            .iter()
+            .map(|&j| (j, area_of(i, j)))
+            .collect();
+        order.sort_by(|x, y| {
+            let kx = carried[i] == Some(x.0);
+            let ky = carried[i] == Some(y.0);
+            ky.cmp(&kx).then(y.1.total_cmp(&x.1)).then(x.0.cmp(&y.0))
+        });
+        cur_listed[i] = true;
+        for &(j, _) in &order {
+            prev_listed[j] = true;
+        }
+        changes.push(Change {
+            kind: ChangeKind::Merged,
+            feature_kind: cur[i].kind.clone(),
+            admin_code: cur[i].admin_code.clone(),
+            previous: order.iter().map(|&(j, _)| prev_id(j)).collect(),
+            current: vec![cur_id(i)],
+            overlap: order.iter().map(|&(_, a)| ratio(a / cur[i].area)).collect(),
+        });
+    }
+    let mut summary = ChangeSummary {
+        previous_features: prev.len(),
+        current_features: cur.len(),
+        ..Default::default()
+    };
+    for i in 0..cur.len() {
+        match carried[i] {
+            Some(j) => {
+                summary.ids_carried += 1;
+                if cur_listed[i] || prev_listed[j] {
+                    continue;
+                }
+                let a = area_of(i, j);
+                let union = cur[i].area + prev[j].area - a;
+                let iou = if union > 0.0 { a / union } else { 1.0 };
+                if iou < RESHAPED_IOU && union - a >= RESHAPED_MIN_M2 {
+                    changes.push(Change {
+                        kind: ChangeKind::Reshaped,
+                        feature_kind: cur[i].kind.clone(),
+                        admin_code: cur[i].admin_code.clone(),
+                        previous: vec![prev_id(j)],
+                        current: vec![cur_id(i)],
+                        overlap: vec![ratio(iou)],
+                    });
+                } else {
+                    summary.kept += 1;
+                }
+            }
+            None => {
+                summary.ids_new += 1;
+                if !cur_listed[i] {
+                    changes.push(Change {
+                        kind: ChangeKind::Added,
+                        feature_kind: cur[i].kind.clone(),
+                        admin_code: cur[i].admin_code.clone(),
+                        previous: vec![],
+                        current: vec![cur_id(i)],
+                        overlap: vec![],
+                    });
+                }
+            }
+        }
+    }
+    for j in 0..prev.len() {
+        if heir[j].is_none() && !prev_listed[j] {
+            changes.push(Change {
+                kind: ChangeKind::Removed,
+                feature_kind: prev[j].kind.clone(),
+                admin_code: prev[j].admin_code.clone(),
+                previous: vec![prev_id(j)],
+                current: vec![],
+                overlap: vec![],
+            });
+        }
+    }
+    let first_id = |c: &Change| {
+        c.previous
+            .first()
+            .or(c.current.first())
+            .cloned()
+            .unwrap_or_default()
+    };
+    changes.sort_by_cached_key(|c| (c.kind, first_id(c)));
+    for c in &changes {
+        match c.kind {
+            ChangeKind::Split => summary.split += 1,
+            ChangeKind::Merged => summary.merged += 1,
+            ChangeKind::Reshaped => summary.reshaped += 1,
+            ChangeKind::Added => summary.added += 1,
+            ChangeKind::Removed => summary.removed += 1,
+        }
+    }
+    Ok(ChangeReport {
+        previous: previous.path.clone(),
+        thresholds: Thresholds {
+            majority: MAJORITY,
+            reshaped_iou: RESHAPED_IOU,
+            reshaped_min_m2: RESHAPED_MIN_M2,
+        },
+        summary,
+        changes,
+    })
+}
+
+/// Carried ids from `previous`; new ids `{admin_code}-{NNN}` numbered on
+/// from the largest number of the unit in `previous`, in output order.
+fn assign_ids(current: &mut [Neighborhood], previous: &Previous, carried: &[Option<usize>]) {
+    let mut used: HashSet<String> = previous.features.iter().map(|p| p.id.clone()).collect();
+    let mut next: BTreeMap<String, u64> = BTreeMap::new();
+    for p in &previous.features {
+        let n =
+            p.id.strip_prefix(p.admin_code.as_str())
+                .and_then(|rest| rest.strip_prefix('-'))
+                .and_then(|num| num.parse::<u64>().ok());
+        if let Some(n) = n {
+            let e = next.entry(p.admin_code.clone()).or_insert(1);
+            *e = (*e).max(n.saturating_add(1));
+        }
+    }
+    for (i, c) in current.iter_mut().enumerate() {
+        if let Some(j) = carried[i] {
+            c.id = previous.features[j].id.clone();
+            continue;
+        }
+        let n = next.entry(c.admin_code.clone()).or_insert(1);
+        let id = loop {
+            let candidate = format!("{}-{:03}", c.admin_code, *n);
+            *n = n.saturating_add(1);
+            if !used.contains(&candidate) {
+                break candidate;
+            }
+        };
+        used.insert(id.clone());
+        c.id = id;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FeatureKind;
+    use geo_types::polygon;
+
+    fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> MultiPolygon<f64> {
+        MultiPolygon(vec![
+            polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1)],
+        ])
+    }
+
+    fn nbhd(id: &str, geom: MultiPolygon<f64>) -> Neighborhood {
+        Neighborhood {
+            id: id.into(),
+            kind: FeatureKind::Neighborhood,
+            admin_code: "A".into(),
+            admin_name: String::new(),
+            geom,
+            area_m2: 0.0,
+            perimeter_m: 0.0,
+            buildings: 0,
+            compactness: 0.0,
+            bounded_by: String::new(),
+        }
+    }
+
+    fn prev(features: &[(&str, MultiPolygon<f64>)]) -> Previous {
+        let f: Vec<Neighborhood> = features.iter().map(|(i, g)| nbhd(i, g.clone())).collect();
+        Previous::from_features("y.gpkg", &f)
+    }
+
+    #[test]
+    fn identical_keeps_every_id_and_reports_nothing() {
+        let p = prev(&[
+            ("A-001", rect(0., 0., 100., 100.)),
+            ("A-007", rect(100., 0., 200., 100.)),
+        ]);
+        let mut cur = vec![
+            nbhd("A-001", rect(100., 0., 200., 100.)),
+            nbhd("A-002", rect(0., 0., 100., 100.)),
+        ];
+        let r = carry_over(&mut cur, &p).unwrap();
+        assert_eq!(cur[0].id, "A-007");
+        assert_eq!(cur[1].id, "A-001");
+        assert!(r.changes.is_empty());
+        assert_eq!((r.summary.kept, r.summary.ids_carried), (2, 2));
+    }
+
+    #[test]
+    fn split_merge_reshape_add_remove() {
+        let p = prev(&[
+            ("A-001", rect(0., 0., 100., 100.)),   // split 60/40
+            ("A-002", rect(200., 0., 300., 100.)), // merged with A-003
+            ("A-003", rect(300., 0., 340., 100.)),
+            ("A-004", rect(500., 0., 600., 100.)), // reshaped
+            ("A-009", rect(800., 0., 900., 100.)), // removed
+        ]);
+        let mut cur = vec![
+            nbhd("x", rect(0., 0., 60., 100.)),
+            nbhd("x", rect(60., 0., 100., 100.)),
+            nbhd("x", rect(200., 0., 340., 100.)),
+            nbhd("x", rect(500., 0., 680., 100.)),
+            nbhd("x", rect(1000., 0., 1100., 100.)), // added
+        ];
+        let r = carry_over(&mut cur, &p).unwrap();
+        let ids: Vec<&str> = cur.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["A-001", "A-010", "A-002", "A-004", "A-011"]);
+        let change = |kind, previous: &[&str], current: &[&str], overlap: &[f64]| Change {
+            kind,
+            feature_kind: "neighborhood".into(),
+            admin_code: "A".into(),
+            previous: previous.iter().map(|x| x.to_string()).collect(),
+            current: current.iter().map(|x| x.to_string()).collect(),
+            overlap: overlap.to_vec(),
+        };
+        assert_eq!(
+            r.changes,
+            vec![
+                change(
+                    ChangeKind::Split,
+                    &["A-001"],
+                    &["A-001", "A-010"],
+                    &[0.6, 0.4]
+                ),
+                change(
+                    ChangeKind::Merged,
+                    &["A-002", "A-003"],
+                    &["A-002"],
+                    &[0.7143, 0.2857]
+                ),
+                change(ChangeKind::Reshaped, &["A-004"], &["A-004"], &[0.5556]),
+                change(ChangeKind::Added, &[], &["A-011"], &[]),
+                change(ChangeKind::Removed, &["A-009"], &[], &[]),
+            ]
+        );
+        assert_eq!(
+            r.one_line(),
+            "ids against y.gpkg: 0 kept, 1 reshaped, 1 split, 1 merged, 1 added, 1 removed"
+        );
+    }
+
+    #[test]
+    fn three_way_split_keeps_the_id_in_the_largest_piece() {
+        let p = prev(&[("A-001", rect(0., 0., 100., 100.))]);
+        let mut cur = vec![
+            nbhd("x", rect(0., 0., 30., 100.)),
+            nbhd("x", rect(30., 0., 64., 100.)),
+            nbhd("x", rect(64., 0., 100., 100.)),
+        ];
+        let r = carry_over(&mut cur, &p).unwrap();
+        let ids: Vec<&str> = cur.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["A-002", "A-003", "A-001"]);
+        assert_eq!(r.changes.len(), 1);
+        assert_eq!(r.changes[0].current, ["A-001", "A-003", "A-002"]);
+        assert_eq!(r.changes[0].overlap, [0.36, 0.34, 0.3]);
+    }
+
+    #[test]
+    fn a_feature_that_mostly_went_into_another_passes_its_id_to_none() {
+        // A-002 (small) mostly went into today's big one, which continues
+        // A-001; its last sliver is a feature of its own.
+        let p = prev(&[
+            ("A-001", rect(0., 0., 100., 100.)),
+            ("A-002", rect(100., 0., 120., 100.)),
+        ]);
+        let mut cur = vec![
+            nbhd("x", rect(0., 0., 118., 100.)),
+            nbhd("x", rect(118., 0., 120., 100.)),
+        ];
+        let r = carry_over(&mut cur, &p).unwrap();
+        assert_eq!(cur[0].id, "A-001");
+        assert_eq!(cur[1].id, "A-003");
+        let kinds: Vec<ChangeKind> = r.changes.iter().map(|c| c.kind).collect();
+        assert_eq!(kinds, [ChangeKind::Merged, ChangeKind::Added]);
+    }
+
+    #[test]
+    fn groups_are_admin_unit_and_kind() {
+        let p = prev(&[("A-001", rect(0., 0., 100., 100.))]);
+        let mut other_unit = nbhd("x", rect(0., 0., 100., 100.));
+        other_unit.admin_code = "B".into();
+        let mut water = nbhd("x", rect(0., 0., 100., 100.));
+        water.kind = FeatureKind::Barrier(crate::model::BarrierKind::Water);
+        let mut cur = vec![other_unit, water];
+        let r = carry_over(&mut cur, &p).unwrap();
+        assert_eq!(cur[0].id, "B-001");
+        assert_eq!(cur[1].id, "A-002");
+        assert_eq!(
+            (r.summary.added, r.summary.removed, r.summary.ids_carried),
+            (2, 1, 0)
+        );
+    }
+
+    #[test]
+    fn new_ids_skip_every_previous_id() {
+        let p = prev(&[
+            ("A-001", rect(0., 0., 10., 10.)),
+            ("A-1000", rect(20., 0., 30., 10.)),
+            ("A-custom", rect(40., 0., 50., 10.)),
+        ]);
+        let mut cur = vec![nbhd("x", rect(100., 0., 110., 10.))];
+        carry_over(&mut cur, &p).unwrap();
+        assert_eq!(cur[0].id, "A-1001");
+    }
+}

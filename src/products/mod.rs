@@ -1,0 +1,10 @@
+//! What the subcommands make of a run: stable ids and the change report,
+//! evaluation, point lookup, the preview picture, input checks and the
+//! method's invariants. Imports any layer below.
+
+pub mod checks;
+pub mod evaluate;
+pub mod ids;
+pub mod invariants;
+pub mod locate;
+pub mod preview;

