@@ -70,6 +70,11 @@ pub struct LineBarrier {
     pub class: String,
     pub width_m: f64,
     pub geom: LineString<f64>,
+    /// A waterway piece the data marks as passing underground (a culvert,
+    /// a covered stretch). Kept while its covered stretch is short: the water
+    /// still separates its banks where a road crosses it
+    /// ([`crate::io::network`]).
+    pub covered: bool,
 }
 
 /// A barrier drawn as an area: water, forest/mountain, a large park.

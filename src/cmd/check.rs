@@ -32,6 +32,7 @@ use super::{LayerArgs, LogArgs};
 use dongne::error::{Error, Result};
 use dongne::io::config::{Config, LayerConfig};
 use dongne::io::inputs;
+use dongne::io::network::NetworkCounts;
 use dongne::io::read::{self, InvalidFeature, LayerReport, Role};
 use dongne::io::reproject::{self, Transformer};
 use dongne::io::write;
@@ -82,6 +83,9 @@ pub struct LayerRow {
     /// What would not stop `generate` but deserves a look (a shapefile
     /// whose text encoding is unknown).
     pub warnings: Vec<String>,
+    /// Barrier lines: culverts kept, covered stretches dropped and line ends
+    /// snapped to close the network (known when every layer could be read).
+    pub network: Option<NetworkCounts>,
 }
 
 /// Something that would stop `generate`.
@@ -171,21 +175,40 @@ pub fn check(a: &Args) -> CheckReport {
         rows.push(row);
         problems.extend(errs);
     }
-    if cfg.osm.is_some() {
-        // The preset reads its roles from one file in one pass: load the
-        // whole run and keep the rows of the roles not given on their own.
+    let lines_given = [Role::Roads, Role::Rail, Role::Water]
+        .iter()
+        .any(|r| explicit_roles.contains(r));
+    // The preset reads its roles from one file in one pass, and closing the
+    // barrier network needs every layer: load the whole run when there is
+    // an OSM file, or barrier lines and nothing wrong so far.
+    if cfg.osm.is_some() || (lines_given && problems.is_empty()) {
         match inputs::load(&cfg) {
-            Ok(l) => rows.extend(
-                l.layers
-                    .iter()
-                    .filter(|r| {
-                        Role::ALL
-                            .iter()
-                            .find(|x| x.as_str() == r.role)
-                            .is_none_or(|x| !explicit_roles.contains(x))
-                    })
-                    .map(row_of_report),
-            ),
+            Ok(l) => {
+                // Explicit rows take their network counts from the k-th
+                // report of their role (both are in the order given).
+                let mut seen: std::collections::BTreeMap<String, usize> = Default::default();
+                for row in rows.iter_mut() {
+                    let k = seen.entry(row.role.clone()).or_default();
+                    row.network = l
+                        .layers
+                        .iter()
+                        .filter(|r| r.role == row.role)
+                        .nth(*k)
+                        .and_then(|r| r.network);
+                    *k += 1;
+                }
+                rows.extend(
+                    l.layers
+                        .iter()
+                        .filter(|r| {
+                            Role::ALL
+                                .iter()
+                                .find(|x| x.as_str() == r.role)
+                                .is_none_or(|x| !explicit_roles.contains(x))
+                        })
+                        .map(row_of_report),
+                );
+            }
             Err(e) => {
                 let text = e.to_string();
                 if !problems.iter().any(|p| p.to_string() == text) {
@@ -242,6 +265,7 @@ fn row_of_report(r: &LayerReport) -> LayerRow {
         fields: r.fields.clone(),
         missing_fields: Vec::new(),
         warnings: Vec::new(),
+        network: r.network,
     }
 }
 
@@ -262,6 +286,7 @@ fn inspect_layer(role: Role, spec: &LayerConfig, cfg: &Config) -> (LayerRow, Vec
         fields: Vec::new(),
         missing_fields: Vec::new(),
         warnings: Vec::new(),
+        network: None,
     };
     let opened = match read::open_layer(spec) {
         Ok(o) => o,
@@ -278,6 +303,7 @@ fn inspect_layer(role: Role, spec: &LayerConfig, cfg: &Config) -> (LayerRow, Vec
     }
     named.extend(spec.class_field.as_deref().map(|f| (f, "class")));
     named.extend(spec.width_field.as_deref().map(|f| (f, "width")));
+    named.extend(spec.tunnel_field.as_deref().map(|f| (f, "tunnel")));
     let mut errors = Vec::new();
     for (field, what) in named {
         if let Err(e) = opened.field_index(field, what) {
@@ -360,6 +386,12 @@ fn render_text(r: &CheckReport) -> String {
         }
         s += &format!("  {:<9} {}\n", "fields", dash(&l.fields));
         s += &format!("  {:<9} {}\n", "missing", dash(&l.missing_fields));
+        if let Some(n) = &l.network {
+            s += &format!(
+                "  {:<9} {} culverts kept, {} covered stretches dropped, {} line ends snapped\n",
+                "network", n.culverts_kept, n.covered_dropped, n.ends_snapped
+            );
+        }
         for w in &l.warnings {
             s += &format!("  {:<9} {w}\n", "warning");
         }

@@ -97,6 +97,12 @@ pub struct ParamArgs {
     /// Give open ground to the neighbouring neighborhoods instead of keeping it as `open` features.
     #[arg(long)]
     pub fill_open: bool,
+    /// A waterway in a culvert this long or shorter still separates its banks [default: 50].
+    #[arg(long, value_name = "METRES")]
+    pub culvert_length: Option<f64>,
+    /// A barrier line ending this close to another barrier or the unit's edge is extended to meet it [default: 15].
+    #[arg(long, value_name = "METRES")]
+    pub snap_distance: Option<f64>,
 }
 
 impl ParamArgs {
@@ -122,6 +128,12 @@ impl ParamArgs {
         }
         if self.fill_open {
             params.fill_open = true;
+        }
+        if let Some(v) = self.culvert_length {
+            params.culvert_length = v;
+        }
+        if let Some(v) = self.snap_distance {
+            params.snap_distance = v;
         }
     }
 }

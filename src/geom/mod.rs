@@ -1,6 +1,7 @@
 //! The geometry kernel: shapes as plain rings ([`shape`]), point in polygon
 //! ([`contains`]), the fixed-grid overlay ([`overlay`]) and coverage
-//! operations (node, dissolve, adjacency: [`coverage`]). Depends on nothing
+//! operations (node, dissolve, adjacency: [`coverage`]), and closing the gaps
+//! of a line network ([`snap`]). Depends on nothing
 //! of dongne's but [`crate::error`]; within it, each file imports only those
 //! listed before it.
 
@@ -11,3 +12,5 @@ pub mod contains;
 pub mod overlay;
 
 pub mod coverage;
+
+pub mod snap;

@@ -27,6 +27,11 @@ pub struct LayerConfig {
     /// Field holding a width in metres (roads, rail, water lines).
     #[serde(default)]
     pub width_field: Option<String>,
+    /// Field marking a line underground (tunnel, culvert, covered): any value
+    /// but empty, `0`, `no`, `false`. Roads and rail there are no barrier;
+    /// water there is kept while the covered stretch is short.
+    #[serde(default)]
+    pub tunnel_field: Option<String>,
 }
 
 impl LayerConfig {
@@ -109,6 +114,13 @@ pub struct Params {
     pub waterway_widths: BTreeMap<String, f64>,
     /// Lines narrower than this are not barriers.
     pub min_barrier_width: f64,
+    /// A waterway underground (culvert, covered) for at most this length is
+    /// still a barrier: it passes under a road and still separates its banks.
+    /// Longer, it is a stream built over and separates nothing.
+    pub culvert_length: f64,
+    /// A barrier line that ends at most this far from another barrier or an
+    /// admin unit's edge is extended to meet it (gaps in the data).
+    pub snap_distance: f64,
 }
 
 pub const METRES_PER_WALK_MINUTE: f64 = 80.0;
@@ -140,6 +152,8 @@ impl Default for Params {
             rail_widths: map(&rail_widths),
             waterway_widths: map(&waterway_widths),
             min_barrier_width: 1.0,
+            culvert_length: 50.0,
+            snap_distance: 15.0,
         }
     }
 }
@@ -178,6 +192,8 @@ impl Params {
             ("min_water_area", self.min_water_area),
             ("default_road_width", self.default_road_width),
             ("min_barrier_width", self.min_barrier_width),
+            ("culvert_length", self.culvert_length),
+            ("snap_distance", self.snap_distance),
         ];
         for (name, v) in non_negative {
             if !(v.is_finite() && v >= 0.0) {

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use crate::error::{Error, Result};
 use crate::io::config::{Config, LayerConfig};
+use crate::io::network;
 use crate::io::osm;
 use crate::io::read::{capture_gdal_errors, read_layer, LayerReport, ReadOptions, Role, Stage};
 use crate::io::reproject::WorkingCrs;
@@ -52,8 +53,17 @@ pub fn load(cfg: &Config) -> Result<Loaded> {
     let mut inputs = Inputs::default();
     let mut layers = Vec::with_capacity(stages.len());
     let mut seconds = [0.0; 2];
+    let mut ranges = Vec::with_capacity(stages.len());
     for stage in stages {
+        let first = inputs.lines.len();
         layers.push(stage.finish(&crs, &cfg.params, &mut inputs, &mut seconds)?);
+        ranges.push(first..inputs.lines.len());
+    }
+    let counts = network::close(&mut inputs, &cfg.params, &ranges);
+    for ((l, c), r) in layers.iter_mut().zip(counts).zip(&ranges) {
+        if !r.is_empty() {
+            l.network = Some(c);
+        }
     }
     tracing::info!(
         stage = "reproject",

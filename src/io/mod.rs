@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod inputs;
+pub mod network;
 pub mod osm;
 pub mod osm_tags;
 pub mod palette;

@@ -14,14 +14,17 @@
 //! | roads | lines | `highway=*` (width from `road_widths`), not in a tunnel |
 //! | rail | lines | `railway=*` (width from `rail_widths`), not in a tunnel |
 //! | water | multipolygons | `natural=water`, `waterway=riverbank`, `landuse=reservoir/basin` |
-//! | water | lines | `waterway=*` (width from `waterway_widths`), not in a tunnel or culvert |
+//! | water | lines | `waterway=*` (width from `waterway_widths`); in a culvert or covered: kept while short (`culvert_length`) |
 //! | mountains | multipolygons | `landuse=forest`, `natural=` [`MOUNTAIN_NATURAL`](crate::io::osm_tags::MOUNTAIN_NATURAL) |
 //! | parks | multipolygons | `leisure=park` |
 //! | landuse | multipolygons | `landuse=*` |
 //!
 //! "In a tunnel" is `tunnel=*` other than `no` (so `culvert` and
-//! `building_passage` too) or `covered=yes`: such a way does not cut the
-//! ground it passes under.
+//! `building_passage` too) or `covered=yes`: a road or railway there does not
+//! cut the ground it passes under. A waterway there still separates its
+//! banks where it passes under a road for a few metres, so it is kept and
+//! marked covered; [`crate::io::network`] drops the long covered stretches
+//! (a stream built over).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -171,12 +174,15 @@ impl Preset<'_> {
 
     fn classify(&self, role: Role, layer: &str, t: &FeatureTags, fid: i64) -> Verdict {
         let params = &self.opts.params;
+        // A road or railway underground is no barrier on the surface; a
+        // waterway underground is kept as covered (io::network decides).
         let line = |key: &str, widths: &BTreeMap<String, f64>| match t.get(key) {
             None => Verdict::Skip,
-            Some(_) if is_tunnel(t) => Verdict::Drop("tunnel or covered"),
+            Some(_) if is_tunnel(t) && key != "waterway" => Verdict::Drop("tunnel or covered"),
             Some(class) => Verdict::Use(Attrs {
                 width: widths.get(&class).copied().unwrap_or(0.0),
                 class,
+                covered: is_tunnel(t),
                 ..Attrs::default()
             }),
         };

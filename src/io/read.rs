@@ -68,6 +68,10 @@ pub struct LayerReport {
     pub extent_lonlat: Option<[f64; 4]>,
     /// Attribute fields of the layer.
     pub fields: Vec<String>,
+    /// Barrier lines (roads, rail, water): culverts kept, covered stretches
+    /// dropped and line ends snapped ([`crate::io::network`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network: Option<crate::io::network::NetworkCounts>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -540,6 +544,9 @@ pub(crate) struct Attrs {
     pub class: String,
     /// Full width of a line barrier in metres.
     pub width: f64,
+    /// A waterway piece in a culvert or covered (roads and rail in a tunnel
+    /// are dropped instead).
+    pub covered: bool,
 }
 
 /// An input with the ordinal of the feature it came from, to count the
@@ -629,6 +636,7 @@ impl Stage {
                 dropped: BTreeMap::new(),
                 extent_lonlat: None,
                 fields,
+                network: None,
             },
             srs,
             min_width,
@@ -817,6 +825,7 @@ impl Stage {
                 class: a.class.clone(),
                 width_m: a.width,
                 geom,
+                covered: a.covered,
             };
             self.lines.push(Tagged { ord, item });
         }
@@ -1400,9 +1409,12 @@ struct FieldPlan {
     name: Option<usize>,
     class: Option<usize>,
     width: Option<usize>,
-    /// Lines read from an OSM file as an explicit layer still lose their
-    /// tunnels.
+    /// Lines read from an OSM file as an explicit layer: their tunnels come
+    /// from the tags.
     osm_tags: Option<osm_tags::TagReader>,
+    /// The layer's `tunnel_field`: any value but empty, `0`, `no`, `false`
+    /// marks a piece underground.
+    tunnel: Option<usize>,
     /// A water lines layer with no class: treated as rivers (warned once).
     warned_no_class: bool,
 }
@@ -1430,6 +1442,7 @@ impl FieldPlan {
             None => default_class_field(role, l),
         };
         let width = named(&spec.width_field, "width")?;
+        let tunnel = named(&spec.tunnel_field, "tunnel")?;
         if role == Role::Landuse && class.is_none() {
             return Err(l
                 .error(format!(
@@ -1447,6 +1460,7 @@ impl FieldPlan {
             class,
             width,
             osm_tags,
+            tunnel,
             warned_no_class: false,
         })
     }
@@ -1461,6 +1475,7 @@ impl FieldPlan {
             name: text(self.name).unwrap_or_default(),
             class: text(self.class).unwrap_or_default(),
             width: 0.0,
+            covered: false,
         };
         if matches!(role, Role::Roads | Role::Rail | Role::Water) {
             let given = self
@@ -1501,9 +1516,17 @@ impl FieldPlan {
     }
 
     fn is_tunnel(&self, f: &Feature) -> bool {
-        self.osm_tags
-            .as_ref()
-            .is_some_and(|t| osm_tags::is_tunnel(&t.tags(f)))
+        let by_field = self.tunnel.is_some_and(|i| {
+            f.field_as_string(i).ok().flatten().is_some_and(|v| {
+                let v = v.trim().to_ascii_lowercase();
+                !matches!(v.as_str(), "" | "0" | "no" | "false" | "n" | "f")
+            })
+        });
+        by_field
+            || self
+                .osm_tags
+                .as_ref()
+                .is_some_and(|t| osm_tags::is_tunnel(&t.tags(f)))
     }
 }
 
@@ -1537,11 +1560,14 @@ pub(crate) fn read_layer(role: Role, spec: &LayerConfig, opts: &ReadOptions) -> 
     let source = l.source.clone();
     for (i, f) in l.layer.features().enumerate() {
         let fid = feature_id(&f, i);
-        if plan.is_tunnel(&f) {
+        let underground =
+            matches!(role, Role::Roads | Role::Rail | Role::Water) && plan.is_tunnel(&f);
+        if underground && role != Role::Water {
             stage.drop_feature("tunnel or covered");
             continue;
         }
-        let attrs = plan.attrs(role, &f, fid, &opts.params, &source);
+        let mut attrs = plan.attrs(role, &f, fid, &opts.params, &source);
+        attrs.covered = underground;
         stage.push(fid, f.geometry(), attrs)?;
     }
     check_read_errors(&stage)?;

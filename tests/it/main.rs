@@ -7,6 +7,7 @@
 mod common;
 
 mod atomic;
+mod barrier_gaps;
 mod cli_check;
 mod cli_errors;
 mod cli_logs;

@@ -319,6 +319,7 @@ fn a_new_road_across_one_neighborhood_is_reported_as_its_split() {
         class: "primary".into(),
         width_m: 15.0,
         geom: line,
+        covered: false,
     });
     let mut today = run(&inputs);
     let report = ids::carry_over(&mut today, &prev).unwrap();

@@ -45,6 +45,7 @@ fn road(y: f64) -> LineBarrier {
         class: "primary".into(),
         width_m: 20.0,
         geom: LineString::from(vec![(-50.0, y), (2050.0, y)]),
+        covered: false,
     }
 }
 
