@@ -72,10 +72,10 @@ fn liechtenstein_no_neighborhood_spans_a_main_road_or_a_waterway() {
 }
 
 #[test]
-fn the_binnenkanal_culvert_stays_a_barrier() {
+fn the_binnenkanal_separates_the_ground_it_separates() {
     let cfg = example("liechtenstein.toml");
     let loaded = inputs::load(&cfg).unwrap();
-    // OSM way 677285276: the canal under a road for 18 m, tunnel=yes.
+    // OSM way 677285276: the canal under a road for 18 m (tunnel=yes), kept.
     let culvert: Vec<_> = loaded
         .inputs
         .lines
@@ -83,16 +83,56 @@ fn the_binnenkanal_culvert_stays_a_barrier() {
         .filter(|l| l.covered && l.class == "canal")
         .collect();
     assert_eq!(culvert.len(), 1);
+    let at = culvert[0].geom.0[0];
     let water = loaded
         .layers
         .iter()
         .find(|l| l.role == "water" && l.network.is_some_and(|n| n.culverts_kept > 0))
         .unwrap();
     let n = water.network.unwrap();
-    // 76 covered waterway pieces in the extract: 46 stretches of at most 50 m
-    // kept, 9 longer ones dropped (pieces of one stretch count once).
-    assert_eq!((n.culverts_kept, n.covered_dropped), (46, 9));
-    assert_eq!(n.ends_snapped, 19);
+    // 46 covered stretches of at most 50 m kept, 9 longer ones dropped.
+    assert_eq!(
+        (n.culverts_kept, n.covered_dropped, n.ends_snapped),
+        (46, 9, 19)
+    );
+
+    // With its culvert dropped (culvert_length 0), the canal leaves a gap,
+    // and the ground it closes off is joined to its neighbours: measured
+    // against the network with the culvert, a neighborhood beside the
+    // culvert spans the canal. With the culvert (the default run, checked
+    // by invariant 6 in real_data), none does.
+    let (frame, _) = pipeline::frame(&loaded.inputs.admin).unwrap();
+    let units: Vec<_> = loaded
+        .inputs
+        .admin
+        .iter()
+        .map(|u| u.code.clone())
+        .zip(frame)
+        .collect();
+    let spans_near_culvert = |culvert_length: f64| {
+        let mut c = cfg.clone();
+        c.params.culvert_length = culvert_length;
+        let l = inputs::load(&c).unwrap();
+        let out = pipeline::run(&l.inputs, &c.params, false).unwrap();
+        let bad = invariants::no_barrier_inside(
+            &out.features,
+            &units,
+            &loaded.inputs,
+            c.params.min_area,
+            c.params.min_buildings,
+        );
+        bad.iter()
+            .filter_map(|v| {
+                let id = v.message.split(' ').next()?;
+                let f = out.features.iter().find(|f| f.id == id)?;
+                use geo::Distance;
+                Some(geo::Euclidean.distance(&f.geom, &geo::Point(at)))
+            })
+            .filter(|d| *d < 500.0)
+            .count()
+    };
+    assert_eq!(spans_near_culvert(50.0), 0);
+    assert!(spans_near_culvert(0.0) > 0);
 }
 
 // ---------------------------------------------------------------------------
