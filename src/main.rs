@@ -4,6 +4,7 @@
 
 mod cmd;
 
+use std::ffi::OsString;
 use std::io::IsTerminal;
 
 use clap::Parser;
@@ -11,15 +12,50 @@ use cmd::{Cli, LogFormat};
 use dongne::error::exit;
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(bbox_values_first(std::env::args_os()));
     init_logging(&cli.log);
+    let json = cli.log.log_format == LogFormat::Json;
     match cmd::run(cli) {
         Ok(()) => std::process::exit(exit::OK),
         Err(e) => {
-            eprintln!("error: {e}");
+            // A pipeline reading JSON logs gets the error as one more object.
+            if json {
+                tracing::error!(
+                    file = e.file.as_deref(),
+                    layer = e.layer.as_deref(),
+                    feature = e.feature,
+                    hint = e.hint.as_deref(),
+                    exit_code = e.exit_code(),
+                    "{}",
+                    e.message
+                );
+            } else {
+                eprintln!("error: {e}");
+            }
             std::process::exit(e.exit_code());
         }
     }
+}
+
+/// `--bbox -122.52,37.70,-122.35,37.83`: a value that starts with a minus
+/// and holds commas is the box, not a flag (clap would take it for one).
+fn bbox_values_first(args: impl Iterator<Item = OsString>) -> Vec<OsString> {
+    let mut out = Vec::new();
+    let mut args = args.peekable();
+    while let Some(a) = args.next() {
+        let negative_box = |n: &OsString| {
+            n.to_str()
+                .is_some_and(|n| n.starts_with('-') && n.contains(','))
+        };
+        if a == "--bbox" && args.peek().is_some_and(negative_box) {
+            let mut joined = OsString::from("--bbox=");
+            joined.push(args.next().unwrap_or_default());
+            out.push(joined);
+        } else {
+            out.push(a);
+        }
+    }
+    out
 }
 
 /// Logs go to stderr: plain lines for people, one JSON object per line for

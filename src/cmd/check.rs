@@ -175,13 +175,10 @@ pub fn check(a: &Args) -> CheckReport {
         rows.push(row);
         problems.extend(errs);
     }
-    let lines_given = [Role::Roads, Role::Rail, Role::Water]
-        .iter()
-        .any(|r| explicit_roles.contains(r));
-    // The preset reads its roles from one file in one pass, and closing the
-    // barrier network needs every layer: load the whole run when there is
-    // an OSM file, or barrier lines and nothing wrong so far.
-    if cfg.osm.is_some() || (lines_given && problems.is_empty()) {
+    // The preset reads its roles from one file in one pass, and what spans
+    // layers (admin codes, the barrier network) needs them all: load the
+    // whole run when there is an OSM file, or nothing wrong so far.
+    if cfg.osm.is_some() || problems.is_empty() {
         match inputs::load(&cfg) {
             Ok(l) => {
                 // Explicit rows take their network counts from the k-th
@@ -230,6 +227,9 @@ pub fn check(a: &Args) -> CheckReport {
 
     let output = a.output.clone().or(cfg.output.clone());
     if let Some(o) = &output {
+        if let Err(e) = checks::outputs_apart(&cfg, &[("-o", o)]) {
+            problems.push(e);
+        }
         if let Err(e) = write::check_target(o, cfg.debug_layers) {
             problems.push(e);
         }

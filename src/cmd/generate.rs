@@ -210,9 +210,17 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         Error::input("no output file: give -o PATH (.geojson, .gpkg, .fgb or .shp)")
     })?;
     // Every file the run will write is checked before the long part.
+    let mut outputs: Vec<(&str, &std::path::Path)> = vec![("-o", &output)];
+    outputs.extend(a.summary.as_deref().map(|p| ("--summary", p)));
+    outputs.extend(a.changes.as_deref().map(|p| ("--changes", p)));
+    outputs.extend(a.preview.as_deref().map(|p| ("--preview", p)));
+    checks::outputs_apart(&cfg, &outputs)?;
     write::check_target(&output, cfg.debug_layers)?;
     for extra in a.summary.iter().chain(&a.changes) {
         write::check_writable(extra)?;
+    }
+    if let Some(p) = &a.preview {
+        dongne::products::preview::check_picture_path(p)?;
     }
     if let Some(p) = &a.previous {
         ids::check_openable(p)?;
@@ -361,17 +369,18 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
             serde_json::to_string_pretty(&summary).map_err(|e| Error::internal(e.to_string()))?;
         staged.push(write::stage_bytes(path, text.as_bytes())?);
     }
-    // The neighborhoods last: whoever finds today's layer finds its report
-    // and summary too.
-    staged.push(staged_output);
-    write::commit_all(staged)?;
     if let Some(path) = &a.preview {
         let title = output
             .file_stem()
             .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
         let scene = dongne::products::preview::Scene::of_run(&out.features, &loaded.inputs, &title);
-        dongne::products::preview::write_picture(path, &scene, 1200, &[])?;
+        let bytes = dongne::products::preview::render_picture(path, &scene, 1200, &[])?;
+        staged.push(write::stage_bytes(path, &bytes)?);
     }
+    // Every output commits together or none does; the neighborhoods last:
+    // whoever finds today's layer finds its report, summary and picture too.
+    staged.push(staged_output);
+    write::commit_all(staged)?;
     progress.finish();
     if !log.quiet {
         match log.log_format {

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use dongne::error::Result;
+use dongne::error::{Error, Result};
 use dongne::io::config::{Config, LayerConfig};
 
 #[derive(Debug, Parser)]
@@ -111,9 +111,9 @@ pub struct LayerArgs {
     /// CRS for layers that carry none (a shapefile without .prj).
     #[arg(long, value_name = "EPSG:NNNN")]
     pub assume_crs: Option<String>,
-    /// Read only this box, in lon/lat: MIN_LON,MIN_LAT,MAX_LON,MAX_LAT.
-    #[arg(long, value_name = "W,S,E,N", value_delimiter = ',', num_args = 4)]
-    pub bbox: Option<Vec<f64>>,
+    /// Read only this box, in lon/lat: MIN_LON,MIN_LAT,MAX_LON,MAX_LAT (or four values apart).
+    #[arg(long, value_name = "W,S,E,N", num_args = 1..=4, allow_negative_numbers = true)]
+    pub bbox: Option<Vec<String>>,
 }
 
 impl LayerArgs {
@@ -163,10 +163,33 @@ impl LayerArgs {
             c.assume_crs = Some(v.clone());
         }
         if let Some(b) = &self.bbox {
-            c.bbox = Some([b[0], b[1], b[2], b[3]]);
+            c.bbox = Some(parse_bbox(b)?);
         }
         Ok(c)
     }
+}
+
+/// `--bbox 9.47,47.04,9.64,47.28` or `--bbox 9.47 47.04 9.64 47.28`: four
+/// numbers, west, south, east, north, in lon/lat.
+fn parse_bbox(given: &[String]) -> Result<[f64; 4]> {
+    let text = given.join(",");
+    let bad = |what: String| {
+        Error::input(format!("--bbox {}: {what}", given.join(" ")))
+            .hint("give four numbers W,S,E,N in lon/lat, e.g. --bbox 9.47,47.04,9.64,47.28")
+    };
+    let v: Vec<f64> = text
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| {
+            s.trim()
+                .parse::<f64>()
+                .map_err(|_| bad(format!("'{}' is not a number", s.trim())))
+        })
+        .collect::<Result<_>>()?;
+    let [w, s, e, n] = v[..] else {
+        return Err(bad(format!("{} values where four are needed", v.len())));
+    };
+    Ok([w, s, e, n])
 }
 
 /// Runs the parsed command line.

@@ -10,7 +10,7 @@ use crate::io::network;
 use crate::io::osm;
 use crate::io::read::{capture_gdal_errors, read_layer, LayerReport, ReadOptions, Role, Stage};
 use crate::io::reproject::WorkingCrs;
-use crate::model::Inputs;
+use crate::model::{AdminUnit, Inputs};
 
 /// The layers of a run, in the working CRS, with one report per layer read.
 #[derive(Debug, Clone)]
@@ -46,7 +46,12 @@ pub fn load(cfg: &Config) -> Result<Loaded> {
         stage.report.extent_lonlat = stage.extent_lonlat()?;
     }
     let crs = match given_crs {
-        Some(c) => c,
+        Some(c) => {
+            if let Some(e) = data_extent(&stages) {
+                check_scale(&c, e)?;
+            }
+            c
+        }
         None => WorkingCrs::auto(data_centre(&stages)?)?,
     };
     tracing::info!(crs = %crs.label, "working CRS");
@@ -58,6 +63,9 @@ pub fn load(cfg: &Config) -> Result<Loaded> {
         let first = inputs.lines.len();
         layers.push(stage.finish(&crs, &cfg.params, &mut inputs, &mut seconds)?);
         ranges.push(first..inputs.lines.len());
+    }
+    if let Some(admin) = layers.iter().find(|l| l.role == "admin") {
+        inputs.admin = one_unit_per_code(std::mem::take(&mut inputs.admin), admin, cfg)?;
     }
     let counts = network::close(&mut inputs, &cfg.params, &ranges);
     for ((l, c), r) in layers.iter_mut().zip(counts).zip(&ranges) {
@@ -84,8 +92,92 @@ pub fn load(cfg: &Config) -> Result<Loaded> {
     })
 }
 
-/// The layers given one by one, in role order.
-fn explicit_layers(cfg: &Config) -> Vec<(Role, &LayerConfig)> {
+/// The admin units by code: the code prefixes every `nbhd_id`, so it must
+/// name one unit. Features sharing a code and a name are parts of one unit
+/// (a district drawn as several polygons) and become one; a code shared by
+/// features of different names, or an empty code, means the field does not
+/// identify units (a district code given where the 동 code was meant):
+/// refused, with the codes and features named.
+fn one_unit_per_code(
+    admin: Vec<AdminUnit>,
+    layer: &LayerReport,
+    cfg: &Config,
+) -> Result<Vec<AdminUnit>> {
+    let field = cfg.admin_code.as_deref().unwrap_or("the code");
+    let err = |msg: String| {
+        Error::input(msg)
+            .file(layer.source.file.clone())
+            .layer(layer.source.layer.clone())
+            .hint(format!(
+                "give --admin-code a field that holds one code per unit (the 동's own code, not its district's); the layer has: {}",
+                layer.fields.join(", ")
+            ))
+    };
+    let empty: Vec<i64> = admin
+        .iter()
+        .filter(|u| u.code.trim().is_empty())
+        .map(|u| u.fid)
+        .collect();
+    if let Some(first) = empty.first() {
+        let shown: Vec<String> = empty.iter().take(5).map(|f| f.to_string()).collect();
+        return Err(err(format!(
+            "{} admin unit{} without a code in {field} (feature {}{})",
+            empty.len(),
+            if empty.len() == 1 { "" } else { "s" },
+            shown.join(", "),
+            if empty.len() > 5 { ", …" } else { "" }
+        ))
+        .feature(*first));
+    }
+    let mut order: Vec<String> = Vec::new();
+    let mut by_code: std::collections::HashMap<String, Vec<AdminUnit>> = Default::default();
+    for u in admin {
+        let group = by_code.entry(u.code.clone()).or_default();
+        if group.is_empty() {
+            order.push(u.code.clone());
+        }
+        group.push(u);
+    }
+    let mut clashes = Vec::new();
+    for code in &order {
+        let g = &by_code[code];
+        let names: BTreeSet<&str> = g.iter().map(|u| u.name.as_str()).collect();
+        if names.len() > 1 {
+            let names: Vec<&str> = names.into_iter().take(4).collect();
+            clashes.push(format!(
+                "'{code}' ({} features: {}…)",
+                g.len(),
+                names.join(", ")
+            ));
+        }
+    }
+    if !clashes.is_empty() {
+        let n = clashes.len();
+        clashes.truncate(3);
+        return Err(err(format!(
+            "{n} admin code{} in {field} name{} several units of different names: {}; nbhd_id would not be unique",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "s" } else { "" },
+            clashes.join("; ")
+        )));
+    }
+    Ok(order
+        .into_iter()
+        .map(|code| {
+            let mut g = by_code.remove(&code).unwrap_or_default();
+            let mut unit = g.remove(0);
+            for part in g {
+                unit.fid = unit.fid.min(part.fid);
+                unit.geom.0.extend(part.geom.0);
+            }
+            unit
+        })
+        .collect())
+}
+
+/// The layers a config gives one by one, in role order (the order they are
+/// read in).
+pub fn explicit_layers(cfg: &Config) -> Vec<(Role, &LayerConfig)> {
     let mut out = Vec::new();
     out.extend(cfg.buildings.iter().map(|l| (Role::Buildings, l)));
     out.extend(cfg.admin.iter().map(|l| (Role::Admin, l)));
@@ -99,7 +191,60 @@ fn explicit_layers(cfg: &Config) -> Vec<(Role, &LayerConfig)> {
 }
 
 /// Centre (lon, lat) of the admin layers, or of the buildings without admin.
-fn data_centre(stages: &[Stage]) -> Result<(f64, f64)> {
+/// A working CRS may stretch lengths by at most this much over the data
+/// (1 %; UTM at the edge of its zone: 0.1 %).
+pub const MAX_SCALE_ERROR: f64 = 0.01;
+
+/// Refuses a working CRS whose scale is off by more than
+/// [`MAX_SCALE_ERROR`] somewhere over the data (Web Mercator at 37°N: 25 %,
+/// so 59 % on areas): eps, the minimum area, the walk radius and `area_m2`
+/// are all in its metres. Measured at the centre and corners of the extent,
+/// east-west and north-south, against the WGS 84 ellipsoid.
+fn check_scale(crs: &WorkingCrs, e: [f64; 4]) -> Result<()> {
+    let tr =
+        crate::io::reproject::Transformer::to_working(&crate::io::reproject::lonlat_srs()?, crs)?;
+    let (a, f) = (6_378_137.0_f64, 1.0 / 298.257_223_563);
+    let e2 = f * (2.0 - f);
+    let d = 0.001_f64; // degrees: ~100 m
+    let mut worst = (0.0_f64, 0.0, 0.0);
+    let centre = ((e[0] + e[2]) / 2.0, (e[1] + e[3]) / 2.0);
+    for (lon, lat) in [
+        centre,
+        (e[0], e[1]),
+        (e[0], e[3]),
+        (e[2], e[1]),
+        (e[2], e[3]),
+    ] {
+        let phi = lat.to_radians();
+        let w = (1.0 - e2 * phi.sin().powi(2)).sqrt();
+        let east = a / w * phi.cos() * d.to_radians();
+        let north = a * (1.0 - e2) / w.powi(3) * d.to_radians();
+        let p = |x: f64, y: f64| tr.point(geo::Point::new(x, y), None);
+        let (o, pe, pn) = (p(lon, lat)?, p(lon + d, lat)?, p(lon, lat + d)?);
+        for (q, true_len) in [(pe, east), (pn, north)] {
+            let len = ((q.x() - o.x()).powi(2) + (q.y() - o.y()).powi(2)).sqrt();
+            let err = (len / true_len - 1.0).abs();
+            // NaN (a point the CRS cannot hold) counts as the worst.
+            if err.is_nan() || err > worst.0 {
+                worst = (if err.is_nan() { f64::INFINITY } else { err }, lon, lat);
+            }
+        }
+    }
+    if worst.0 > MAX_SCALE_ERROR {
+        return Err(Error::input(format!(
+            "the working CRS {} stretches lengths by {:.1} % at {:.3}, {:.3} (lon/lat): eps, min_area, the walk radius and area_m2 would all be off",
+            crs.label,
+            worst.0 * 100.0,
+            worst.1,
+            worst.2
+        ))
+        .hint("choose a projected CRS made for the area (the data's UTM zone, or a national grid such as EPSG:5179 for Korea), or leave --crs out to use the UTM zone of the data"));
+    }
+    Ok(())
+}
+
+/// The extent of the admin units (or, without them, of the buildings).
+fn data_extent(stages: &[Stage]) -> Option<[f64; 4]> {
     let extent_of = |role: Role| {
         stages
             .iter()
@@ -114,10 +259,12 @@ fn data_centre(stages: &[Stage]) -> Result<(f64, f64)> {
                 ]
             })
     };
-    let e = extent_of(Role::Admin)
-        .or_else(|| extent_of(Role::Buildings))
-        .ok_or_else(|| {
-            Error::input("nothing read to choose a working CRS from").hint("pass --crs EPSG:NNNN")
-        })?;
+    extent_of(Role::Admin).or_else(|| extent_of(Role::Buildings))
+}
+
+fn data_centre(stages: &[Stage]) -> Result<(f64, f64)> {
+    let e = data_extent(stages).ok_or_else(|| {
+        Error::input("nothing read to choose a working CRS from").hint("pass --crs EPSG:NNNN")
+    })?;
     Ok(((e[0] + e[2]) / 2.0, (e[1] + e[3]) / 2.0))
 }

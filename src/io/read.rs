@@ -275,13 +275,21 @@ pub fn layer_names(ds: &Dataset) -> Vec<String> {
     ds.layers().map(|l| l.name()).collect()
 }
 
-/// Opens the layer a [`LayerConfig`] names (or the only/first one). An OSM
-/// file has several layers of different kinds, so it needs a layer name.
+/// Opens the layer a [`LayerConfig`] names, or the file's only layer with
+/// geometry (tables without, such as a GeoPackage's `layer_styles`, do not
+/// count). A file of several such layers (an OSM extract, a GeoPackage of
+/// provinces and districts) needs the name.
 pub fn open_layer(spec: &LayerConfig) -> Result<OpenedLayer> {
     let ds = open_dataset(&spec.path)?;
     let file = spec.path.display().to_string();
     let driver = ds.driver().short_name();
     let names = layer_names(&ds);
+    let spatial: Vec<usize> = ds
+        .layers()
+        .enumerate()
+        .filter(|(_, l)| l.defn().geom_fields().count() > 0)
+        .map(|(i, _)| i)
+        .collect();
     let index = match &spec.layer {
         Some(name) => names.iter().position(|n| n == name).ok_or_else(|| {
             Error::input(format!(
@@ -302,12 +310,22 @@ pub fn open_layer(spec: &LayerConfig) -> Result<OpenedLayer> {
             )))
         }
         None if names.is_empty() => return Err(Error::input("the file has no layers").file(file)),
-        None => {
-            if names.len() > 1 {
-                tracing::info!(file = %file, layer = %names[0], "several layers: using the first");
-            }
-            0
+        // Taking the first of several layers would read, say, provinces
+        // where districts were meant, without a word.
+        None if spatial.len() > 1 => {
+            let spatial: Vec<&str> = spatial.iter().map(|&i| names[i].as_str()).collect();
+            return Err(Error::input(format!(
+                "the file holds {} layers; name one of: {}",
+                spatial.len(),
+                spatial.join(", ")
+            ))
+            .file(file.clone())
+            .hint(format!(
+                "give the layer as {file}:{} (or layer = \"…\" in the config)",
+                spatial[0]
+            )));
         }
+        None => spatial.first().copied().unwrap_or(0),
     };
     let layer = ds
         .into_layer(index)
@@ -609,6 +627,8 @@ pub(crate) struct Stage {
     lines: Vec<Tagged<LineBarrier>>,
     areas: Vec<Tagged<AreaBarrier>>,
     landuse: Vec<Tagged<LanduseArea>>,
+    /// The first features without a geometry (skipped, and named in a warning).
+    no_geometry: Vec<i64>,
 }
 
 impl Stage {
@@ -648,6 +668,7 @@ impl Stage {
             lines: Vec::new(),
             areas: Vec::new(),
             landuse: Vec::new(),
+            no_geometry: Vec::new(),
         }
     }
 
@@ -672,8 +693,15 @@ impl Stage {
     pub(crate) fn push(&mut self, fid: i64, geom: Option<&Geometry>, attrs: Attrs) -> Result<()> {
         let ord = self.report.features_read;
         self.report.features_read += 1;
-        let Some(g) = geom.filter(|g| !g.is_empty()) else {
+        // A NULL geometry (common in real shapefiles) comes as a geometry
+        // with a null handle, which GDAL refuses to ask anything.
+        // SAFETY: the handle is only compared with null, never dereferenced.
+        let present = |g: &&Geometry| !unsafe { g.c_geometry() }.is_null() && !g.is_empty();
+        let Some(g) = geom.filter(present) else {
             self.count_dropped("no geometry");
+            if self.no_geometry.len() < MAX_INVALID_EXAMPLES {
+                self.no_geometry.push(fid);
+            }
             return Ok(());
         };
         // The scratch shapes keep their capacity from one feature to the next.
@@ -923,12 +951,28 @@ impl Stage {
         out.areas.extend(by_fid(self.areas, |a| a.fid));
         out.landuse.extend(by_fid(self.landuse, |l| l.fid));
         if report.invalid_repaired > 0 {
+            let first = report
+                .invalid_examples
+                .first()
+                .map(|x| format!("feature {}: {}", x.fid, x.reason))
+                .unwrap_or_default();
             tracing::warn!(
                 file = %report.source.file,
                 layer = %report.source.layer,
                 repaired = report.invalid_repaired,
-                first = ?report.invalid_examples.first(),
+                first = %first,
                 "invalid polygons repaired"
+            );
+        }
+        if let Some(&n) = report.dropped.get("no geometry") {
+            let ids: Vec<String> = self.no_geometry.iter().map(|f| f.to_string()).collect();
+            tracing::warn!(
+                file = %report.source.file,
+                layer = %report.source.layer,
+                "{n} feature{} without geometry skipped (feature {}{})",
+                if n == 1 { "" } else { "s" },
+                ids.join(", "),
+                if n > ids.len() { ", …" } else { "" }
             );
         }
         report.invalid_examples.truncate(MAX_INVALID_EXAMPLES);

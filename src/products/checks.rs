@@ -14,23 +14,59 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::io::config::{Config, LayerConfig};
-use crate::io::read::{LayerReport, Role};
+use crate::io::config::Config;
+use crate::io::read::LayerReport;
 use crate::method::pipeline::RunReport;
 
-/// The layers a config gives one by one, in role order (the order
-/// `inputs::load` reads them in).
-pub fn explicit_layers(cfg: &Config) -> Vec<(Role, &LayerConfig)> {
-    let mut out = Vec::new();
-    out.extend(cfg.buildings.iter().map(|l| (Role::Buildings, l)));
-    out.extend(cfg.admin.iter().map(|l| (Role::Admin, l)));
-    out.extend(cfg.water.iter().map(|l| (Role::Water, l)));
-    out.extend(cfg.roads.iter().map(|l| (Role::Roads, l)));
-    out.extend(cfg.rail.iter().map(|l| (Role::Rail, l)));
-    out.extend(cfg.mountains.iter().map(|l| (Role::Mountains, l)));
-    out.extend(cfg.parks.iter().map(|l| (Role::Parks, l)));
-    out.extend(cfg.landuse.iter().map(|l| (Role::Landuse, l)));
-    out
+pub use crate::io::inputs::explicit_layers;
+
+/// The files a run writes, each named by its flag (`-o`, `--summary`…), are
+/// none of its inputs and no two the same: writing one would destroy an
+/// input (a GeoPackage loses every layer) or overwrite another output, and
+/// the run would still say it succeeded. `--previous` may be `-o`: it is
+/// read before anything is written.
+pub fn outputs_apart(cfg: &Config, outputs: &[(&str, &Path)]) -> Result<()> {
+    let mut inputs: Vec<(String, &Path)> = explicit_layers(cfg)
+        .into_iter()
+        .map(|(role, l)| (format!("the {} layer", role.as_str()), l.path.as_path()))
+        .collect();
+    if let Some(osm) = &cfg.osm {
+        inputs.push(("the OSM extract".to_string(), osm.as_path()));
+    }
+    for (i, (flag, path)) in outputs.iter().enumerate() {
+        let here = same_file_key(path);
+        if let Some((what, _)) = inputs.iter().find(|(_, p)| same_file_key(p) == here) {
+            return Err(Error::input(format!(
+                "{flag} names an input of this run ({what}): writing it would destroy it"
+            ))
+            .file(path.display().to_string())
+            .hint("write the output to another file"));
+        }
+        if let Some((other, _)) = outputs[..i].iter().find(|(_, p)| same_file_key(p) == here) {
+            return Err(Error::input(format!(
+                "{other} and {flag} name the same file: one would overwrite the other"
+            ))
+            .file(path.display().to_string())
+            .hint("give each output a file of its own"));
+        }
+    }
+    Ok(())
+}
+
+/// A path as the file system resolves it, for files that may not exist yet:
+/// the folder canonicalised, the name kept.
+fn same_file_key(p: &Path) -> std::path::PathBuf {
+    if let Ok(c) = p.canonicalize() {
+        return c;
+    }
+    let parent = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    match (parent.canonicalize(), p.file_name()) {
+        (Ok(d), Some(n)) => d.join(n),
+        _ => p.to_path_buf(),
+    }
 }
 
 /// A layer's place, as the checks need it.

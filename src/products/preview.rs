@@ -70,13 +70,39 @@ impl Scene {
 /// `labels` are the SVG tooltips, one per feature. Returns the bytes
 /// written.
 pub fn write_picture(path: &Path, scene: &Scene, width: u32, labels: &[String]) -> Result<usize> {
+    let bytes = render_picture(path, scene, width, labels)?;
+    crate::io::write::atomic_write_bytes(path, &bytes)?;
+    Ok(bytes.len())
+}
+
+/// The picture's bytes, in the format `path`'s extension names.
+pub fn render_picture(
+    path: &Path,
+    scene: &Scene,
+    width: u32,
+    labels: &[String],
+) -> Result<Vec<u8>> {
+    match check_picture_path(path)? {
+        PictureFormat::Png => render_png(scene, width),
+        PictureFormat::Svg => Ok(render_svg(scene, width, labels)?.into_bytes()),
+    }
+}
+
+pub enum PictureFormat {
+    Png,
+    Svg,
+}
+
+/// Checks, before a run, that a picture can be written at `path`: a known
+/// extension and a writable folder.
+pub fn check_picture_path(path: &Path) -> Result<PictureFormat> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(|e| e.to_ascii_lowercase());
-    let bytes = match ext.as_deref() {
-        Some("png") => render_png(scene, width)?,
-        Some("svg") => render_svg(scene, width, labels)?.into_bytes(),
+    let format = match ext.as_deref() {
+        Some("png") => PictureFormat::Png,
+        Some("svg") => PictureFormat::Svg,
         _ => {
             return Err(
                 Error::input("unknown picture format; supported: .png, .svg")
@@ -85,8 +111,8 @@ pub fn write_picture(path: &Path, scene: &Scene, width: u32, labels: &[String]) 
             )
         }
     };
-    crate::io::write::atomic_write_bytes(path, &bytes)?;
-    Ok(bytes.len())
+    crate::io::write::check_writable(path)?;
+    Ok(format)
 }
 
 const INK: (u8, u8, u8) = (40, 40, 40);

@@ -298,7 +298,7 @@ fn self_intersecting_polygons_are_repaired_and_counted_in_a_warning() {
     let first = err.lines().next().unwrap();
     assert_eq!(
         first,
-        " WARN invalid polygons repaired file=bowtie.geojson layer=seoul_gongdeok_hangjeongdong repaired=1 first=Some(InvalidFeature { fid: 2, reason: \"polygon at index 0 is invalid: exterior ring has a self-intersection\" })"
+        " WARN invalid polygons repaired file=bowtie.geojson layer=seoul_gongdeok_hangjeongdong repaired=1 first=feature 2: polygon at index 0 is invalid: exterior ring has a self-intersection"
     );
     assert!(dir.path().join("out.gpkg").exists());
 }

@@ -1,0 +1,436 @@
+//! Hostile inputs through the binary (issue 13): nothing wrong written with
+//! exit 0, nothing destroyed. Each test is one reproduction from the issue,
+//! on small layers made here: two 동 side by side in Seoul, 60 houses each.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn dongne(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("dongne").unwrap();
+    c.current_dir(dir)
+        .env_remove("RUST_LOG")
+        .env_remove("DONGNE_TEST_PAUSE_BEFORE_RENAME_MS");
+    c
+}
+
+fn run(dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = dongne(dir).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `props` for each of two units: west (126.950–126.960) and east.
+fn admin(dir: &Path, props: [&str; 2]) -> PathBuf {
+    let unit = |x0: f64, p: &str| {
+        format!(
+            r#"{{"type":"Feature","properties":{{{p}}},"geometry":{{"type":"Polygon","coordinates":[[[{x0},37.550],[{x1},37.550],[{x1},37.558],[{x0},37.558],[{x0},37.550]]]}}}}"#,
+            x1 = x0 + 0.01
+        )
+    };
+    let path = dir.join("dong.geojson");
+    std::fs::write(
+        &path,
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{},{}]}}"#,
+            unit(126.95, props[0]),
+            unit(126.96, props[1])
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// 60 houses in each unit, 30 m apart.
+fn houses(dir: &Path) -> PathBuf {
+    let mut f = Vec::new();
+    for u in 0..2 {
+        for k in 0..60 {
+            let x = 126.951 + 0.01 * u as f64 + 0.00034 * (k % 10) as f64;
+            let y = 37.551 + 0.00027 * (k / 10) as f64;
+            f.push(format!(
+                r#"{{"type":"Feature","properties":{{"n":{k}}},"geometry":{{"type":"Point","coordinates":[{x:.6},{y:.6}]}}}}"#
+            ));
+        }
+    }
+    let path = dir.join("bld.geojson");
+    std::fs::write(
+        &path,
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+            f.join(",")
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    houses(dir.path());
+    admin(
+        dir.path(),
+        [r#""code":"A","name":"West""#, r#""code":"B","name":"East""#],
+    );
+    dir
+}
+
+const BASE: [&str; 7] = [
+    "generate",
+    "--buildings",
+    "bld.geojson",
+    "--admin",
+    "dong.geojson",
+    "--admin-code",
+    "code",
+];
+
+fn args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v: Vec<&str> = BASE.to_vec();
+    v.extend_from_slice(extra);
+    v
+}
+
+fn ogr2ogr(dir: &Path, a: &[&str]) {
+    let ok = std::process::Command::new("ogr2ogr")
+        .current_dir(dir)
+        .args(a)
+        .status()
+        .unwrap();
+    assert!(ok.success(), "ogr2ogr {a:?}");
+}
+
+/// Item 2: a code shared by units of different names is refused, naming
+/// the codes; units sharing code and name are one unit; an empty code is
+/// refused naming the feature.
+#[test]
+fn admin_codes_must_name_one_unit() {
+    let dir = setup();
+    let d = dir.path();
+    admin(
+        d,
+        [
+            r#""code":"11710","name":"West""#,
+            r#""code":"11710","name":"East""#,
+        ],
+    );
+    let (code, err) = run(d, &args(&["--admin-name", "name", "-o", "n.geojson"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("dong.geojson (layer 'dong'): 1 admin code in code names several units of different names: '11710' (2 features: East, West…); nbhd_id would not be unique"), "{err}");
+    assert!(!d.join("n.geojson").exists());
+    // `check` says so before a run.
+    let (code, out) = {
+        let o = dongne(d)
+            .args([
+                "check",
+                "--buildings",
+                "bld.geojson",
+                "--admin",
+                "dong.geojson",
+                "--admin-code",
+                "code",
+                "--admin-name",
+                "name",
+            ])
+            .output()
+            .unwrap();
+        (
+            o.status.code().unwrap(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    assert_eq!(code, 2);
+    assert!(out.contains("nbhd_id would not be unique"), "{out}");
+
+    admin(
+        d,
+        [
+            r#""code":"11710","name":"Songpa""#,
+            r#""code":"11710","name":"Songpa""#,
+        ],
+    );
+    let (code, err) = run(d, &args(&["--admin-name", "name", "-o", "n.geojson"]));
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(d.join("n.geojson")).unwrap();
+    assert!(err.contains("in 1 admin units"), "{err}");
+    assert!(text.contains(r#""nbhd_id":"11710-001""#));
+
+    admin(d, [r#""code":"A""#, r#""code":null"#]);
+    let (code, err) = run(d, &args(&["-o", "n2.geojson"]));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("(layer 'dong', feature 1): 1 admin unit without a code in code (feature 1)"),
+        "{err}"
+    );
+}
+
+/// Item 3: `-o` naming an input is refused, and the input is untouched.
+#[test]
+fn an_output_naming_an_input_is_refused() {
+    let dir = setup();
+    let d = dir.path();
+    ogr2ogr(
+        d,
+        &[
+            "-f",
+            "GPKG",
+            "same.gpkg",
+            "bld.geojson",
+            "-nln",
+            "buildings",
+        ],
+    );
+    ogr2ogr(d, &["-update", "same.gpkg", "dong.geojson", "-nln", "dong"]);
+    let before = std::fs::read(d.join("same.gpkg")).unwrap();
+    let (code, err) = run(
+        d,
+        &[
+            "generate",
+            "--buildings",
+            "same.gpkg:buildings",
+            "--admin",
+            "same.gpkg:dong",
+            "--admin-code",
+            "code",
+            "-o",
+            "same.gpkg",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert_eq!(
+        err.trim_end(),
+        "error: same.gpkg: -o names an input of this run (the buildings layer): writing it would destroy it\n  hint: write the output to another file"
+    );
+    assert_eq!(std::fs::read(d.join("same.gpkg")).unwrap(), before);
+    let o = dongne(d)
+        .args([
+            "check",
+            "--buildings",
+            "same.gpkg:buildings",
+            "--admin",
+            "same.gpkg:dong",
+            "--admin-code",
+            "code",
+            "-o",
+            "./same.gpkg",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("-o names an input of this run"));
+}
+
+/// Item 4: a GeoPackage of several layers without `:LAYER` is refused,
+/// its layers listed.
+#[test]
+fn a_file_of_several_layers_needs_the_layer_named() {
+    let dir = setup();
+    let d = dir.path();
+    ogr2ogr(
+        d,
+        &["-f", "GPKG", "two.gpkg", "dong.geojson", "-nln", "sido"],
+    );
+    ogr2ogr(d, &["-update", "two.gpkg", "dong.geojson", "-nln", "dong"]);
+    let (code, err) = run(
+        d,
+        &[
+            "generate",
+            "--buildings",
+            "bld.geojson",
+            "--admin",
+            "two.gpkg",
+            "-o",
+            "n.geojson",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert_eq!(
+        err.trim_end(),
+        "error: two.gpkg: the file holds 2 layers; name one of: sido, dong\n  hint: give the layer as two.gpkg:sido (or layer = \"…\" in the config)"
+    );
+    let (code, err) = run(
+        d,
+        &[
+            "generate",
+            "--buildings",
+            "bld.geojson",
+            "--admin",
+            "two.gpkg:dong",
+            "-o",
+            "n.geojson",
+            "-q",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+}
+
+/// Item 6: a working CRS that distorts the data's lengths is refused.
+#[test]
+fn a_working_crs_that_stretches_the_data_is_refused() {
+    let dir = setup();
+    let (code, err) = run(
+        dir.path(),
+        &args(&["--crs", "EPSG:3857", "-o", "n.geojson"]),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("error: the working CRS EPSG:3857 (WGS 84 / Pseudo-Mercator) stretches lengths by 26.5 % at 126.950, 37.558 (lon/lat)"),
+        "{err}"
+    );
+    assert!(!dir.path().join("n.geojson").exists());
+    let (code, err) = run(
+        dir.path(),
+        &args(&["--crs", "EPSG:32652", "-o", "n.geojson", "-q"]),
+    );
+    assert_eq!(code, 0, "{err}");
+}
+
+/// Items 7 and 8: a preview that cannot be written fails the run before
+/// anything is replaced; two outputs at one path are refused.
+#[test]
+fn outputs_commit_together_and_apart() {
+    let dir = setup();
+    let d = dir.path();
+    std::fs::write(d.join("n.geojson"), "yesterday").unwrap();
+    std::fs::write(d.join("s.json"), "yesterday").unwrap();
+    for (preview, code) in [("p.bmp", 2), ("missing/p.png", 3)] {
+        let (c, err) = run(
+            d,
+            &args(&[
+                "-o",
+                "n.geojson",
+                "--summary",
+                "s.json",
+                "--preview",
+                preview,
+            ]),
+        );
+        assert_eq!(c, code, "{err}");
+        assert_eq!(
+            std::fs::read_to_string(d.join("n.geojson")).unwrap(),
+            "yesterday"
+        );
+        assert_eq!(
+            std::fs::read_to_string(d.join("s.json")).unwrap(),
+            "yesterday"
+        );
+    }
+    let (c, err) = run(d, &args(&["-o", "n.geojson", "--summary", "n.geojson"]));
+    assert_eq!(c, 2);
+    assert_eq!(
+        err.trim_end(),
+        "error: n.geojson: -o and --summary name the same file: one would overwrite the other\n  hint: give each output a file of its own"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("n.geojson")).unwrap(),
+        "yesterday"
+    );
+    let (c, err) = run(
+        d,
+        &args(&[
+            "-o",
+            "n.geojson",
+            "--summary",
+            "s.json",
+            "--preview",
+            "p.png",
+            "-q",
+        ]),
+    );
+    assert_eq!(c, 0, "{err}");
+    assert!(std::fs::read(d.join("p.png"))
+        .unwrap()
+        .starts_with(b"\x89PNG"));
+}
+
+/// Item 11: the README's `--bbox W,S,E,N`, the spaced form with negative
+/// numbers, and a comma form that starts with a minus.
+#[test]
+fn bbox_in_every_written_form() {
+    let dir = setup();
+    let d = dir.path();
+    for bbox in [
+        vec!["126.9,37.5,127.0,37.6"],
+        vec!["126.9", "37.5", "127.0", "37.6"],
+    ] {
+        let mut a = args(&["-o", "n.geojson", "-q", "--bbox"]);
+        a.extend(bbox);
+        let (c, err) = run(d, &a);
+        assert_eq!(c, 0, "{err}");
+    }
+    // West of Greenwich: nothing of the data there, but the box is parsed.
+    for bbox in [vec!["-10,37.5,-9,37.6"], vec!["-10", "37.5", "-9", "37.6"]] {
+        let mut a = args(&["-o", "w.geojson", "--bbox"]);
+        a.extend(bbox);
+        let (c, err) = run(d, &a);
+        assert_eq!(c, 2);
+        assert!(err.contains("inside the bbox"), "{err}");
+    }
+    let (c, err) = run(d, &args(&["-o", "n.geojson", "--bbox", "126.9,37.5,127.0"]));
+    assert_eq!(c, 2);
+    assert_eq!(
+        err.trim_end(),
+        "error: --bbox 126.9,37.5,127.0: 3 values where four are needed\n  hint: give four numbers W,S,E,N in lon/lat, e.g. --bbox 9.47,47.04,9.64,47.28"
+    );
+}
+
+/// Item 12: a feature without geometry is skipped and named in a warning.
+#[test]
+fn a_null_geometry_is_skipped_and_named() {
+    let dir = setup();
+    let d = dir.path();
+    let text = std::fs::read_to_string(d.join("bld.geojson")).unwrap();
+    let text = text.replacen(
+        r#"{"type":"Feature","properties":{"n":3},"geometry":{"type":"Point","coordinates":[126.952020,37.551000]}}"#,
+        r#"{"type":"Feature","properties":{"n":3},"geometry":null}"#,
+        1,
+    );
+    assert!(text.contains("null"));
+    std::fs::write(d.join("bld.geojson"), text).unwrap();
+    ogr2ogr(d, &["bld.shp", "bld.geojson"]);
+    let (c, err) = run(
+        d,
+        &[
+            "generate",
+            "--buildings",
+            "bld.shp",
+            "--admin",
+            "dong.geojson",
+            "--admin-code",
+            "code",
+            "-o",
+            "n.geojson",
+        ],
+    );
+    assert_eq!(c, 0, "{err}");
+    assert!(
+        err.contains(" WARN 1 feature without geometry skipped (feature 3) file=bld.shp layer=bld"),
+        "{err}"
+    );
+}
+
+/// Item 13: under `--log-format json` the error is a JSON object too.
+#[test]
+fn errors_are_json_under_log_format_json() {
+    let dir = setup();
+    let (c, err) = run(
+        dir.path(),
+        &[
+            "--log-format",
+            "json",
+            "generate",
+            "--buildings",
+            "nope.shp",
+            "-o",
+            "n.geojson",
+        ],
+    );
+    assert_eq!(c, 2);
+    let v: serde_json::Value = serde_json::from_str(err.trim()).unwrap();
+    assert_eq!(v["level"], "ERROR");
+    assert_eq!(v["message"], "file not found");
+    assert_eq!(v["file"], "nope.shp");
+    assert_eq!(v["exit_code"], 2);
+}
