@@ -121,5 +121,12 @@ pub fn footprint(l: &LineBarrier) -> Geometry {
 }
 
 /// Which kind wins where area barriers overlap: the first in this order.
-pub const AREA_PRIORITY: [BarrierKind; 3] =
-    [BarrierKind::Water, BarrierKind::Mountain, BarrierKind::Park];
+/// Open ground comes last: a lake or forest far from houses stays what it
+/// is. (Left out of this list, open ground was taken for an enclosure
+/// without buildings and went to the neighborhoods around it.)
+pub const AREA_PRIORITY: [BarrierKind; 4] = [
+    BarrierKind::Water,
+    BarrierKind::Mountain,
+    BarrierKind::Park,
+    BarrierKind::Open,
+];

@@ -146,12 +146,28 @@ fn frontier(
     Some((cells, disks))
 }
 
+/// All sites within 1 m of one line. Sites nearly in a line (a row of houses
+/// along a street, reprojected from lon/lat) make Voronoi cells of huge,
+/// nearly parallel edges whose float errors leave slivers between the cells
+/// (issue 13); their disks alone are exact and, for so few rows, as cheap.
 fn collinear(pts: &[Coord]) -> bool {
-    let (a, b) = (pts[0], pts[pts.len() - 1]);
-    pts.iter().all(|p| {
-        ((b.x - a.x) * (p.y - a.y) - (b.y - a.y) * (p.x - a.x)).abs()
-            <= 1e-9 * (1.0 + (b.x - a.x).abs() + (b.y - a.y).abs()).powi(2)
-    })
+    let a = pts[0];
+    let far = |o: Coord| {
+        pts.iter()
+            .copied()
+            .max_by(|p, q| {
+                let d = |c: &Coord| (c.x - o.x).powi(2) + (c.y - o.y).powi(2);
+                d(p).total_cmp(&d(q))
+            })
+            .unwrap_or(o)
+    };
+    let (a, b) = (far(a), far(far(a)));
+    let len = (b.x - a.x).hypot(b.y - a.y);
+    if len == 0.0 {
+        return true;
+    }
+    pts.iter()
+        .all(|p| ((b.x - a.x) * (p.y - a.y) - (b.y - a.y) * (p.x - a.x)).abs() / len <= 1.0)
 }
 
 /// A regular polygon around the circle of radius `r` about `c`,

@@ -229,7 +229,12 @@ pub fn label_edges(sites: &[Coord], labels: &[usize], frame: &Rect) -> Vec<Vec<[
             }
             let len = (nx * nx + ny * ny).sqrt();
             let o = cc[e / 3];
-            push(o, [o[0] + nx / len * far, o[1] + ny / len * far]);
+            // A nearly flat triangle (buildings almost in a line) has its
+            // circumcentre far outside the frame: the ray must reach back
+            // across it, or the bisector it carries is lost (issue 13).
+            let mid = frame.center();
+            let reach = far + (o[0] - mid.x).hypot(o[1] - mid.y);
+            push(o, [o[0] + nx / len * reach, o[1] + ny / len * reach]);
         }
     }
     out

@@ -687,8 +687,10 @@ pub fn measure(p: &Partition, g: &Ground, params: &Params) -> PartitionStats {
                 .filter(|&k| {
                     let t = (k as f64 + 0.5) / n as f64;
                     let (x, y) = (a.x + t * (b.x - a.x), a.y + t * (b.y - a.y));
+                    // Inside a counted unit: a river across open ground
+                    // (a barrier feature itself) is no fault.
                     tree.locate_within_distance([x, y], on2).next().is_none()
-                        && index.locate(x, y).is_some()
+                        && index.locate(x, y).is_some_and(|f| p.counted[f.feature])
                 })
                 .count() as f64
                 * step

@@ -149,7 +149,7 @@ fn sigkill_before_the_rename_leaves_yesterday_intact_and_the_next_run_cleans_up(
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
-        text.contains("previous   out.gpkg (layer neighborhoods): GPKG, EPSG:5179 (Korea 2000 / Unified CS), 32 features\n"),
+        text.contains("previous   out.gpkg (layer neighborhoods): GPKG, EPSG:5179 (Korea 2000 / Unified CS), 45 features\n"),
         "{text}"
     );
 
@@ -174,7 +174,7 @@ fn sigkill_before_the_rename_leaves_yesterday_intact_and_the_next_run_cleans_up(
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("changes.json")).unwrap()).unwrap();
     assert_eq!(report["changes"], serde_json::json!([]));
-    assert_eq!(report["summary"]["kept"], 32);
+    assert_eq!(report["summary"]["kept"], 45);
 }
 
 #[test]

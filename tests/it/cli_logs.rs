@@ -65,7 +65,7 @@ fn json_logs_are_one_object_per_line_with_stage_counts_and_seconds() {
                         &v["removed"]
                     ),
                     (
-                        &serde_json::json!(32),
+                        &serde_json::json!(45),
                         &serde_json::json!(0),
                         &serde_json::json!(0),
                         &serde_json::json!(0),
@@ -77,8 +77,8 @@ fn json_logs_are_one_object_per_line_with_stage_counts_and_seconds() {
                 assert!(v["seconds"].is_f64(), "{line}");
             }
             "done" => {
-                assert_eq!(v["neighborhoods"], 29, "{line}");
-                assert_eq!(v["barrier_features"], 3, "{line}");
+                assert_eq!(v["neighborhoods"], 22, "{line}");
+                assert_eq!(v["barrier_features"], 23, "{line}");
                 assert_eq!(v["output"], "j.gpkg", "{line}");
             }
             "read" | "previous" | "frame" | "barriers" | "enclosures" | "clustering"
@@ -120,12 +120,12 @@ fn quiet_prints_nothing_and_text_logs_carry_no_control_characters_off_a_terminal
     );
     let lines: Vec<&str> = err.lines().collect();
     assert!(
-        lines.contains(&"dongne: ids against g.gpkg: 24 kept, 0 reshaped, 0 split, 0 merged, 0 added, 0 removed"),
+        lines.contains(&"dongne: ids against g.gpkg: 35 kept, 0 reshaped, 0 split, 0 merged, 0 added, 0 removed"),
         "{err}"
     );
     assert!(
         lines.last().unwrap().starts_with(
-            "dongne: 18 neighborhoods and 6 barrier features from 159 buildings in 8 admin units, "
+            "dongne: 18 neighborhoods and 17 barrier features from 159 buildings in 8 admin units, "
         ),
         "{err}"
     );

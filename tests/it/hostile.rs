@@ -434,3 +434,83 @@ fn errors_are_json_under_log_format_json() {
     assert_eq!(v["file"], "nope.shp");
     assert_eq!(v["exit_code"], 2);
 }
+
+/// Item 1: buildings in a row (a street of houses, in lon/lat) are all
+/// accounted for, and the ground beyond a walk from them is `open`.
+#[test]
+fn buildings_in_a_row_are_all_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let row = |n: usize, step: f64| {
+        let f: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    r#"{{"type":"Feature","properties":{{}},"geometry":{{"type":"Point","coordinates":[{:.6},{:.6}]}}}}"#,
+                    126.951 + step * i as f64,
+                    37.551 + step / 2.0 * i as f64
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+            f.join(",")
+        )
+    };
+    admin(d, [r#""code":"A""#, r#""code":"B""#]);
+    let count = |out: &str| -> (usize, u64, Vec<String>) {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join(out)).unwrap()).unwrap();
+        let f = v["features"].as_array().unwrap();
+        let n = f
+            .iter()
+            .filter(|x| x["properties"]["kind"] == "neighborhood")
+            .count();
+        let b = f
+            .iter()
+            .map(|x| x["properties"]["buildings"].as_u64().unwrap())
+            .sum();
+        let kinds = f
+            .iter()
+            .map(|x| x["properties"]["kind"].as_str().unwrap().to_string())
+            .collect();
+        (n, b, kinds)
+    };
+    std::fs::write(d.join("row.geojson"), row(40, 0.0002)).unwrap();
+    let base = [
+        "generate",
+        "--buildings",
+        "row.geojson",
+        "--admin",
+        "dong.geojson",
+        "--admin-code",
+        "code",
+        "-q",
+    ];
+    let (c, err) = run(d, &[&base[..], &["-o", "a.geojson"]].concat());
+    assert_eq!(c, 0, "{err}");
+    let (_, b, kinds) = count("a.geojson");
+    assert_eq!(b, 40);
+    assert!(kinds.iter().any(|k| k == "open"), "{kinds:?}");
+    // Three houses 90 m apart, each its own neighborhood.
+    std::fs::write(d.join("row.geojson"), row(3, 0.001)).unwrap();
+    let (c, err) = run(
+        d,
+        &[
+            &base[..],
+            &[
+                "-o",
+                "b.geojson",
+                "--min-buildings",
+                "1",
+                "--min-area",
+                "1",
+                "--eps",
+                "10",
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(c, 0, "{err}");
+    let (n, b, _) = count("b.geojson");
+    assert_eq!((n, b), (3, 3));
+}

@@ -59,19 +59,19 @@ fn jamsil_png_and_svg_with_barriers_buildings_legend_and_scale() {
 
     let svg = String::from_utf8(render("a.svg")).unwrap();
     assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1000\""));
-    // 32 features (29 neighborhoods, 3 water), each with its tooltip.
-    assert_eq!(svg.matches("<path fill=").count(), 32);
-    assert_eq!(svg.matches("<title>").count(), 32);
+    // 45 features (22 neighborhoods, 20 open, 3 water), each with its tooltip.
+    assert_eq!(svg.matches("<path fill=").count(), 45);
+    assert_eq!(svg.matches("<title>").count(), 45);
     assert!(svg.contains("<title>1171069000-001 (neighborhood, 서울특별시 송파구 잠실4동)</title>"));
     assert_eq!(svg.matches("<circle ").count(), 1357 + 1);
     for label in [
-        "neighborhood (29)",
+        "neighborhood (22)",
         "water (3)",
         "road barrier",
         "admin boundary",
         "building (1357)",
         ">1 km<",
-        "dongne - jamsil: 29 neighborhoods in 16 admin units",
+        "dongne - jamsil: 22 neighborhoods in 16 admin units",
     ] {
         assert!(svg.contains(label), "no {label}");
     }

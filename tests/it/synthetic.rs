@@ -31,9 +31,15 @@ fn block(cx: f64, cy: f64, first_fid: i64) -> Vec<Building> {
         .collect()
 }
 
+/// The fill's own geometry is checked here (each spot to its nearest hot
+/// spot, exact halves of a unit): open ground, which would take the far
+/// corners of these 1 km units, is given to the neighborhoods
+/// (`fill_open`). Open ground has its own tests (method::open_ground,
+/// tests/it/hostile.rs).
 fn params() -> Params {
     Params {
         min_area: 5_000.0,
+        fill_open: true,
         ..Params::default()
     }
 }
