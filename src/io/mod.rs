@@ -3,6 +3,7 @@
 //! Imports only the base types and [`crate::geom`].
 
 pub mod config;
+pub mod encoding;
 pub mod inputs;
 pub mod network;
 pub mod osm;

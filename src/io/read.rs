@@ -256,10 +256,23 @@ pub fn open_dataset(path: &Path) -> Result<Dataset> {
         ));
     }
     take_gdal_errors();
+    // A shapefile's undeclared text encoding, detected (io::encoding).
+    let encoding = match crate::io::encoding::dbf_text(path) {
+        crate::io::encoding::DbfText::Detected(e) => {
+            tracing::info!(file = %file, encoding = e, "no .cpg: the .dbf's text is read in the encoding it is written in");
+            Some(format!("ENCODING={e}"))
+        }
+        // Decoded byte for byte: nothing turns into U+FFFD, so a wrong
+        // guess can still be undone (and is warned of).
+        crate::io::encoding::DbfText::Unknown => Some("ENCODING=ISO-8859-1".to_string()),
+        _ => None,
+    };
+    let open_options: Vec<&str> = encoding.iter().map(String::as_str).collect();
     let opts = DatasetOptions {
         open_flags: GdalOpenFlags::GDAL_OF_VECTOR
             | GdalOpenFlags::GDAL_OF_READONLY
             | GdalOpenFlags::GDAL_OF_VERBOSE_ERROR,
+        open_options: (!open_options.is_empty()).then_some(&open_options[..]),
         ..Default::default()
     };
     Dataset::open_ex(path, opts).map_err(|e| {

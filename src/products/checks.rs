@@ -7,9 +7,9 @@
 //! kilometres away (or in another unit system), or a layer of another city
 //! is given by mistake. Every feature of it would be silently ignored.
 //!
-//! [`dbf_encoding_warning`] catches the other classic of Korean data: a
-//! shapefile whose `.dbf` is CP949 (EUC-KR) with no `.cpg` beside it, which
-//! GDAL reads as ISO-8859-1, so that every 동 name comes out garbled.
+//! [`dbf_encoding_warning`] names a shapefile whose `.dbf` text is in an
+//! encoding nothing declares and dongne cannot tell (CP949 and UTF-8 it
+//! detects).
 
 use std::path::Path;
 
@@ -178,50 +178,10 @@ pub fn buildings_inside_units(report: &RunReport) -> Result<()> {
     Ok(())
 }
 
-/// A warning when a shapefile's `.dbf` holds non-ASCII text and nothing
-/// says its encoding: no `.cpg`, no code page in the DBF header (byte 29),
-/// no `SHAPE_ENCODING` set. GDAL then decodes it as ISO-8859-1: names run
-/// through, garbled. (With a `.cpg`, or with `SHAPE_ENCODING`, GDAL decodes
-/// them right: CP949 and EUC-KR included.) `None` for anything else,
-/// unreadable files included: reading them reports those.
-pub fn dbf_encoding_warning(path: &Path) -> Option<String> {
-    let is_shp = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("shp"));
-    if !is_shp || std::env::var_os("SHAPE_ENCODING").is_some() {
-        return None;
-    }
-    let sidecar = |ext: &str| {
-        [ext.to_ascii_lowercase(), ext.to_ascii_uppercase()]
-            .iter()
-            .map(|e| path.with_extension(e))
-            .find(|p| p.exists())
-    };
-    if sidecar("cpg").is_some() {
-        return None;
-    }
-    let dbf = std::fs::read(sidecar("dbf")?).ok()?;
-    if dbf.len() < 32 || dbf[29] != 0 {
-        return None;
-    }
-    let header = usize::from(u16::from_le_bytes([dbf[8], dbf[9]]));
-    let records = dbf.get(header..)?;
-    if records.is_ascii() {
-        return None;
-    }
-    let guess = if std::str::from_utf8(records).is_ok() {
-        "UTF-8"
-    } else {
-        "CP949"
-    };
-    let cpg = path.with_extension("cpg");
-    Some(format!(
-        "{}: the .dbf holds non-ASCII text but no .cpg gives its encoding, so GDAL reads it as ISO-8859-1 and names may come out garbled; if they do, write the encoding into {} (it looks like {guess}) or set SHAPE_ENCODING={guess}",
-        path.display(),
-        cpg.display()
-    ))
-}
+/// A warning when a shapefile's `.dbf` holds non-ASCII text that nothing
+/// declares and that is neither UTF-8 nor CP949 (those two are detected and
+/// read right: [`crate::io::encoding`]).
+pub use crate::io::encoding::unknown_warning as dbf_encoding_warning;
 
 #[cfg(test)]
 mod tests {

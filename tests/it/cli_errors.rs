@@ -445,13 +445,70 @@ fn korean_shapefile_in_cp949_reads_hangul() {
     std::fs::remove_file(d.join("dong.cpg")).unwrap();
     run("b.geojson", Some("CP949"));
     assert_eq!(admin_names(&d.join("b.geojson")), want);
-    // Without either, the names come out garbled, and dongne says why.
+    // Without either, dongne sees CP949 in the bytes and reads it so
+    // (issue 13: GDAL alone read ISO-8859-1 and wrote U+FFFD).
     let err = run("c.geojson", None);
+    assert!(!err.contains(".cpg"), "{err}");
+    assert_eq!(admin_names(&d.join("c.geojson")), want);
+}
+
+#[test]
+fn latin_1_shapefile_without_cpg_is_read_as_latin_1_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ogr2ogr(
+        d,
+        &[
+            "-f",
+            "ESRI Shapefile",
+            "-lco",
+            "ENCODING=ISO-8859-1",
+            "dong.shp",
+            &dong(),
+        ],
+    );
+    // Latin-1 names in place of the Hangul ones.
+    ogr2ogr(
+        d,
+        &[
+            "-f",
+            "ESRI Shapefile",
+            "-lco",
+            "ENCODING=ISO-8859-1",
+            "-sql",
+            "SELECT adm_cd2, 'Zürich Köln' AS adm_nm FROM dong",
+            "z.shp",
+            "dong.shp",
+        ],
+    );
+    std::fs::remove_file(d.join("z.cpg")).unwrap();
+    let o = dongne(d)
+        .env("RUST_LOG", "warn")
+        .args([
+            "generate",
+            "--osm",
+            &pbf(),
+            "--crs",
+            "EPSG:5179",
+            "--admin",
+            "z.shp",
+            "--admin-code",
+            "adm_cd2",
+            "--admin-name",
+            "adm_nm",
+            "-o",
+            "z.geojson",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(
         err.lines().next().unwrap(),
-        " WARN dong.shp: the .dbf holds non-ASCII text but no .cpg gives its encoding, so GDAL reads it as ISO-8859-1 and names may come out garbled; if they do, write the encoding into dong.cpg (it looks like CP949) or set SHAPE_ENCODING=CP949"
+        " WARN z.shp: the .dbf holds non-ASCII text that is neither UTF-8 nor CP949 and no .cpg gives its encoding: read as ISO-8859-1; if names come out wrong, write the encoding into z.cpg or set SHAPE_ENCODING"
     );
-    assert_ne!(admin_names(&d.join("c.geojson")), want);
+    let names = admin_names(&d.join("z.geojson"));
+    assert!(names.iter().all(|n| n == "Zürich Köln"), "{names:?}");
 }
 
 #[test]
