@@ -73,6 +73,13 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
                 locate::read_layer_points(spec)?
             }
         }
+        (None, Some(lon), Some(lat))
+            if a.points_crs.is_none() && locate::lonlat_out_of_range(lon, lat).is_some() =>
+        {
+            let e = locate::lonlat_out_of_range(lon, lat).unwrap_or_default();
+            return Err(Error::input(format!("--lon {lon} --lat {lat}: {e}"))
+                .hint("--lon and --lat take WGS 84 degrees"));
+        }
         (None, Some(lon), Some(lat)) => Points {
             ids: vec!["1".into()],
             xs: vec![lon],

@@ -1,7 +1,8 @@
 //! The geometry kernel: shapes as plain rings ([`shape`]), point in polygon
 //! ([`contains`]), the fixed-grid overlay ([`overlay`]) and coverage
-//! operations (node, dissolve, adjacency: [`coverage`]), and closing the gaps
-//! of a line network ([`snap`]). Depends on nothing
+//! operations (node, dissolve, adjacency: [`coverage`]), closing the gaps
+//! of a line network ([`snap`]), and lon/lat polygons cut at 180°
+//! ([`antimeridian`]). Depends on nothing
 //! of dongne's but [`crate::error`]; within it, each file imports only those
 //! listed before it.
 
@@ -14,3 +15,5 @@ pub mod overlay;
 pub mod coverage;
 
 pub mod snap;
+
+pub mod antimeridian;

@@ -202,6 +202,18 @@ impl Params {
                 )));
             }
         }
+        for (table, widths) in [
+            ("road_widths", &self.road_widths),
+            ("rail_widths", &self.rail_widths),
+            ("waterway_widths", &self.waterway_widths),
+        ] {
+            if let Some((class, w)) = widths.iter().find(|(_, w)| !(w.is_finite() && **w >= 0.0)) {
+                return Err(Error::input(format!(
+                    "{table}.{class} must be a width of zero or more metres, got {w}"
+                ))
+                .hint("0 makes a class no barrier"));
+            }
+        }
         if self.min_buildings == 0 {
             return Err(Error::input("min_buildings must be at least 1"));
         }
@@ -249,9 +261,21 @@ impl Config {
                 .hint("check the path given to --config")
         })?;
         let mut cfg: Config = toml::from_str(&text).map_err(|e| {
-            Error::input(format!("invalid config: {}", e.message()))
-                .file(path.display().to_string())
-                .hint("see README.md, section 'Config file', for the keys")
+            // Where: line and column of the value at fault, and its line.
+            let at = e.span().map(|s| {
+                let before = &text[..s.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                let src = text.lines().nth(line - 1).unwrap_or("").trim();
+                format!(" (line {line}, column {col}: `{src}`)")
+            });
+            Error::input(format!(
+                "invalid config: {}{}",
+                e.message().trim_end(),
+                at.unwrap_or_default()
+            ))
+            .file(path.display().to_string())
+            .hint("see README.md, section 'Config file', for the keys")
         })?;
         let base = path.parent().unwrap_or(Path::new(""));
         cfg.rebase(base);
@@ -294,6 +318,12 @@ impl Config {
                 "no buildings: give --buildings PATH[:LAYER] or --osm FILE.osm.pbf",
             )
             .hint("run `dongne generate --help` for the layer flags"));
+        }
+        if self.admin_level.is_some() && self.osm.is_none() {
+            return Err(Error::input(
+                "--admin-level picks boundary relations of an OSM extract, but no --osm is given",
+            )
+            .hint("give --osm FILE.osm.pbf, or leave --admin-level out (with --admin FILE the units are its features)"));
         }
         self.params.validate()
     }

@@ -207,7 +207,7 @@ fn check_scale(crs: &WorkingCrs, e: [f64; 4]) -> Result<()> {
     let e2 = f * (2.0 - f);
     let d = 0.001_f64; // degrees: ~100 m
     let mut worst = (0.0_f64, 0.0, 0.0);
-    let centre = ((e[0] + e[2]) / 2.0, (e[1] + e[3]) / 2.0);
+    let centre = crate::geom::antimeridian::box_centre(e);
     for (lon, lat) in [
         centre,
         (e[0], e[1]),
@@ -250,14 +250,7 @@ fn data_extent(stages: &[Stage]) -> Option<[f64; 4]> {
             .iter()
             .filter(|s| s.role == role)
             .filter_map(|s| s.report.extent_lonlat)
-            .reduce(|a, b| {
-                [
-                    a[0].min(b[0]),
-                    a[1].min(b[1]),
-                    a[2].max(b[2]),
-                    a[3].max(b[3]),
-                ]
-            })
+            .reduce(crate::geom::antimeridian::box_union)
     };
     extent_of(Role::Admin).or_else(|| extent_of(Role::Buildings))
 }
@@ -266,5 +259,5 @@ fn data_centre(stages: &[Stage]) -> Result<(f64, f64)> {
     let e = data_extent(stages).ok_or_else(|| {
         Error::input("nothing read to choose a working CRS from").hint("pass --crs EPSG:NNNN")
     })?;
-    Ok(((e[0] + e[2]) / 2.0, (e[1] + e[3]) / 2.0))
+    Ok(crate::geom::antimeridian::box_centre(e))
 }

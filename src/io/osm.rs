@@ -75,6 +75,15 @@ pub(crate) fn read_preset(
     opts: &ReadOptions,
 ) -> Result<Vec<Stage>> {
     let file = path.display().to_string();
+    // The preset reads OSM tags: any other file has none to read.
+    let driver = read::open_dataset(path)?.driver().short_name();
+    if driver != "OSM" {
+        return Err(Error::input(format!(
+            "--osm takes an OpenStreetMap extract (.osm.pbf or .osm), and this is a {driver} file"
+        ))
+        .file(file)
+        .hint("give its layers one by one: --buildings FILE:LAYER, --admin FILE:LAYER, --roads FILE:LAYER…"));
+    }
     // Without --admin-level there are no admin units: the study area is the
     // buildings' buffered hull (see pipeline::study_area).
     let admin_level = if roles.contains(&Role::Admin) {

@@ -371,9 +371,21 @@ impl OpenedLayer {
         match (&self.srs, assumed) {
             (Some(srs), _) => Ok((srs.clone(), reproject::srs_label(srs))),
             (None, Some(a)) => Ok((a.clone(), format!("{} (assumed)", reproject::srs_label(a)))),
-            (None, None) => Err(self
-                .error("no CRS: the layer does not say which coordinate reference system it is in")
-                .hint("add a .prj or pass --assume-crs EPSG:NNNN")),
+            (None, None) => {
+                // A .prj that is there but says nothing GDAL understands is
+                // another fault than a missing one.
+                let prj = Path::new(&self.source.file).with_extension("prj");
+                if prj.exists() {
+                    return Err(self
+                        .error(format!("{} is not a CRS GDAL can read", prj.display()))
+                        .hint("replace the .prj with a valid one (e.g. from epsg.io), or delete it and pass --assume-crs EPSG:NNNN"));
+                }
+                Err(self
+                    .error(
+                        "no CRS: the layer does not say which coordinate reference system it is in",
+                    )
+                    .hint("add a .prj or pass --assume-crs EPSG:NNNN"))
+            }
         }
     }
 
@@ -381,6 +393,11 @@ impl OpenedLayer {
     /// fields there are.
     pub fn field_index(&self, name: &str, what: &str) -> Result<usize> {
         self.layer.defn().field_index(name).map_err(|_| {
+            if self.fields.is_empty() {
+                return self
+                    .error(format!("field '{name}' ({what}) not found: the layer has no attribute fields"))
+                    .hint("a shapefile keeps its fields in the .dbf beside the .shp: check that it is there");
+            }
             self.error(format!(
                 "field '{name}' ({what}) not found; the layer has: {}",
                 self.fields.join(", ")

@@ -515,6 +515,8 @@ fn write_geojson(target: &Target, features: &[Neighborhood], crs: &WorkingCrs) -
         let lonlat = to_lonlat
             .multi_polygon(&n.geom, None)
             .map_err(|e| Error::internal(format!("neighborhood {}: {}", n.id, e.message)))?;
+        // RFC 7946: a polygon across 180° is cut there.
+        let lonlat = crate::geom::antimeridian::split_at_antimeridian(lonlat);
         if i > 0 {
             w.write_all(b",\n").map_err(io)?;
         }

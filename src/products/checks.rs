@@ -91,19 +91,8 @@ impl<'a> From<&'a LayerReport> for Placed<'a> {
     }
 }
 
-fn union(a: [f64; 4], b: [f64; 4]) -> [f64; 4] {
-    [
-        a[0].min(b[0]),
-        a[1].min(b[1]),
-        a[2].max(b[2]),
-        a[3].max(b[3]),
-    ]
-}
-
-/// Boxes that touch count as overlapping.
-fn overlaps(a: [f64; 4], b: [f64; 4]) -> bool {
-    a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3]
-}
+// Lon/lat boxes, across 180° too; boxes that touch overlap.
+use crate::geom::antimeridian::{box_union as union, boxes_overlap as overlaps};
 
 fn show(b: [f64; 4]) -> String {
     format!("[{:.4}, {:.4}, {:.4}, {:.4}]", b[0], b[1], b[2], b[3])

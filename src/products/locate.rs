@@ -542,6 +542,17 @@ pub struct Points {
 const LON_NAMES: [&str; 5] = ["lon", "lng", "long", "longitude", "x"];
 const LAT_NAMES: [&str; 3] = ["lat", "latitude", "y"];
 
+/// What is wrong with a lon/lat pair in degrees, if anything.
+pub fn lonlat_out_of_range(lon: f64, lat: f64) -> Option<String> {
+    if !(-180.0..=180.0).contains(&lon) {
+        Some(format!("longitude {lon} is outside -180..180"))
+    } else if !(-90.0..=90.0).contains(&lat) {
+        Some(format!("latitude {lat} is outside -90..90"))
+    } else {
+        None
+    }
+}
+
 /// Reads points from a CSV file with a header: columns `lon`,`lat` (also
 /// `lng`, `longitude`, `latitude`) or `x`,`y`, any case, and an optional `id`.
 pub fn read_csv_points(path: &Path) -> Result<Points> {
@@ -598,8 +609,18 @@ pub fn read_csv_points(path: &Path) -> Result<Points> {
                         .hint("every row needs finite numbers in the coordinate columns")
                 })
         };
-        pts.xs.push(num(xi, &headers[xi])?);
-        pts.ys.push(num(yi, &headers[yi])?);
+        let (x, y) = (num(xi, &headers[xi])?, num(yi, &headers[yi])?);
+        // lon/lat columns hold degrees: 95° north is a typo, not a point
+        // outside every neighborhood.
+        if pts.axis_names.0 != "x" {
+            if let Some(e) = lonlat_out_of_range(x, y) {
+                return Err(Error::input(format!("line {line}: {e}"))
+                    .file(file.clone())
+                    .hint("lon/lat columns hold WGS 84 degrees; for projected x,y name the columns x,y and give --points-crs"));
+            }
+        }
+        pts.xs.push(x);
+        pts.ys.push(y);
         pts.ids.push(match id_col {
             Some(c) => rec.get(c).unwrap_or("").to_string(),
             None => (row + 1).to_string(),

@@ -556,3 +556,138 @@ fn a_hundred_thousand_buildings_at_one_spot() {
         [("A-001".to_string(), 100_000), ("B-001".to_string(), 10)]
     );
 }
+
+/// Item 13: each message names the file, line or key and what to do.
+#[test]
+fn messages_say_what_is_wrong_and_where() {
+    let dir = setup();
+    let d = dir.path();
+    ogr2ogr(d, &["dong.shp", "dong.geojson"]);
+    let err_of = |a: &[&str]| {
+        let (c, err) = run(d, a);
+        assert_eq!(c, 2, "{err}");
+        err.trim_end().to_string()
+    };
+    // A shapefile without its .dbf.
+    std::fs::remove_file(d.join("dong.dbf")).unwrap();
+    assert_eq!(
+        err_of(&args(&["-o", "n.geojson"]).iter().map(|s| if *s == "dong.geojson" { "dong.shp" } else { s }).collect::<Vec<_>>()),
+        "error: dong.shp (layer 'dong'): field 'code' (admin code) not found: the layer has no attribute fields\n  hint: a shapefile keeps its fields in the .dbf beside the .shp: check that it is there"
+    );
+    // A .prj GDAL cannot read is not a missing one.
+    ogr2ogr(d, &["-overwrite", "dong.shp", "dong.geojson"]);
+    std::fs::write(d.join("dong.prj"), "NONSENSE").unwrap();
+    assert_eq!(
+        err_of(&["generate", "--buildings", "bld.geojson", "--admin", "dong.shp", "-o", "n.geojson"]),
+        "error: dong.shp (layer 'dong'): dong.prj is not a CRS GDAL can read\n  hint: replace the .prj with a valid one (e.g. from epsg.io), or delete it and pass --assume-crs EPSG:NNNN"
+    );
+    // A config value of the wrong type: its line and column.
+    std::fs::write(
+        d.join("c.toml"),
+        "[buildings]\npath = \"bld.geojson\"\n[params]\neps = \"forty\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        err_of(&["generate", "--config", "c.toml", "-o", "n.geojson"]),
+        "error: c.toml: invalid config: invalid type: string \"forty\", expected f64 (line 4, column 7: `eps = \"forty\"`)\n  hint: see README.md, section 'Config file', for the keys"
+    );
+    // --osm given a GeoPackage.
+    ogr2ogr(d, &["-f", "GPKG", "b.gpkg", "bld.geojson"]);
+    assert_eq!(
+        err_of(&["generate", "--osm", "b.gpkg", "-o", "n.geojson"]),
+        "error: b.gpkg: --osm takes an OpenStreetMap extract (.osm.pbf or .osm), and this is a GPKG file\n  hint: give its layers one by one: --buildings FILE:LAYER, --admin FILE:LAYER, --roads FILE:LAYER…"
+    );
+    // --admin-level without --osm; a negative road width.
+    assert!(err_of(&args(&["--admin-level", "8", "-o", "n.geojson"]))
+        .starts_with("error: --admin-level picks boundary relations of an OSM extract, but no --osm is given"));
+    std::fs::write(d.join("w.toml"), "[params.road_widths]\nprimary = -5.0\n").unwrap();
+    assert!(err_of(&args(&["--config", "w.toml", "-o", "n.geojson"]))
+        .starts_with("error: road_widths.primary must be a width of zero or more metres, got -5"));
+    // locate: a latitude of 95 in a CSV, a longitude of 500 on the line.
+    let (c, err) = run(d, &args(&["-o", "n.gpkg", "-q"]));
+    assert_eq!(c, 0, "{err}");
+    std::fs::write(
+        d.join("p.csv"),
+        "id,lon,lat\n1,126.955,37.553\n2,126.95,95\n",
+    )
+    .unwrap();
+    assert_eq!(
+        err_of(&["locate", "--neighborhoods", "n.gpkg", "--points", "p.csv"]),
+        "error: p.csv: line 3: latitude 95 is outside -90..90\n  hint: lon/lat columns hold WGS 84 degrees; for projected x,y name the columns x,y and give --points-crs"
+    );
+    assert_eq!(
+        err_of(&["locate", "--neighborhoods", "n.gpkg", "--lon", "500", "--lat", "37"]),
+        "error: --lon 500 --lat 37: longitude 500 is outside -180..180\n  hint: --lon and --lat take WGS 84 degrees"
+    );
+}
+
+/// Item 5: GeoJSON across the antimeridian (Fiji, UTM zone 60S): features
+/// on both sides of 180° are cut there (RFC 7946), none spans the globe.
+#[test]
+fn geojson_features_are_cut_at_the_antimeridian() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let crs = r#""crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::32760"}}"#;
+    // 180°E lies near x = 819,000 m at 17°S in zone 60.
+    let unit = r#"{"type":"Feature","properties":{"code":"FJ"},"geometry":{"type":"Polygon","coordinates":[[[814000,8118000],[824000,8118000],[824000,8124000],[814000,8124000],[814000,8118000]]]}}"#;
+    std::fs::write(
+        d.join("u.geojson"),
+        format!(r#"{{"type":"FeatureCollection",{crs},"features":[{unit}]}}"#),
+    )
+    .unwrap();
+    let mut f = Vec::new();
+    for k in 0..400 {
+        let (x, y) = (
+            815_000.0 + 20.0 * (k % 40) as f64 * 10.0,
+            8_119_000.0 + 40.0 * (k / 40) as f64 * 10.0,
+        );
+        f.push(format!(r#"{{"type":"Feature","properties":{{}},"geometry":{{"type":"Point","coordinates":[{x},{y}]}}}}"#));
+    }
+    std::fs::write(
+        d.join("b.geojson"),
+        format!(
+            r#"{{"type":"FeatureCollection",{crs},"features":[{}]}}"#,
+            f.join(",")
+        ),
+    )
+    .unwrap();
+    let (c, err) = run(
+        d,
+        &[
+            "generate",
+            "--buildings",
+            "b.geojson",
+            "--admin",
+            "u.geojson",
+            "--admin-code",
+            "code",
+            "-o",
+            "n.geojson",
+            "-q",
+        ],
+    );
+    assert_eq!(c, 0, "{err}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("n.geojson")).unwrap()).unwrap();
+    let (mut east, mut west) = (false, false);
+    for feat in v["features"].as_array().unwrap() {
+        for poly in feat["geometry"]["coordinates"].as_array().unwrap() {
+            let xs: Vec<f64> = poly[0]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c[0].as_f64().unwrap())
+                .collect();
+            let lo = xs.iter().cloned().fold(f64::MAX, f64::min);
+            let hi = xs.iter().cloned().fold(f64::MIN, f64::max);
+            assert!(
+                hi - lo < 1.0,
+                "{} spans {lo}..{hi}",
+                feat["properties"]["nbhd_id"]
+            );
+            east |= hi > 179.0;
+            west |= lo < -179.0;
+        }
+    }
+    assert!(east && west);
+}
