@@ -41,8 +41,8 @@ use super::{LayerArgs, LogArgs, LogFormat};
 use dongne::error::{Error, Result};
 use dongne::io::{inputs, read, write};
 use dongne::method::pipeline::{self, RunReport};
-use dongne::products::checks;
 use dongne::products::ids::{self, ChangeSummary, Previous};
+use dongne::products::{checks, invariants};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -284,6 +284,20 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     }
     for e in &out.report.size_exceptions {
         tracing::warn!("{e}");
+    }
+    // The method's invariants that cost little, on every run (all eleven
+    // are asserted on real data by the tests): one piece and no sliver (9),
+    // walkable (11).
+    let pts: Vec<geo::Coord> = loaded
+        .inputs
+        .buildings
+        .iter()
+        .map(|b| dongne::geom::overlay::snap(b.pt))
+        .collect();
+    let mut broken = invariants::one_piece(&out.features);
+    broken.extend(invariants::walkable(&out.features, &pts, cfg.params.walk_radius()).1);
+    for v in &broken {
+        tracing::warn!("invariant {} does not hold: {}", v.invariant, v.message);
     }
     checks::buildings_inside_units(&out.report)?;
     if out.report.buildings_outside_admin > 0 {

@@ -104,7 +104,15 @@ fn from_interval(lo: f64, hi: f64, s: f64, n: f64) -> [f64; 4] {
     if hi - lo >= 360.0 {
         return [-180.0, s, 180.0, n];
     }
-    let wrap = |x: f64| if x > 180.0 { x - 360.0 } else if x < -180.0 { x + 360.0 } else { x };
+    let wrap = |x: f64| {
+        if x > 180.0 {
+            x - 360.0
+        } else if x < -180.0 {
+            x + 360.0
+        } else {
+            x
+        }
+    };
     [wrap(lo), s, wrap(hi), n]
 }
 
@@ -131,7 +139,9 @@ pub fn box_union(a: [f64; 4], b: [f64; 4]) -> [f64; 4] {
 pub fn boxes_overlap(a: [f64; 4], b: [f64; 4]) -> bool {
     let (alo, ahi) = lon_interval(a);
     let (blo, bhi) = lon_interval(b);
-    let lon = [-360.0, 0.0, 360.0].iter().any(|d| alo <= bhi + d && blo + d <= ahi);
+    let lon = [-360.0, 0.0, 360.0]
+        .iter()
+        .any(|d| alo <= bhi + d && blo + d <= ahi);
     lon && a[1] <= b[3] && b[1] <= a[3]
 }
 

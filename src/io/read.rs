@@ -1040,58 +1040,53 @@ impl Stage {
 
     fn repair_areas(&mut self) -> Result<()> {
         let areas = std::mem::take(&mut self.areas);
-        let mut out = Vec::with_capacity(areas.len());
-        let checks: Vec<_> = areas
-            .par_iter()
-            .map(|t| polygon_validation(&t.item.geom))
-            .collect();
-        for (t, check) in areas.into_iter().zip(checks) {
-            match check {
-                Ok(()) => out.push(t),
-                Err(reason) => {
-                    let fixed = repair(std::slice::from_ref(&t.item.geom))
-                        .map_err(|why| self.unrepairable(t.item.fid, &reason.to_string(), &why))?;
-                    self.note_invalid(t.item.fid, reason.to_string());
-                    out.extend(fixed.0.into_iter().map(|geom| Tagged {
-                        ord: t.ord,
-                        item: AreaBarrier {
-                            geom,
-                            ..t.item.clone()
-                        },
-                    }));
-                }
-            }
-        }
-        self.areas = out;
+        self.areas = self.repair_polygons(
+            areas,
+            |a| (a.fid, &a.geom),
+            |a, geom| AreaBarrier { geom, ..a.clone() },
+        )?;
         Ok(())
     }
 
     fn repair_landuse(&mut self) -> Result<()> {
         let landuse = std::mem::take(&mut self.landuse);
-        let mut out = Vec::with_capacity(landuse.len());
-        let checks: Vec<_> = landuse
+        self.landuse = self.repair_polygons(
+            landuse,
+            |l| (l.fid, &l.geom),
+            |l, geom| LanduseArea { geom, ..l.clone() },
+        )?;
+        Ok(())
+    }
+
+    /// Checks every polygon (in parallel) and repairs the invalid ones, each
+    /// into as many items as the repair gives polygons, counted and named.
+    fn repair_polygons<T: Sync>(
+        &mut self,
+        items: Vec<Tagged<T>>,
+        geom: impl Fn(&T) -> (i64, &Polygon<f64>) + Sync,
+        with: impl Fn(&T, Polygon<f64>) -> T,
+    ) -> Result<Vec<Tagged<T>>> {
+        let mut out = Vec::with_capacity(items.len());
+        let checks: Vec<_> = items
             .par_iter()
-            .map(|t| polygon_validation(&t.item.geom))
+            .map(|t| polygon_validation(geom(&t.item).1))
             .collect();
-        for (t, check) in landuse.into_iter().zip(checks) {
+        for (t, check) in items.into_iter().zip(checks) {
             match check {
                 Ok(()) => out.push(t),
                 Err(reason) => {
-                    let fixed = repair(std::slice::from_ref(&t.item.geom))
-                        .map_err(|why| self.unrepairable(t.item.fid, &reason.to_string(), &why))?;
-                    self.note_invalid(t.item.fid, reason.to_string());
-                    out.extend(fixed.0.into_iter().map(|geom| Tagged {
+                    let (fid, g) = geom(&t.item);
+                    let fixed = repair(std::slice::from_ref(g))
+                        .map_err(|why| self.unrepairable(fid, &reason.to_string(), &why))?;
+                    self.note_invalid(fid, reason.to_string());
+                    out.extend(fixed.0.into_iter().map(|g| Tagged {
                         ord: t.ord,
-                        item: LanduseArea {
-                            geom,
-                            ..t.item.clone()
-                        },
+                        item: with(&t.item, g),
                     }));
                 }
             }
         }
-        self.landuse = out;
-        Ok(())
+        Ok(out)
     }
 
     fn unrepairable(&self, fid: i64, reason: &str, why: &str) -> Error {

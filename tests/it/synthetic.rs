@@ -296,3 +296,93 @@ fn the_barrier_check_catches_a_neighborhood_across_a_road() {
         bad[0].message
     );
 }
+
+/// Issue 8: a U-shaped unit (a notch cut from its top) with houses at the
+/// top of the left arm and at the bottom: the left group's Voronoi region
+/// also takes the top of the right arm, across the notch. That piece holds
+/// none of its houses, so it goes to the neighbour it borders: both
+/// neighborhoods are one piece each.
+#[test]
+fn a_region_that_falls_in_two_across_a_notch_is_one_piece() {
+    let u = geo::Polygon::new(
+        LineString::from(vec![
+            (0.0, 0.0),
+            (1000.0, 0.0),
+            (1000.0, 1000.0),
+            (700.0, 1000.0),
+            (700.0, 300.0),
+            (300.0, 300.0),
+            (300.0, 1000.0),
+            (0.0, 1000.0),
+        ]),
+        Vec::new(),
+    );
+    let mut buildings = block(150.0, 850.0, 0);
+    buildings.extend(block(500.0, 150.0, 100));
+    let inputs = Inputs {
+        buildings,
+        admin: vec![AdminUnit {
+            fid: 0,
+            code: "U".into(),
+            name: "U".into(),
+            geom: MultiPolygon(vec![u]),
+        }],
+        ..Default::default()
+    };
+    let (out, units) = run(&inputs);
+    check(&inputs, &out, &units);
+    let n: Vec<_> = out
+        .features
+        .iter()
+        .filter(|f| f.kind == FeatureKind::Neighborhood)
+        .collect();
+    assert_eq!(n.len(), 2);
+    assert!(n.iter().all(|f| f.geom.0.len() == 1));
+    // The top of the right arm went with the bottom, not with the left arm.
+    let left = n
+        .iter()
+        .find(|f| {
+            f.buildings == 49
+                && geo::Intersects::intersects(&f.geom, &geo::Point::new(150.0, 850.0))
+        })
+        .unwrap();
+    assert!(!geo::Intersects::intersects(
+        &left.geom,
+        &geo::Point::new(850.0, 900.0)
+    ));
+}
+
+/// Issue 8: a warehouse footprint (120 × 60 m) between two hot spots lies
+/// whole in one neighborhood: boundaries run between buildings.
+#[test]
+fn a_large_footprint_between_two_hot_spots_is_not_cut() {
+    let mut buildings = block(200.0, 500.0, 0);
+    buildings.extend(block(800.0, 500.0, 100));
+    let outline = vec![
+        Coord { x: 440.0, y: 470.0 },
+        Coord { x: 560.0, y: 470.0 },
+        Coord { x: 560.0, y: 530.0 },
+        Coord { x: 440.0, y: 530.0 },
+    ];
+    buildings.push(Building {
+        fid: 999,
+        pt: Coord { x: 500.0, y: 500.0 },
+        outline: outline.clone(),
+    });
+    let inputs = Inputs {
+        buildings,
+        admin: vec![admin("A", 0.0, 1000.0)],
+        ..Default::default()
+    };
+    let (out, units) = run(&inputs);
+    check(&inputs, &out, &units);
+    assert_eq!(
+        out.features
+            .iter()
+            .filter(|f| f.kind == FeatureKind::Neighborhood)
+            .count(),
+        2
+    );
+    let footprint = geo::Polygon::new(LineString::from(outline), Vec::new());
+    assert!(invariants::footprints_whole(&out.features, &[footprint], &[]).is_empty());
+}
