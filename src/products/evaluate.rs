@@ -109,6 +109,11 @@ pub struct PartitionStats {
     /// Buildings farther than the walk radius from their unit's centroid.
     pub buildings_far: usize,
     pub buildings_far_share: f64,
+    /// Counted units in more than one piece (invariant 9).
+    pub units_in_pieces: usize,
+    /// Footprints lying in two units or more, by more than 1 % of their
+    /// area in each (invariant 10, without its barrier exception).
+    pub footprints_cut: usize,
 }
 
 /// The whole comparison.
@@ -141,6 +146,8 @@ pub struct Ground {
     pub hot_spots: Vec<Vec<usize>>,
     /// Separating barrier edges.
     pub separating: Vec<[Coord; 2]>,
+    /// Building footprints (buildings read as polygons).
+    pub footprints: Vec<geo::Polygon<f64>>,
 }
 
 struct UnitOut {
@@ -253,6 +260,12 @@ pub fn ground(inputs: &Inputs, params: &Params) -> Result<Ground> {
         }
     }
     let hot_spots = outs.into_iter().flat_map(|o| o.hot_spots).collect();
+    let footprints = inputs
+        .buildings
+        .iter()
+        .filter(|b| b.outline.len() >= 3)
+        .map(|b| geo::Polygon::new(geo::LineString::from(b.outline.clone()), Vec::new()))
+        .collect();
     Ok(Ground {
         admin,
         frame,
@@ -260,6 +273,7 @@ pub fn ground(inputs: &Inputs, params: &Params) -> Result<Ground> {
         in_frame,
         hot_spots,
         separating,
+        footprints,
     })
 }
 
@@ -700,7 +714,13 @@ pub fn measure(p: &Partition, g: &Ground, params: &Params) -> PartitionStats {
     let inside: f64 = inside_per_seg.iter().sum();
     let total = separating_length(g);
     let share = |n: f64, d: f64| if d > 0.0 { n / d } else { 0.0 };
+    let units_in_pieces = (0..p.geoms.len())
+        .filter(|&i| p.counted[i] && p.geoms[i].0.len() > 1)
+        .count();
+    let footprints_cut = footprints_cut(&p.geoms, &index, &g.footprints);
     PartitionStats {
+        units_in_pieces,
+        footprints_cut,
         name: p.name.clone(),
         units: areas.len(),
         units_with_buildings: with_buildings,
@@ -718,6 +738,46 @@ pub fn measure(p: &Partition, g: &Ground, params: &Params) -> PartitionStats {
         buildings_far: far,
         buildings_far_share: share(far as f64, g.in_frame.len() as f64),
     }
+}
+
+/// Footprints in two units or more by more than 1 % of their area each.
+/// A footprint whose outline vertices all lie inside one unit is whole
+/// (the cheap test that settles nearly all); the others are intersected
+/// with the units around them.
+fn footprints_cut(
+    units: &[MultiPolygon<f64>],
+    index: &Index,
+    footprints: &[Polygon<f64>],
+) -> usize {
+    use geo::{BooleanOps, BoundingRect};
+    let tree = crate::geom::shape::box_tree(units.iter().map(|m| m.bounding_rect()));
+    footprints
+        .par_iter()
+        .filter(|f| {
+            let mut one = None;
+            let whole = f.exterior().0.iter().all(|c| match index.locate(c.x, c.y) {
+                Some(found) if !found.on_edge => *one.get_or_insert(found.feature) == found.feature,
+                _ => false,
+            });
+            if whole {
+                return false;
+            }
+            let area = f.unsigned_area();
+            let Some(r) = f.bounding_rect() else {
+                return false;
+            };
+            let env = crate::geom::shape::rect_to_aabb(&r);
+            tree.locate_in_envelope_intersecting(&env)
+                .filter(|g| {
+                    units[g.data]
+                        .intersection(&MultiPolygon(vec![(*f).clone()]))
+                        .unsigned_area()
+                        > 0.01 * area
+                })
+                .count()
+                >= 2
+        })
+        .count()
 }
 
 fn separating_length(g: &Ground) -> f64 {
@@ -815,7 +875,7 @@ pub fn table(e: &Evaluation) -> String {
     s.push('\n');
     let pct = |v: f64| format!("{:.1}%", 100.0 * v);
     type Cell = Box<dyn Fn(&PartitionStats) -> String>;
-    let rows: [(&str, Cell); 8] = [
+    let rows: [(&str, Cell); 10] = [
         ("units", Box::new(|p| p.units.to_string())),
         (
             "units with buildings",
@@ -845,6 +905,11 @@ pub fn table(e: &Evaluation) -> String {
             "buildings beyond the walk",
             Box::new(move |p| pct(p.buildings_far_share)),
         ),
+        (
+            "units in more than one piece",
+            Box::new(|p| p.units_in_pieces.to_string()),
+        ),
+        ("footprints cut", Box::new(|p| p.footprints_cut.to_string())),
     ];
     for (label, f) in rows.iter() {
         let _ = write!(s, "{:<34}", label);
@@ -856,32 +921,51 @@ pub fn table(e: &Evaluation) -> String {
     s
 }
 
-/// One CSV row per partition.
+/// One CSV row per partition: its figures, then the run's.
 pub fn csv(e: &Evaluation) -> String {
-    let mut s = String::from(
-        "partition,units,units_with_buildings,median_area_m2,p90_area_m2,mean_compactness,barrier_inside_m,barrier_inside_share,hot_spots_split,hot_spots_split_share,buildings_far,buildings_far_share,separating_barrier_m,hot_spots,buildings\n",
-    );
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    // In memory: writing cannot fail.
+    let _ = w.write_record([
+        "partition",
+        "units",
+        "units_with_buildings",
+        "median_area_m2",
+        "p90_area_m2",
+        "mean_compactness",
+        "barrier_inside_m",
+        "barrier_inside_share",
+        "hot_spots_split",
+        "hot_spots_split_share",
+        "buildings_far",
+        "buildings_far_share",
+        "units_in_pieces",
+        "footprints_cut",
+        "separating_barrier_m",
+        "hot_spots",
+        "buildings",
+    ]);
     for p in &e.partitions {
-        s.push_str(&format!(
-            "{},{},{},{:.1},{:.1},{:.4},{:.1},{:.6},{},{:.6},{},{:.6},{:.1},{},{}\n",
-            p.name,
-            p.units,
-            p.units_with_buildings,
-            p.median_area_m2,
-            p.p90_area_m2,
-            p.mean_compactness,
-            p.barrier_inside_m,
-            p.barrier_inside_share,
-            p.hot_spots_split,
-            p.hot_spots_split_share,
-            p.buildings_far,
-            p.buildings_far_share,
-            e.separating_barrier_m,
-            e.hot_spots,
-            e.buildings
-        ));
+        let _ = w.write_record([
+            p.name.clone(),
+            p.units.to_string(),
+            p.units_with_buildings.to_string(),
+            format!("{:.1}", p.median_area_m2),
+            format!("{:.1}", p.p90_area_m2),
+            format!("{:.4}", p.mean_compactness),
+            format!("{:.1}", p.barrier_inside_m),
+            format!("{:.6}", p.barrier_inside_share),
+            p.hot_spots_split.to_string(),
+            format!("{:.6}", p.hot_spots_split_share),
+            p.buildings_far.to_string(),
+            format!("{:.6}", p.buildings_far_share),
+            p.units_in_pieces.to_string(),
+            p.footprints_cut.to_string(),
+            format!("{:.1}", e.separating_barrier_m),
+            e.hot_spots.to_string(),
+            e.buildings.to_string(),
+        ]);
     }
-    s
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 #[cfg(test)]

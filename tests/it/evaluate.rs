@@ -54,6 +54,11 @@ fn assert_dongne_wins(e: &Evaluation, neighborhoods: usize) {
     // Hardly a hot spot in two: only where a hot spot's region fell into
     // pieces that each hold its buildings (one piece each, invariant 9).
     assert!(2 * d.hot_spots_split < h3.hot_spots_split, "{d:?} {h3:?}");
+    // Every neighborhood one piece (invariant 9); footprints cut only where
+    // a barrier or an admin line runs through them (invariant 10), far
+    // fewer than the grid cuts.
+    assert_eq!(d.units_in_pieces, 0, "{d:?}");
+    assert!(d.footprints_cut <= h3.footprints_cut / 5, "{d:?} {h3:?}");
     // The grid of the same size does both.
     assert!(h3.barrier_inside_share > 0.5, "{h3:?}");
     assert!(h3.hot_spots_split > 0, "{h3:?}");
@@ -90,6 +95,12 @@ fn liechtenstein_dongne_keeps_barriers_and_hot_spots_whole_where_h3_does_not() {
     assert_eq!(e.h3_resolution, 9);
     assert_eq!(by_name(&e, "H3 r").hot_spots_split, 525);
     assert_eq!(by_name(&e, "admin").units, 11);
+    // Of 14,031 footprints, 88 lie in two features: 48 of them on a
+    // municipality's boundary, the others under a road, a river or a
+    // forest's edge (invariant 10 allows both). The grid cuts 1,225.
+    assert_eq!(by_name(&e, "dongne").footprints_cut, 88);
+    assert_eq!(by_name(&e, "H3 r").footprints_cut, 1225);
+    assert_eq!(by_name(&e, "admin").footprints_cut, 48);
 }
 
 #[test]
@@ -123,7 +134,7 @@ fn cli_prints_the_table_and_writes_json_and_csv() {
         .clone();
     let table = String::from_utf8(out).unwrap();
     let lines: Vec<&str> = table.lines().collect();
-    assert_eq!(lines.len(), 10, "{table}");
+    assert_eq!(lines.len(), 12, "{table}");
     assert!(
         lines[0].starts_with("159 buildings, 19 hot spots, "),
         "{table}"
