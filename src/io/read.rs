@@ -467,12 +467,34 @@ pub fn capture_gdal_errors() {
 /// Why a GDAL call failed: the messages GDAL raised on the way (most
 /// specific first), or the binding's own error when there were none.
 pub fn gdal_reason(e: gdal::errors::GdalError) -> String {
-    let mut msgs = take_gdal_errors();
+    // SQLite (GeoPackage) messages quote the whole statement, kilobytes of
+    // SQL; what matters is the end ("database or disk is full"). The first
+    // few failures say it; the rest follow from them.
+    const SHOWN: usize = 3;
+    let mut msgs: Vec<String> = take_gdal_errors().into_iter().map(without_sql).collect();
     msgs.dedup();
-    if msgs.is_empty() {
-        e.to_string()
-    } else {
-        msgs.join("; ")
+    match msgs.len() {
+        0 => e.to_string(),
+        n if n > SHOWN => format!(
+            "{} (and {} more GDAL messages)",
+            msgs[..SHOWN].join("; "),
+            n - SHOWN
+        ),
+        _ => msgs.join("; "),
+    }
+}
+
+/// `sqlite3_exec(<statement>) failed: why` → `sqlite3_exec(…) failed: why`.
+fn without_sql(m: String) -> String {
+    match (
+        m.starts_with("sqlite3_"),
+        m.find('('),
+        m.rfind(") failed: "),
+    ) {
+        (true, Some(open), Some(close)) if open < close => {
+            format!("{}(…){}", &m[..open], &m[close + 1..])
+        }
+        _ => m,
     }
 }
 
@@ -1689,6 +1711,19 @@ pub(crate) fn empty_layer_error(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sqlite_statements_are_left_out_of_messages() {
+        let m = "sqlite3_exec(INSERT INTO gpkg_contents (table_name) VALUES ('n')) failed: database or disk is full";
+        assert_eq!(
+            without_sql(m.into()),
+            "sqlite3_exec(…) failed: database or disk is full"
+        );
+        assert_eq!(
+            without_sql("not recognized (x)".into()),
+            "not recognized (x)"
+        );
+    }
+
     use super::*;
     use geo_types::polygon;
 
