@@ -2,6 +2,10 @@
 //! which runs them per admin unit. Imports only [`crate::geom`],
 //! [`crate::io`] and the base types.
 
+/// 0. The admin frame: units as one coverage, buildings to units, and the
+/// noding of their shared boundaries after the per-unit stages.
+pub mod frame;
+
 /// 1. Barrier lines and areas, and their index.
 pub mod barriers;
 
