@@ -34,6 +34,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Draw neighborhoods from buildings, admin units and barriers, and write them as a GIS layer.
     Generate(generate::Args),
     /// Check the input layers of a run without generating (exit 0: generate would run, 2: it would not).
     Check(check::Args),
