@@ -47,15 +47,15 @@ use geo::{Area, Centroid, Coord, Euclidean, Length, MultiPolygon, Point, Polygon
 use h3o::geom::{ContainmentMode, TilerBuilder};
 use h3o::{CellIndex, Resolution};
 use rayon::prelude::*;
-use rstar::primitives::{GeomWithData, Line as RLine, Rectangle};
-use rstar::{RTree, AABB};
+use rstar::primitives::Line as RLine;
+use rstar::RTree;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::geom::contains::shape_contains;
 use crate::geom::coverage;
 use crate::geom::overlay;
-use crate::geom::shape::Shape;
+use crate::geom::shape::{bounds, box_tree, rect_to_aabb, shapes_rect, Shape};
 use crate::io::config::Params;
 use crate::io::reproject::{Transformer, WorkingCrs};
 use crate::method::barriers::{self, BarrierIndex};
@@ -180,7 +180,7 @@ pub fn ground(inputs: &Inputs, params: &Params) -> Result<Ground> {
         .map(|b| overlay::snap(b.pt))
         .collect();
     // Buildings to units as the pipeline does: the first unit holding it.
-    let unit_tree = rect_tree(frame.iter().map(|s| shapes_rect(s)));
+    let unit_tree = box_tree(frame.iter().map(|s| shapes_rect(s)));
     let owner: Vec<Option<usize>> = pts
         .par_iter()
         .map(|c| {
@@ -308,7 +308,7 @@ fn unit_ground(
             index: Index::new(&[]),
         });
     };
-    let rect = grow(rect, 1.0);
+    let rect = overlay::grow(&rect, 1.0);
     let lines: Vec<Vec<[f64; 2]>> = bidx
         .lines_in(&rect)
         .into_iter()
@@ -329,7 +329,7 @@ fn unit_ground(
 
     // Buildings to pieces as the pipeline does: the first piece holding it,
     // else the nearest.
-    let tree = rect_tree(
+    let tree = box_tree(
         pieces
             .iter()
             .map(|p| shapes_rect(std::slice::from_ref(&p.shape))),
@@ -446,45 +446,6 @@ fn barrier_segments(inputs: &Inputs) -> SegTree {
     RTree::bulk_load(segs)
 }
 
-fn shapes_rect(shapes: &[Shape]) -> Option<[f64; 4]> {
-    let mut it = shapes.iter().flatten().flatten();
-    let f = it.next()?;
-    let mut r = [f[0], f[1], f[0], f[1]];
-    for p in it {
-        r[0] = r[0].min(p[0]);
-        r[1] = r[1].min(p[1]);
-        r[2] = r[2].max(p[0]);
-        r[3] = r[3].max(p[1]);
-    }
-    Some(r)
-}
-
-fn grow(r: [f64; 4], d: f64) -> geo::Rect {
-    geo::Rect::new(
-        Coord {
-            x: r[0] - d,
-            y: r[1] - d,
-        },
-        Coord {
-            x: r[2] + d,
-            y: r[3] + d,
-        },
-    )
-}
-
-fn rect_tree(
-    rects: impl Iterator<Item = Option<[f64; 4]>>,
-) -> RTree<GeomWithData<Rectangle<[f64; 2]>, usize>> {
-    RTree::bulk_load(
-        rects
-            .enumerate()
-            .filter_map(|(i, r)| {
-                r.map(|r| GeomWithData::new(Rectangle::from_corners([r[0], r[1]], [r[2], r[3]]), i))
-            })
-            .collect(),
-    )
-}
-
 // ---------------------------------------------------------------------------
 // H3
 
@@ -556,7 +517,7 @@ pub fn h3_partition(
         coverage::for_each_edge(s, |a, b| frame_edges.push(RLine::new(a, b)));
     }
     let edge_tree: SegTree = RTree::bulk_load(frame_edges);
-    let unit_tree = rect_tree(frame.iter().map(|s| shapes_rect(s)));
+    let unit_tree = box_tree(frame.iter().map(|s| shapes_rect(s)));
     let clipped: Vec<Option<MultiPolygon<f64>>> = polys
         .par_iter()
         .map(|p| {
@@ -564,7 +525,7 @@ pub fn h3_partition(
             let Some(r) = shapes_rect(std::slice::from_ref(&shape)) else {
                 return Ok(None);
             };
-            let env = AABB::from_corners([r[0], r[1]], [r[2], r[3]]);
+            let env = rect_to_aabb(&r);
             let mut near: Vec<usize> = unit_tree
                 .locate_in_envelope_intersecting(&env)
                 .map(|g| g.data)
@@ -594,10 +555,9 @@ pub fn h3_partition(
 
 /// The centre of the frame's bounding box, in lon/lat.
 fn frame_centre_lonlat(frame: &[Vec<Shape>], crs: &WorkingCrs) -> Result<(f64, f64)> {
-    let r = shapes_rect(&frame.iter().flatten().cloned().collect::<Vec<_>>())
+    let r = bounds(frame.iter().flatten().flatten())
         .ok_or_else(|| Error::input("the admin units are empty"))?;
-    let c = Transformer::to_lonlat(crs)?
-        .point(Point::new((r[0] + r[2]) / 2.0, (r[1] + r[3]) / 2.0), None)?;
+    let c = Transformer::to_lonlat(crs)?.point(Point(r.center()), None)?;
     Ok((c.x(), c.y()))
 }
 
@@ -750,7 +710,7 @@ fn footprints_cut(
     footprints: &[Polygon<f64>],
 ) -> usize {
     use geo::{BooleanOps, BoundingRect};
-    let tree = crate::geom::shape::box_tree(units.iter().map(|m| m.bounding_rect()));
+    let tree = box_tree(units.iter().map(|m| m.bounding_rect()));
     footprints
         .par_iter()
         .filter(|f| {
@@ -766,7 +726,7 @@ fn footprints_cut(
             let Some(r) = f.bounding_rect() else {
                 return false;
             };
-            let env = crate::geom::shape::rect_to_aabb(&r);
+            let env = rect_to_aabb(&r);
             tree.locate_in_envelope_intersecting(&env)
                 .filter(|g| {
                     units[g.data]
