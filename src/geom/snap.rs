@@ -36,15 +36,15 @@ pub type Extension = [Option<Coord>; 2];
 /// // A river stops 5 m short of a unit's edge at x = 100.
 /// let river = line_string![(x: 0.0, y: 50.0), (x: 95.0, y: 50.0)];
 /// let edge = line_string![(x: 100.0, y: 0.0), (x: 100.0, y: 100.0)];
-/// let ext = close_gaps(&[river], &[edge], &[], 15.0);
+/// let ext = close_gaps(&[&river], &[&edge], &[], 15.0);
 /// let end = ext[0][1].unwrap();
 /// assert!((end.x - 100.1).abs() < 1e-9 && (end.y - 50.0).abs() < 1e-9);
 /// assert!(ext[0][0].is_none()); // its source is 95 m away from anything
 /// ```
 pub fn close_gaps(
-    lines: &[LineString<f64>],
-    rings: &[LineString<f64>],
-    areas: &[Polygon<f64>],
+    lines: &[&LineString<f64>],
+    rings: &[&LineString<f64>],
+    areas: &[&Polygon<f64>],
     snap: f64,
 ) -> Vec<Extension> {
     if snap <= 0.0 {
@@ -65,6 +65,7 @@ pub fn close_gaps(
     segs.extend(
         rings
             .iter()
+            .copied()
             .chain(
                 areas
                     .iter()
@@ -138,7 +139,7 @@ mod tests {
     fn an_end_that_touches_another_line_stays() {
         let a = line_string![(x: 0.0, y: 0.0), (x: 10.0, y: 0.0)];
         let b = line_string![(x: 10.0, y: -5.0), (x: 10.0, y: 5.0)];
-        let ext = close_gaps(&[a, b], &[], &[], 15.0);
+        let ext = close_gaps(&[&a, &b], &[], &[], 15.0);
         assert_eq!(ext[0][1], None);
         // b's ends are 5 m from a, but back along b: they stay.
         assert_eq!(ext[1], [None, None]);
@@ -149,7 +150,7 @@ mod tests {
         // A road overshoots a crossing road by 10 m: its end stays.
         let road = line_string![(x: 0.0, y: 0.0), (x: 110.0, y: 0.0)];
         let cross = line_string![(x: 100.0, y: -50.0), (x: 100.0, y: 50.0)];
-        let ext = close_gaps(&[road, cross], &[], &[], 15.0);
+        let ext = close_gaps(&[&road, &cross], &[], &[], 15.0);
         assert_eq!(ext[0][1], None);
     }
 
@@ -157,7 +158,7 @@ mod tests {
     fn an_end_inside_a_lake_is_connected() {
         let lake = polygon![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0), (x: 100.0, y: 100.0), (x: 0.0, y: 100.0)];
         let stream = line_string![(x: -50.0, y: 50.0), (x: 40.0, y: 50.0)];
-        let ext = close_gaps(&[stream], &[], &[lake], 15.0);
+        let ext = close_gaps(&[&stream], &[], &[&lake], 15.0);
         assert_eq!(ext[0], [None, None]);
     }
 
@@ -165,7 +166,7 @@ mod tests {
     fn a_stream_short_of_a_lake_meets_its_shore() {
         let lake = polygon![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0), (x: 100.0, y: 100.0), (x: 0.0, y: 100.0)];
         let stream = line_string![(x: -50.0, y: 50.0), (x: -8.0, y: 50.0)];
-        let ext = close_gaps(&[stream], &[], &[lake], 15.0);
+        let ext = close_gaps(&[&stream], &[], &[&lake], 15.0);
         let e = ext[0][1].unwrap();
         assert!((e.x - OVERSHOOT).abs() < 1e-9 && e.y == 50.0, "{e:?}");
     }
@@ -174,6 +175,6 @@ mod tests {
     fn a_gap_wider_than_the_snap_distance_stays_open() {
         let river = line_string![(x: 0.0, y: 50.0), (x: 80.0, y: 50.0)];
         let edge = line_string![(x: 100.0, y: 0.0), (x: 100.0, y: 100.0)];
-        assert_eq!(close_gaps(&[river], &[edge], &[], 15.0)[0], [None, None]);
+        assert_eq!(close_gaps(&[&river], &[&edge], &[], 15.0)[0], [None, None]);
     }
 }

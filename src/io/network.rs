@@ -62,16 +62,16 @@ pub fn close(
     let mut it = keep.iter();
     layer.retain(|_| *it.next().unwrap_or(&true));
 
-    let lines: Vec<LineString<f64>> = inputs.lines.iter().map(|l| l.geom.clone()).collect();
-    let rings: Vec<LineString<f64>> = inputs
+    let lines: Vec<&LineString<f64>> = inputs.lines.iter().map(|l| &l.geom).collect();
+    let rings: Vec<&LineString<f64>> = inputs
         .admin
         .iter()
         .flat_map(|u| &u.geom.0)
         .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-        .cloned()
         .collect();
-    let areas: Vec<geo::Polygon<f64>> = inputs.areas.iter().map(|a| a.geom.clone()).collect();
+    let areas: Vec<&geo::Polygon<f64>> = inputs.areas.iter().map(|a| &a.geom).collect();
     let ext = close_gaps(&lines, &rings, &areas, params.snap_distance);
+    // The extensions were found on the network as read; now applied.
     for ((l, [start, end]), k) in inputs.lines.iter_mut().zip(ext).zip(layer) {
         let n = start.is_some() as usize + end.is_some() as usize;
         if let Some(k) = k {
