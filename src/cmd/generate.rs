@@ -201,11 +201,6 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         cfg.debug_layers = true;
     }
     cfg.validate()?;
-    for (_, spec) in checks::explicit_layers(&cfg) {
-        if let Some(w) = checks::dbf_encoding_warning(&spec.path) {
-            tracing::warn!("{w}");
-        }
-    }
     let output = cfg.output.clone().ok_or_else(|| {
         Error::input("no output file: give -o PATH (.geojson, .gpkg, .fgb or .shp)")
     })?;

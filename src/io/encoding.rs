@@ -35,16 +35,20 @@ pub fn dbf_text(path: &Path) -> DbfText {
     if !is_shp || std::env::var_os("SHAPE_ENCODING").is_some() || sidecar(path, "cpg").is_some() {
         return DbfText::Declared;
     }
-    let Some(dbf) = sidecar(path, "dbf").and_then(|p| std::fs::read(p).ok()) else {
+    // The first records tell: a multi-gigabyte .dbf is not read whole.
+    let Some(dbf) = sidecar(path, "dbf").and_then(|p| read_prefix(&p, SAMPLE_BYTES)) else {
         return DbfText::Declared;
     };
     if dbf.len() < 32 || dbf[29] != 0 {
         return DbfText::Declared;
     }
     let header = usize::from(u16::from_le_bytes([dbf[8], dbf[9]]));
+    let record = usize::from(u16::from_le_bytes([dbf[10], dbf[11]])).max(1);
     let Some(records) = dbf.get(header..) else {
         return DbfText::Declared;
     };
+    // Whole records only: the sample's end may split a character.
+    let records = &records[..records.len() / record * record];
     if records.is_ascii() {
         DbfText::Ascii
     } else if std::str::from_utf8(records).is_ok() {
@@ -58,13 +62,30 @@ pub fn dbf_text(path: &Path) -> DbfText {
 
 /// The warning for text GDAL will read as ISO-8859-1 without being told.
 pub fn unknown_warning(path: &Path) -> Option<String> {
-    (dbf_text(path) == DbfText::Unknown).then(|| {
-        format!(
-            "{}: the .dbf holds non-ASCII text that is neither UTF-8 nor CP949 and no .cpg gives its encoding: read as ISO-8859-1; if names come out wrong, write the encoding into {} or set SHAPE_ENCODING",
-            path.display(),
-            path.with_extension("cpg").display()
-        )
-    })
+    (dbf_text(path) == DbfText::Unknown).then(|| unknown_message(path))
+}
+
+/// The words of that warning (the reader logs them when it opens the file).
+pub fn unknown_message(path: &Path) -> String {
+    format!(
+        "{}: the .dbf holds non-ASCII text that is neither UTF-8 nor CP949 and no .cpg gives its encoding: read as ISO-8859-1; if names come out wrong, write the encoding into {} or set SHAPE_ENCODING",
+        path.display(),
+        path.with_extension("cpg").display()
+    )
+}
+
+/// How much of a `.dbf` is looked at (its header and first records).
+const SAMPLE_BYTES: u64 = 4 << 20;
+
+fn read_prefix(path: &Path, n: u64) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(n)
+        .read_to_end(&mut buf)
+        .ok()?;
+    Some(buf)
 }
 
 fn sidecar(path: &Path, ext: &str) -> Option<PathBuf> {

@@ -264,7 +264,10 @@ pub fn open_dataset(path: &Path) -> Result<Dataset> {
         }
         // Decoded byte for byte: nothing turns into U+FFFD, so a wrong
         // guess can still be undone (and is warned of).
-        crate::io::encoding::DbfText::Unknown => Some("ENCODING=ISO-8859-1".to_string()),
+        crate::io::encoding::DbfText::Unknown => {
+            tracing::warn!("{}", crate::io::encoding::unknown_message(path));
+            Some("ENCODING=ISO-8859-1".to_string())
+        }
         _ => None,
     };
     let open_options: Vec<&str> = encoding.iter().map(String::as_str).collect();
