@@ -7,11 +7,8 @@
 //! binary runs in that folder so that messages name files by short relative
 //! paths.
 
-use crate::common::shared;
+use crate::common::{dongne_in as dongne, ogr2ogr, shared};
 use std::path::Path;
-use std::process::Command as StdCommand;
-
-use assert_cmd::Command;
 
 fn data(rel: &str) -> String {
     shared().join(rel).display().to_string()
@@ -24,16 +21,6 @@ fn dong() -> String {
 
 fn pbf() -> String {
     data("seoul/seoul_gongdeok_mapo.osm.pbf")
-}
-
-/// The binary, run in `dir`, with no logging or encoding set from outside.
-fn dongne(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("dongne").unwrap();
-    c.current_dir(dir)
-        .env_remove("RUST_LOG")
-        .env_remove("SHAPE_ENCODING")
-        .env_remove("DONGNE_TEST_PAUSE_BEFORE_RENAME_MS");
-    c
 }
 
 /// `generate` with buildings and roads from the 공덕 extract; `extra` adds
@@ -71,19 +58,6 @@ fn assert_fails(dir: &Path, extra: &[&str], code: i32, stderr: &str) {
     assert_eq!(got_code, code, "{got}");
     assert!(!dir.join("out.gpkg").exists(), "output written");
     assert_eq!(temp_files(dir), Vec::<String>::new());
-}
-
-fn ogr2ogr(dir: &Path, args: &[&str]) {
-    let out = StdCommand::new("ogr2ogr")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("ogr2ogr (gdal-bin) is needed to make the fixtures");
-    assert!(
-        out.status.success(),
-        "ogr2ogr {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// A copy of the 행정동 GeoJSON with one coordinate of one feature edited.

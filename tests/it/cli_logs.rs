@@ -4,9 +4,11 @@
 //! with the run's figures.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use assert_cmd::Command;
+
+use crate::common::dongne_in as dongne;
 
 fn example(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -14,12 +16,6 @@ fn example(name: &str) -> String {
         .join(name)
         .display()
         .to_string()
-}
-
-fn dongne(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("dongne").unwrap();
-    c.current_dir(dir).env_remove("RUST_LOG");
-    c
 }
 
 fn stderr_of(c: &mut Command) -> String {

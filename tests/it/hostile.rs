@@ -4,15 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-
-fn dongne(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("dongne").unwrap();
-    c.current_dir(dir)
-        .env_remove("RUST_LOG")
-        .env_remove("DONGNE_TEST_PAUSE_BEFORE_RENAME_MS");
-    c
-}
+use crate::common::{dongne_in as dongne, ogr2ogr};
 
 fn run(dir: &Path, args: &[&str]) -> (i32, String) {
     let out = dongne(dir).args(args).output().unwrap();
@@ -91,15 +83,6 @@ fn args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     let mut v: Vec<&str> = BASE.to_vec();
     v.extend_from_slice(extra);
     v
-}
-
-fn ogr2ogr(dir: &Path, a: &[&str]) {
-    let ok = std::process::Command::new("ogr2ogr")
-        .current_dir(dir)
-        .args(a)
-        .status()
-        .unwrap();
-    assert!(ok.success(), "ogr2ogr {a:?}");
 }
 
 /// Item 2: a code shared by units of different names is refused, naming

@@ -32,3 +32,28 @@ pub fn shared_file(rel: &str) -> PathBuf {
     );
     p
 }
+
+/// The binary, run in `dir`, with nothing set from outside that changes its
+/// logs, text encodings or timing.
+pub fn dongne_in(dir: &std::path::Path) -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("dongne").unwrap();
+    c.current_dir(dir)
+        .env_remove("RUST_LOG")
+        .env_remove("SHAPE_ENCODING")
+        .env_remove("DONGNE_TEST_PAUSE_BEFORE_RENAME_MS");
+    c
+}
+
+/// Runs ogr2ogr in `dir` to make a fixture; panics with its message when it fails.
+pub fn ogr2ogr(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("ogr2ogr")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("ogr2ogr (gdal-bin) is needed to make the fixtures");
+    assert!(
+        out.status.success(),
+        "ogr2ogr {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
