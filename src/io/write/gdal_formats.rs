@@ -1,0 +1,209 @@
+//! GeoPackage, FlatGeobuf and Shapefile through GDAL, in the working CRS,
+//! with the dates GDAL would stamp fixed so the same features give the same
+//! bytes. A GeoPackage also gets the QGIS style and, on request, the debug
+//! layers.
+
+use gdal::spatial_ref::SpatialRef;
+use gdal::vector::{
+    FieldDefn, Geometry as GdalGeometry, LayerAccess, LayerOptions, OGRFieldType,
+    OGRwkbGeometryType, ToGdal,
+};
+use gdal::{Dataset, DriverManager};
+use geo_types::MultiPolygon;
+
+use super::atomic::Target;
+use super::{Format, Row, FIELDS, FIXED_DATE, LAYER_NAME, SHAPEFILE_TEXT_WIDTH};
+use crate::error::{Error, Result};
+use crate::io::read::{gdal_reason, take_gdal_errors};
+use crate::io::reproject::WorkingCrs;
+use crate::model::{DebugLayers, Neighborhood};
+
+pub(super) fn write_gdal(
+    target: &Target,
+    format: Format,
+    features: &[Neighborhood],
+    crs: &WorkingCrs,
+    debug: Option<&DebugLayers>,
+) -> Result<()> {
+    take_gdal_errors();
+    let gdal_err = |what: &str, e: gdal::errors::GdalError| {
+        let why = gdal_reason(e);
+        Error::output(format!("{what}: {why}")).file(target.path.display().to_string())
+    };
+    // GeoPackage stamps `last_change` with the time unless told the date.
+    let _date = ThreadConfig::set("OGR_CURRENT_DATE", &format!("{FIXED_DATE}T00:00:00.000Z"));
+    let driver = DriverManager::get_driver_by_name(format.driver())
+        .map_err(|e| gdal_err("GDAL driver missing", e))?;
+    let mut ds = driver
+        .create_vector_only(&target.tmp)
+        .map_err(|e| gdal_err("cannot create", e))?;
+    let srs = crs.spatial_ref()?;
+    if format == Format::GeoPackage {
+        // One transaction: GPKG commits per feature otherwise (10x slower).
+        let mut txn = ds
+            .start_transaction()
+            .map_err(|e| gdal_err("cannot start a transaction", e))?;
+        write_neighborhoods(&mut txn, format, features, &srs)
+            .map_err(|e| gdal_err("cannot write", e))?;
+        crate::io::style::write_gpkg_style(&mut txn, LAYER_NAME, features)
+            .map_err(|e| gdal_err("cannot write the QGIS style", e))?;
+        if let Some(d) = debug {
+            write_debug(&mut txn, d, &srs).map_err(|e| gdal_err("cannot write debug layers", e))?;
+        }
+        txn.commit().map_err(|e| gdal_err("cannot commit", e))?;
+    } else {
+        write_neighborhoods(&mut ds, format, features, &srs)
+            .map_err(|e| gdal_err("cannot write", e))?;
+    }
+    ds.close().map_err(|e| gdal_err("cannot close", e))?;
+    Ok(())
+}
+
+fn write_neighborhoods(
+    ds: &mut Dataset,
+    format: Format,
+    features: &[Neighborhood],
+    srs: &SpatialRef,
+) -> gdal::errors::Result<()> {
+    let dbf_date = format!("DBF_DATE_LAST_UPDATE={FIXED_DATE}");
+    let options: Vec<&str> = match format {
+        Format::Shapefile => vec!["ENCODING=UTF-8", "SHPT=POLYGON", &dbf_date],
+        Format::FlatGeobuf => vec!["SPATIAL_INDEX=YES"],
+        _ => vec![],
+    };
+    let layer = ds.create_layer(LayerOptions {
+        name: LAYER_NAME,
+        srs: Some(srs),
+        ty: OGRwkbGeometryType::wkbMultiPolygon,
+        options: Some(&options),
+    })?;
+    let short = format == Format::Shapefile;
+    for f in &FIELDS {
+        let defn = FieldDefn::new(if short { f.short } else { f.name }, f.ty)?;
+        if short && f.ty == OGRFieldType::OFTString {
+            defn.set_width(SHAPEFILE_TEXT_WIDTH);
+        }
+        defn.add_to_layer(&layer)?;
+    }
+    for n in features {
+        let r = Row::of(n);
+        let mut feature = gdal::vector::Feature::new(layer.defn())?;
+        feature.set_field_string(0, r.nbhd_id)?;
+        feature.set_field_string(1, r.kind)?;
+        feature.set_field_string(2, r.admin_code)?;
+        feature.set_field_string(3, r.admin_name)?;
+        feature.set_field_double(4, r.area_m2)?;
+        feature.set_field_double(5, r.perimeter_m)?;
+        feature.set_field_integer64(6, r.buildings)?;
+        feature.set_field_double(7, r.compactness)?;
+        feature.set_field_string(8, r.bounded_by)?;
+        feature.set_geometry(multi_polygon_to_gdal(&n.geom)?)?;
+        feature.create(&layer)?;
+    }
+    Ok(())
+}
+
+/// geo-types → OGR, always a MultiPolygon (also when empty).
+fn multi_polygon_to_gdal(mp: &MultiPolygon<f64>) -> gdal::errors::Result<GdalGeometry> {
+    if mp.0.is_empty() {
+        return GdalGeometry::empty(OGRwkbGeometryType::wkbMultiPolygon);
+    }
+    mp.to_gdal()
+}
+
+fn write_debug(ds: &mut Dataset, d: &DebugLayers, srs: &SpatialRef) -> gdal::errors::Result<()> {
+    let hotspots = d
+        .hotspots
+        .iter()
+        .map(|(id, g, n)| (vec![Value::Text(id), Value::Int(*n as i64)], g.to_gdal()));
+    debug_layer(
+        ds,
+        srs,
+        "hotspots",
+        OGRwkbGeometryType::wkbUnknown,
+        &[
+            ("hotspot_id", OGRFieldType::OFTString),
+            ("buildings", OGRFieldType::OFTInteger64),
+        ],
+        hotspots,
+    )?;
+    let enclosures = d
+        .enclosures
+        .iter()
+        .map(|(id, p)| (vec![Value::Text(id)], p.to_gdal()));
+    debug_layer(
+        ds,
+        srs,
+        "enclosures",
+        OGRwkbGeometryType::wkbPolygon,
+        &[("enclosure_id", OGRFieldType::OFTString)],
+        enclosures,
+    )?;
+    let barriers = d
+        .barriers
+        .iter()
+        .map(|(kind, class, g)| (vec![Value::Text(kind), Value::Text(class)], g.to_gdal()));
+    debug_layer(
+        ds,
+        srs,
+        "barriers",
+        OGRwkbGeometryType::wkbUnknown,
+        &[
+            ("kind", OGRFieldType::OFTString),
+            ("class", OGRFieldType::OFTString),
+        ],
+        barriers,
+    )
+}
+
+enum Value<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
+fn debug_layer<'a>(
+    ds: &mut Dataset,
+    srs: &SpatialRef,
+    name: &str,
+    ty: OGRwkbGeometryType::Type,
+    fields: &[(&str, OGRFieldType::Type)],
+    rows: impl Iterator<Item = (Vec<Value<'a>>, gdal::errors::Result<GdalGeometry>)>,
+) -> gdal::errors::Result<()> {
+    let layer = ds.create_layer(LayerOptions {
+        name,
+        srs: Some(srs),
+        ty,
+        options: None,
+    })?;
+    layer.create_defn_fields(fields)?;
+    for (values, geom) in rows {
+        let mut f = gdal::vector::Feature::new(layer.defn())?;
+        for (i, v) in values.iter().enumerate() {
+            match v {
+                Value::Text(s) => f.set_field_string(i, s)?,
+                Value::Int(n) => f.set_field_integer64(i, *n)?,
+            }
+        }
+        f.set_geometry(geom?)?;
+        f.create(&layer)?;
+    }
+    Ok(())
+}
+
+/// A GDAL config option for this thread, cleared when dropped: other
+/// threads (and later writes) keep GDAL's defaults.
+struct ThreadConfig(&'static str);
+
+impl ThreadConfig {
+    fn set(key: &'static str, value: &str) -> Option<ThreadConfig> {
+        gdal::config::set_thread_local_config_option(key, value)
+            .ok()
+            .map(|()| ThreadConfig(key))
+    }
+}
+
+impl Drop for ThreadConfig {
+    fn drop(&mut self) {
+        let _ = gdal::config::clear_thread_local_config_option(self.0);
+    }
+}

@@ -1,0 +1,302 @@
+//! Writing the neighborhoods, atomically and byte-for-byte reproducibly.
+//!
+//! The format follows the extension: GeoJSON is written directly (RFC 7946,
+//! lon/lat; GDAL's GeoJSON driver is some 30 times slower), GeoPackage,
+//! FlatGeobuf and Shapefile go through GDAL in the working CRS. Everything is
+//! written to a temporary file beside the target, synced, then renamed over
+//! it, so a failed run never leaves a half-written file where the last good
+//! one was. Dates GDAL would stamp into the files are fixed, so the same
+//! neighborhoods give the same bytes.
+//!
+//! A run that is killed (SIGKILL, OOM killer, a pod evicted) cannot remove its
+//! temporary file. Temporary names carry the writer's pid and start time, and
+//! the next write beside the same target removes those of processes that are
+//! gone, so stale files never pile up. They are hidden (`.{stem}.dongne-tmp-…`)
+//! and never match the target's name, so nothing reads them by mistake.
+//!
+//! Several files of one run (the neighborhoods, the change report, the
+//! summary) can be written as [`Staged`] files and renamed together at the
+//! end with [`commit_all`]: a run that fails leaves none of them half-updated.
+//!
+//! Fields, in this order:
+//!
+//! | field | type | Shapefile name |
+//! |---|---|---|
+//! | `nbhd_id` | text | `nbhd_id` |
+//! | `kind` | text | `kind` |
+//! | `admin_code` | text | `admin_code` |
+//! | `admin_name` | text | `admin_name` |
+//! | `area_m2` | real, 2 decimals | `area_m2` |
+//! | `perimeter_m` | real, 2 decimals | `perim_m` |
+//! | `buildings` | integer | `buildings` |
+//! | `compactness` | real, 4 decimals | `compact` |
+//! | `bounded_by` | text | `bounded_by` |
+//!
+//! (Shapefile field names have at most 10 characters.) No field is called
+
+mod atomic;
+mod gdal_formats;
+mod geojson;
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+
+use gdal::vector::OGRFieldType;
+
+use crate::error::{Error, Result};
+use crate::io::read::capture_gdal_errors;
+use crate::io::reproject::WorkingCrs;
+use crate::model::{DebugLayers, Neighborhood};
+
+pub use atomic::{commit_all, Staged};
+use atomic::{output_error, Target};
+
+/// Extensions `write` knows, for messages.
+pub const SUPPORTED: &str = ".geojson, .json, .gpkg, .fgb, .shp";
+
+/// Name of the neighborhoods layer in GeoPackage and FlatGeobuf output.
+pub const LAYER_NAME: &str = "neighborhoods";
+
+/// Date written where GDAL would write today's (GeoPackage `last_change`,
+/// the DBF header), so that output depends only on input.
+pub const FIXED_DATE: &str = "2000-01-01";
+
+/// Decimals of lon/lat in GeoJSON: 1 cm on the ground.
+const LONLAT_DECIMALS: i32 = 7;
+
+/// Output formats, by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    GeoJson,
+    GeoPackage,
+    FlatGeobuf,
+    Shapefile,
+}
+
+impl Format {
+    pub fn from_path(path: &Path) -> Result<Format> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        match ext.as_str() {
+            "geojson" | "json" => Ok(Format::GeoJson),
+            "gpkg" => Ok(Format::GeoPackage),
+            "fgb" => Ok(Format::FlatGeobuf),
+            "shp" => Ok(Format::Shapefile),
+            _ => Err(Error::input(format!(
+                "unknown output format '.{ext}'; supported: {SUPPORTED}"
+            ))
+            .file(path.display().to_string())
+            .hint("name the output with one of these extensions")),
+        }
+    }
+
+    fn driver(self) -> &'static str {
+        match self {
+            Format::GeoJson => "GeoJSON",
+            Format::GeoPackage => "GPKG",
+            Format::FlatGeobuf => "FlatGeobuf",
+            Format::Shapefile => "ESRI Shapefile",
+        }
+    }
+}
+
+/// Writes the neighborhoods (and, into a GeoPackage, the debug layers) to
+/// `path`, replacing it atomically.
+pub fn write(
+    path: &Path,
+    features: &[Neighborhood],
+    crs: &WorkingCrs,
+    debug: Option<&DebugLayers>,
+) -> Result<()> {
+    write_staged(path, features, crs, debug)?.commit()
+}
+
+/// Writes the neighborhoods to a temporary file beside `path` and returns it
+/// staged: [`Staged::commit`] (or [`commit_all`]) renames it over `path`;
+/// dropped uncommitted, it is removed.
+pub fn write_staged(
+    path: &Path,
+    features: &[Neighborhood],
+    crs: &WorkingCrs,
+    debug: Option<&DebugLayers>,
+) -> Result<Staged> {
+    capture_gdal_errors();
+    let format = check_format(path, debug.is_some())?;
+    let target = Target::prepare(path, format == Format::Shapefile)?;
+    let written = match format {
+        Format::GeoJson => geojson::write_geojson(&target, features, crs),
+        _ => gdal_formats::write_gdal(&target, format, features, crs, debug),
+    };
+    target.staged(written)
+}
+
+/// Checks, before a long run, that `write` will accept the path: a known
+/// extension, debug layers only into a GeoPackage, an existing writable
+/// folder.
+pub fn check_target(path: &Path, debug_layers: bool) -> Result<()> {
+    check_format(path, debug_layers)?;
+    check_writable(path)
+}
+
+/// Checks, before a long run, that a file of any kind (a summary, a report)
+/// can be written at `path`: an existing, writable folder.
+pub fn check_writable(path: &Path) -> Result<()> {
+    Target::prepare(path, false).map(|_| ())
+}
+
+/// Writes bytes (a JSON summary, a report) atomically: temporary file,
+/// sync, rename.
+pub fn atomic_write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    stage_bytes(path, bytes)?.commit()
+}
+
+/// Writes bytes to a temporary file beside `path`, staged for
+/// [`commit_all`].
+pub fn stage_bytes(path: &Path, bytes: &[u8]) -> Result<Staged> {
+    let target = Target::prepare(path, false)?;
+    let written = File::create(&target.tmp)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        })
+        .map_err(|e| output_error(&target.path, e));
+    target.staged(written)
+}
+
+fn check_format(path: &Path, debug_layers: bool) -> Result<Format> {
+    let format = Format::from_path(path)?;
+    if debug_layers && format != Format::GeoPackage {
+        return Err(Error::input("--debug-layers needs a .gpkg output")
+            .file(path.display().to_string())
+            .hint("write to a .gpkg file, or leave --debug-layers out"));
+    }
+    Ok(format)
+}
+
+// ---------------------------------------------------------------------------
+// Values shared by all formats
+
+fn round_to(v: f64, decimals: i32) -> f64 {
+    let f = 10f64.powi(decimals);
+    let r = (v * f).round() / f;
+    // No "-0.0" in the output.
+    if r == 0.0 {
+        0.0
+    } else {
+        r
+    }
+}
+
+/// The attribute values of a feature, rounded as written.
+struct Row<'a> {
+    nbhd_id: &'a str,
+    kind: &'static str,
+    admin_code: &'a str,
+    admin_name: &'a str,
+    area_m2: f64,
+    perimeter_m: f64,
+    buildings: i64,
+    compactness: f64,
+    bounded_by: &'a str,
+}
+
+impl<'a> Row<'a> {
+    fn of(n: &'a Neighborhood) -> Row<'a> {
+        Row {
+            nbhd_id: &n.id,
+            kind: n.kind.as_str(),
+            admin_code: &n.admin_code,
+            admin_name: &n.admin_name,
+            area_m2: round_to(n.area_m2, 2),
+            perimeter_m: round_to(n.perimeter_m, 2),
+            buildings: i64::try_from(n.buildings).unwrap_or(i64::MAX),
+            compactness: round_to(n.compactness, 4),
+            bounded_by: &n.bounded_by,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// GDAL formats
+
+/// An output field: its name, its Shapefile name (10 characters at most),
+/// its type.
+struct FieldSpec {
+    name: &'static str,
+    short: &'static str,
+    ty: OGRFieldType::Type,
+}
+
+const FIELDS: [FieldSpec; 9] = [
+    FieldSpec {
+        name: "nbhd_id",
+        short: "nbhd_id",
+        ty: OGRFieldType::OFTString,
+    },
+    FieldSpec {
+        name: "kind",
+        short: "kind",
+        ty: OGRFieldType::OFTString,
+    },
+    FieldSpec {
+        name: "admin_code",
+        short: "admin_code",
+        ty: OGRFieldType::OFTString,
+    },
+    FieldSpec {
+        name: "admin_name",
+        short: "admin_name",
+        ty: OGRFieldType::OFTString,
+    },
+    FieldSpec {
+        name: "area_m2",
+        short: "area_m2",
+        ty: OGRFieldType::OFTReal,
+    },
+    FieldSpec {
+        name: "perimeter_m",
+        short: "perim_m",
+        ty: OGRFieldType::OFTReal,
+    },
+    FieldSpec {
+        name: "buildings",
+        short: "buildings",
+        ty: OGRFieldType::OFTInteger64,
+    },
+    FieldSpec {
+        name: "compactness",
+        short: "compact",
+        ty: OGRFieldType::OFTReal,
+    },
+    FieldSpec {
+        name: "bounded_by",
+        short: "bounded_by",
+        ty: OGRFieldType::OFTString,
+    },
+];
+
+/// The widest text a DBF field holds; admin names in Hangul take three bytes
+/// a character.
+const SHAPEFILE_TEXT_WIDTH: i32 = 254;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_extension_lists_the_supported_ones() {
+        let e = Format::from_path(Path::new("out/n.kml")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "out/n.kml: unknown output format '.kml'; supported: .geojson, .json, .gpkg, .fgb, .shp\n  hint: name the output with one of these extensions"
+        );
+        assert_eq!(
+            Format::from_path(Path::new("a.GPKG")).unwrap(),
+            Format::GeoPackage
+        );
+    }
+}
