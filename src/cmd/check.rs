@@ -33,6 +33,7 @@ use dongne::error::{Error, Result};
 use dongne::io::config::{Config, LayerConfig};
 use dongne::io::inputs;
 use dongne::io::network::NetworkCounts;
+use dongne::io::postgis::TableName;
 use dongne::io::read::{self, InvalidFeature, LayerReport, Role};
 use dongne::io::reproject::{self, Transformer};
 use dongne::io::write;
@@ -49,6 +50,9 @@ pub struct Args {
     /// Yesterday's output, as `generate --previous` will read it.
     #[arg(long, value_name = "FILE")]
     pub previous: Option<PathBuf>,
+    /// With -o or --previous "PG:…": the table, NAME or SCHEMA.NAME.
+    #[arg(long, value_name = "NAME")]
+    pub table: Option<String>,
     /// Report format on stdout.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
@@ -226,17 +230,20 @@ pub fn check(a: &Args) -> CheckReport {
     problems.extend(checks::disjoint_layers(&placed));
 
     let output = a.output.clone().or(cfg.output.clone());
+    let table = a.table.clone().or(cfg.table.clone());
     if let Some(o) = &output {
         if let Err(e) = checks::outputs_apart(&cfg, &[("-o", o)]) {
             problems.push(e);
         }
-        if let Err(e) = write::check_target(o, cfg.debug_layers) {
+        let dest = write::Destination::new(o, table.as_deref());
+        if let Err(e) = dest.and_then(|d| write::check_target(&d, cfg.debug_layers)) {
             problems.push(e);
         }
     }
     let mut previous = None;
     if let Some(p) = &a.previous {
-        match ids::inspect(p) {
+        let t = table.as_deref().map(TableName::parse).transpose();
+        match t.and_then(|t| ids::inspect(p, t.as_ref())) {
             Ok(info) => previous = Some(info),
             Err(e) => problems.push(e),
         }

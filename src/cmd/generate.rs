@@ -39,6 +39,7 @@ use tracing::{Dispatch, Event, Metadata, Subscriber};
 
 use super::{LayerArgs, LogArgs, LogFormat};
 use dongne::error::{Error, Result};
+use dongne::io::postgis::TableName;
 use dongne::io::{inputs, read, write};
 use dongne::method::pipeline::{self, RunReport};
 use dongne::products::ids::{self, ChangeSummary, Previous};
@@ -49,9 +50,12 @@ pub struct Args {
     #[command(flatten)]
     pub layers: LayerArgs,
 
-    /// Output file; the format follows the extension (.geojson, .gpkg, .fgb, .shp).
+    /// Output file; the format follows the extension (.geojson, .gpkg, .fgb, .shp), or "PG:dbname=…" with --table.
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
+    /// With -o "PG:…": the table to replace, NAME or SCHEMA.NAME; also where --previous "PG:…" is read.
+    #[arg(long, value_name = "NAME")]
+    pub table: Option<String>,
     /// Add `hotspots`, `enclosures` and `barriers` layers (GeoPackage output only).
     #[arg(long)]
     pub debug_layers: bool,
@@ -197,6 +201,9 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     if let Some(o) = &a.output {
         cfg.output = Some(o.clone());
     }
+    if let Some(t) = &a.table {
+        cfg.table = Some(t.clone());
+    }
     if a.debug_layers {
         cfg.debug_layers = true;
     }
@@ -210,15 +217,20 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     outputs.extend(a.changes.as_deref().map(|p| ("--changes", p)));
     outputs.extend(a.preview.as_deref().map(|p| ("--preview", p)));
     checks::outputs_apart(&cfg, &outputs)?;
-    write::check_target(&output, cfg.debug_layers)?;
+    let dest = write::Destination::new(&output, cfg.table.as_deref())?;
+    write::check_target(&dest, cfg.debug_layers)?;
     for extra in a.summary.iter().chain(&a.changes) {
         write::check_writable(extra)?;
     }
     if let Some(p) = &a.preview {
         dongne::products::preview::check_picture_path(p)?;
     }
+    let previous_table = match (&a.previous, &cfg.table) {
+        (Some(_), Some(t)) => Some(TableName::parse(t)?),
+        _ => None,
+    };
     if let Some(p) = &a.previous {
-        ids::check_openable(p)?;
+        ids::check_openable(p, previous_table.as_ref())?;
     }
 
     progress.stage("reading layers");
@@ -247,7 +259,7 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         Some(path) => {
             progress.stage("reading the previous output");
             let t = Instant::now();
-            let prev = Previous::read(path, &loaded.crs)?;
+            let prev = Previous::read(path, previous_table.as_ref(), &loaded.crs)?;
             let secs = t.elapsed().as_secs_f64();
             steps.push(StepTime {
                 step: "previous",
@@ -347,8 +359,7 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     if let (Some(path), Some(report)) = (&a.changes, &changes) {
         staged.push(write::stage_bytes(path, report.to_json()?.as_bytes())?);
     }
-    let staged_output =
-        write::write_staged(&output, &out.features, &loaded.crs, out.debug.as_ref())?;
+    let staged_output = write::write_staged(&dest, &out.features, &loaded.crs, out.debug.as_ref())?;
     let write_s = t.elapsed().as_secs_f64();
     steps.push(StepTime {
         step: "write",
@@ -362,7 +373,7 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     }
     let summary = Summary {
         version: env!("CARGO_PKG_VERSION"),
-        output: output.display().to_string(),
+        output: dest.display(),
         working_crs: loaded.crs.label.clone(),
         inputs: &loaded.layers,
         run: &out.report,
@@ -398,7 +409,7 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
                 neighborhoods = out.report.neighborhoods,
                 barrier_features = out.report.barrier_features,
                 seconds = summary.seconds_total,
-                output = %output.display(),
+                output = %dest.display(),
                 "done"
             ),
             LogFormat::Text => eprintln!(
@@ -408,7 +419,7 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
                 out.report.buildings,
                 out.report.admin_units,
                 summary.seconds_total,
-                output.display()
+                dest.display()
             ),
         }
     }

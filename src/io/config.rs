@@ -61,11 +61,19 @@ impl FromStr for LayerConfig {
             });
         }
         match s.rsplit_once(':') {
-            Some((p, l)) if !p.is_empty() && !l.is_empty() && !l.contains('/') => Ok(LayerConfig {
-                path: p.into(),
-                layer: Some(l.into()),
-                ..Default::default()
-            }),
+            // `PG:dbname=gis host=db` has no layer; `PG:dbname=gis:roads` has.
+            Some((p, l))
+                if !p.is_empty()
+                    && !l.is_empty()
+                    && !l.contains(['/', '=', ' '])
+                    && !p.eq_ignore_ascii_case("PG") =>
+            {
+                Ok(LayerConfig {
+                    path: p.into(),
+                    layer: Some(l.into()),
+                    ..Default::default()
+                })
+            }
             _ => Ok(LayerConfig {
                 path: s.into(),
                 ..Default::default()
@@ -247,6 +255,9 @@ pub struct Config {
     /// CRS of layers that carry none (a shapefile without .prj).
     pub assume_crs: Option<String>,
     pub output: Option<PathBuf>,
+    /// The table written when `output` is a PostGIS connection (`PG:…`),
+    /// `NAME` or `SCHEMA.NAME`; also where `--previous PG:…` is read.
+    pub table: Option<String>,
     pub debug_layers: bool,
     pub params: Params,
 }
@@ -284,7 +295,8 @@ impl Config {
 
     fn rebase(&mut self, base: &Path) {
         let fix = |p: &mut PathBuf| {
-            if p.is_relative() {
+            // A connection string (`PG:…`) is no path.
+            if p.is_relative() && !crate::io::postgis::is_connection(&p.to_string_lossy()) {
                 *p = base.join(&*p);
             }
         };

@@ -1,5 +1,6 @@
-//! Files in and out: the config, GDAL reading (and the OSM preset),
-//! reprojection into the working CRS, atomic writing and layer styles.
+//! Data in and out: the config, GDAL reading (and the OSM preset),
+//! PostGIS connections, reprojection into the working CRS, atomic writing
+//! and layer styles.
 //! Imports only the base types and [`crate::geom`].
 
 pub mod config;
@@ -9,6 +10,7 @@ pub mod network;
 pub mod osm;
 pub mod osm_tags;
 pub mod palette;
+pub mod postgis;
 pub mod read;
 pub mod reproject;
 pub mod style;

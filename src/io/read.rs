@@ -250,6 +250,9 @@ impl std::fmt::Debug for OpenedLayer {
 pub fn open_dataset(path: &Path) -> Result<Dataset> {
     capture_gdal_errors();
     let file = path.display().to_string();
+    if crate::io::postgis::is_connection(&file) {
+        return crate::io::postgis::connect(&file, false, &[]);
+    }
     if !path.exists() {
         return Err(Error::input("file not found").file(file).hint(
             "check the path (relative paths start from the current folder, or from the config file's folder)",

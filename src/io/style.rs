@@ -29,6 +29,8 @@ use crate::model::{FeatureKind, Neighborhood};
 
 /// Name of the style row.
 pub const STYLE_NAME: &str = "dongne";
+/// Description of the style row.
+pub const DESCRIPTION: &str = "dongne default: categorised by kind, neighbours in different colours, labelled with nbhd_id and admin name";
 /// Fixed `update_time`, as the writers fix every other date.
 pub const UPDATE_TIME: &str = "2000-01-01T00:00:00Z";
 /// Largest layer whose per-feature colour classes are listed in the style
@@ -95,10 +97,7 @@ pub fn write_gpkg_style(
     f.set_field_string(5, &qml)?;
     f.set_field_string(6, &sld)?;
     f.set_field_integer(7, 1)?;
-    f.set_field_string(
-        8,
-        "dongne default: categorised by kind, neighbours in different colours, labelled with nbhd_id and admin name",
-    )?;
+    f.set_field_string(8, DESCRIPTION)?;
     f.set_field_string(9, "")?;
     f.set_field_null(10)?;
     f.set_field_string(11, UPDATE_TIME)?;

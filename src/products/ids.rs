@@ -64,6 +64,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::geom::overlay;
 use crate::geom::shape::Shape;
+use crate::io::postgis::{self, TableName};
 use crate::io::read;
 use crate::io::reproject::{self, Coords, Transformer, WorkingCrs};
 use crate::io::write::LAYER_NAME;
@@ -132,13 +133,16 @@ impl Previous {
     /// Reads a file dongne wrote (any of its formats: the `neighborhoods`
     /// layer of a GeoPackage or FlatGeobuf, else the only layer) and brings it
     /// into the working CRS.
-    pub fn read(path: &Path, crs: &WorkingCrs) -> Result<Previous> {
-        let raw = read_raw(path)?;
+    ///
+    /// `table` names the table when `path` is a PostGIS connection string.
+    pub fn read(path: &Path, table: Option<&TableName>, crs: &WorkingCrs) -> Result<Previous> {
+        let raw = read_raw(path, table)?;
         let mut feats: Vec<(i64, PreviousFeature)> = raw.features;
+        let file = raw.source.file.clone();
         let t = Transformer::to_working(&raw.srs, crs)?.with_source(raw.source);
         t.transform_all(&mut feats, |(fid, _)| Some(*fid))?;
         Ok(Previous {
-            path: path.display().to_string(),
+            path: file,
             features: feats.into_iter().map(|(_, f)| f).collect(),
         })
     }
@@ -163,8 +167,8 @@ impl Previous {
 
 /// Opens a previous output and checks it as [`Previous::read`] would,
 /// without a working CRS.
-pub fn inspect(path: &Path) -> Result<PreviousInfo> {
-    let raw = read_raw(path)?;
+pub fn inspect(path: &Path, table: Option<&TableName>) -> Result<PreviousInfo> {
+    let raw = read_raw(path, table)?;
     Ok(PreviousInfo {
         file: raw.source.file,
         layer: raw.source.layer,
@@ -196,16 +200,36 @@ const PREVIOUS_HINT: &str = "--previous takes a file written by dongne generate 
 
 /// Opens the previous output, only to fail early (before the inputs are
 /// read) when it is missing or not a vector file.
-pub fn check_openable(path: &Path) -> Result<()> {
-    read::open_dataset(path)
-        .map(|_| ())
-        .map_err(|e| e.hint(PREVIOUS_HINT))
+pub fn check_openable(path: &Path, table: Option<&TableName>) -> Result<()> {
+    open_previous(path, table).map(|_| ())
 }
 
-fn read_raw(path: &Path) -> Result<RawPrevious> {
+/// The previous output's dataset, and its name for messages. A PostGIS
+/// connection is opened on the one table.
+fn open_previous(path: &Path, table: Option<&TableName>) -> Result<(Dataset, String)> {
+    let text = path.to_string_lossy();
+    if !postgis::is_connection(&text) {
+        let ds = read::open_dataset(path).map_err(|e| e.hint(PREVIOUS_HINT))?;
+        return Ok((ds, text.into_owned()));
+    }
+    let shown = postgis::display(&text);
+    let Some(table) = table else {
+        return Err(Error::input("a PostGIS --previous needs --table NAME")
+            .file(shown)
+            .hint("add --table NAME: yesterday's neighborhoods are read from that table"));
+    };
+    let ds = postgis::connect(&text, false, &[table])?;
+    if ds.layer_count() == 0 {
+        return Err(Error::input(format!("table {table} not found"))
+            .file(shown)
+            .hint(PREVIOUS_HINT));
+    }
+    Ok((ds, shown))
+}
+
+fn read_raw(path: &Path, table: Option<&TableName>) -> Result<RawPrevious> {
     let hint = PREVIOUS_HINT;
-    let ds: Dataset = read::open_dataset(path).map_err(|e| e.hint(hint))?;
-    let file = path.display().to_string();
+    let (ds, file) = open_previous(path, table)?;
     let names = read::layer_names(&ds);
     let index = names
         .iter()

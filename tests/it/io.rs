@@ -1277,18 +1277,18 @@ fn output_errors_and_atomic_replacement() {
     assert_eq!(e.kind, ErrorKind::Output);
     // Checked before a long run, too.
     assert_eq!(
-        write::check_target(&missing, false)
+        write::check_target(&write::Destination::File(missing.clone()), false)
             .unwrap_err()
             .exit_code(),
         3
     );
     assert_eq!(
-        write::check_target(&dir.path().join("n.shp"), true)
+        write::check_target(&write::Destination::File(dir.path().join("n.shp")), true)
             .unwrap_err()
             .message,
         "--debug-layers needs a .gpkg output"
     );
-    write::check_target(&dir.path().join("n.gpkg"), true).unwrap();
+    write::check_target(&write::Destination::File(dir.path().join("n.gpkg")), true).unwrap();
     assert!(!dir.path().join("n.gpkg").exists());
     let e = write::write(&dir.path().join("n.kml"), &features, &crs, None).unwrap_err();
     assert_eq!(

@@ -17,6 +17,7 @@ mod examples_parse;
 mod hostile;
 mod io;
 mod locate;
+mod postgis;
 mod preview;
 mod properties;
 mod real_data;

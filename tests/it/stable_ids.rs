@@ -99,7 +99,7 @@ fn identical_input_keeps_every_id_in_every_format() {
     for name in ["y.gpkg", "y.geojson", "y.fgb", "y.shp"] {
         let path = dir.path().join(name);
         write::write(&path, yesterday, &b.loaded.crs, None).unwrap();
-        let prev = Previous::read(&path, &b.loaded.crs).unwrap();
+        let prev = Previous::read(&path, None, &b.loaded.crs).unwrap();
         assert_eq!(prev.features.len(), yesterday.len(), "{name}");
         let mut today = run(&b.loaded.inputs);
         // Scramble today's ids: they must all come back from the file.

@@ -8,52 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use super::{Pending, Staged};
 use crate::error::{Error, Result};
-
-/// A complete file waiting under its temporary name to be renamed over its
-/// target. Dropped without a commit (the run failed after writing it), the
-/// temporary file is removed and the target left as it was.
-#[must_use = "a staged file is removed unless committed"]
-pub struct Staged {
-    target: Option<Target>,
-}
-
-impl Staged {
-    /// Renames the file over its target.
-    pub fn commit(self) -> Result<()> {
-        commit_all(vec![self])
-    }
-
-    /// The target this file will replace.
-    pub fn path(&self) -> Option<&Path> {
-        self.target.as_ref().map(|t| t.path.as_path())
-    }
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        if let Some(t) = self.target.take() {
-            t.cleanup();
-        }
-    }
-}
-
-/// Renames staged files over their targets, in the order given (put the
-/// file others refer to last: a reader that finds it finds the rest). Each
-/// file is already complete and synced, so what is left to fail is a rename
-/// within one folder; the files not yet renamed are then removed.
-pub fn commit_all(staged: Vec<Staged>) -> Result<()> {
-    test_pause_before_rename();
-    for mut s in staged {
-        if let Some(t) = s.target.take() {
-            if let Err(e) = t.commit() {
-                t.cleanup();
-                return Err(e);
-            }
-        }
-    }
-    Ok(())
-}
 
 /// Test hook, read in every build: with `DONGNE_TEST_PAUSE_BEFORE_RENAME_MS`
 /// set, the run sleeps that long once every temporary file is complete and
@@ -63,7 +19,7 @@ pub fn commit_all(staged: Vec<Staged>) -> Result<()> {
 /// that ships. Unset (always, in production) it costs one environment lookup
 /// per run; set by mistake it only slows the run down. Documented in
 /// docs/operations.md.
-fn test_pause_before_rename() {
+pub(super) fn test_pause_before_rename() {
     let ms = std::env::var("DONGNE_TEST_PAUSE_BEFORE_RENAME_MS")
         .ok()
         .and_then(|v| v.trim().parse::<u64>().ok());
@@ -224,7 +180,7 @@ impl Target {
     /// Syncs and renames the temporary file(s) over the target. For a
     /// shapefile the `.shp` goes last, so that a reader finding the new
     /// `.shp` also finds the new sidecars.
-    fn commit(&self) -> Result<()> {
+    fn commit_files(&self) -> Result<()> {
         let mut files = if self.multi_file {
             self.temp_files()
         } else {
@@ -264,15 +220,15 @@ impl Target {
     /// Stages a successful write; removes every temporary file otherwise.
     pub(super) fn staged(self, written: Result<()>) -> Result<Staged> {
         match written {
-            Ok(()) => Ok(Staged { target: Some(self) }),
+            Ok(()) => Ok(Staged::new(Box::new(self))),
             Err(e) => {
-                self.cleanup();
+                self.remove_files();
                 Err(e)
             }
         }
     }
 
-    fn cleanup(&self) {
+    fn remove_files(&self) {
         for (tmp, _) in self.temp_files() {
             let _ = fs::remove_file(tmp);
         }
@@ -289,4 +245,14 @@ pub(super) fn output_error(path: &Path, e: std::io::Error) -> Error {
     Error::output(format!("cannot write: {e}"))
         .file(path.display().to_string())
         .hint("check free disk space and the folder's permissions")
+}
+
+impl Pending for Target {
+    fn commit(&self) -> Result<()> {
+        self.commit_files()
+    }
+
+    fn cleanup(&self) {
+        self.remove_files()
+    }
 }

@@ -43,7 +43,7 @@ pub(super) fn write_gdal(
         let mut txn = ds
             .start_transaction()
             .map_err(|e| gdal_err("cannot start a transaction", e))?;
-        write_neighborhoods(&mut txn, format, features, &srs)
+        write_neighborhoods(&mut txn, LAYER_NAME, format, features, &srs)
             .map_err(|e| gdal_err("cannot write", e))?;
         crate::io::style::write_gpkg_style(&mut txn, LAYER_NAME, features)
             .map_err(|e| gdal_err("cannot write the QGIS style", e))?;
@@ -52,15 +52,17 @@ pub(super) fn write_gdal(
         }
         txn.commit().map_err(|e| gdal_err("cannot commit", e))?;
     } else {
-        write_neighborhoods(&mut ds, format, features, &srs)
+        write_neighborhoods(&mut ds, LAYER_NAME, format, features, &srs)
             .map_err(|e| gdal_err("cannot write", e))?;
     }
     ds.close().map_err(|e| gdal_err("cannot close", e))?;
     Ok(())
 }
 
-fn write_neighborhoods(
+/// Creates the neighborhoods layer `name` and writes its features.
+pub(super) fn write_neighborhoods(
     ds: &mut Dataset,
+    name: &str,
     format: Format,
     features: &[Neighborhood],
     srs: &SpatialRef,
@@ -69,10 +71,12 @@ fn write_neighborhoods(
     let options: Vec<&str> = match format {
         Format::Shapefile => vec!["ENCODING=UTF-8", "SHPT=POLYGON", &dbf_date],
         Format::FlatGeobuf => vec!["SPATIAL_INDEX=YES"],
+        // The index and the primary key are made once the rows are in.
+        Format::PostGis => vec!["GEOMETRY_NAME=geom", "SPATIAL_INDEX=NONE", "LAUNDER=NO"],
         _ => vec![],
     };
     let layer = ds.create_layer(LayerOptions {
-        name: LAYER_NAME,
+        name,
         srs: Some(srs),
         ty: OGRwkbGeometryType::wkbMultiPolygon,
         options: Some(&options),

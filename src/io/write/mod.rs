@@ -37,19 +37,20 @@
 mod atomic;
 mod gdal_formats;
 mod geojson;
+mod postgis;
 
 use std::fs::File;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use gdal::vector::OGRFieldType;
 
 use crate::error::{Error, Result};
+use crate::io::postgis::{is_connection, TableName};
 use crate::io::read::capture_gdal_errors;
 use crate::io::reproject::WorkingCrs;
 use crate::model::{DebugLayers, Neighborhood};
 
-pub use atomic::{commit_all, Staged};
 use atomic::{output_error, Target};
 
 /// Extensions `write` knows, for messages.
@@ -72,6 +73,8 @@ pub enum Format {
     GeoPackage,
     FlatGeobuf,
     Shapefile,
+    /// A table in PostgreSQL/PostGIS (`-o PG:… --table NAME`).
+    PostGis,
 }
 
 impl Format {
@@ -100,6 +103,46 @@ impl Format {
             Format::GeoPackage => "GPKG",
             Format::FlatGeobuf => "FlatGeobuf",
             Format::Shapefile => "ESRI Shapefile",
+            Format::PostGis => "PostgreSQL",
+        }
+    }
+}
+
+/// Where the neighborhoods go: a file (the format follows the extension)
+/// or a PostGIS table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    File(PathBuf),
+    Table { conn: String, table: TableName },
+}
+
+impl Destination {
+    /// `-o` and `--table` as given: `-o PG:…` needs a table, a file takes
+    /// none.
+    pub fn new(output: &Path, table: Option<&str>) -> Result<Destination> {
+        let text = output.to_string_lossy();
+        match (is_connection(&text), table) {
+            (true, Some(t)) => Ok(Destination::Table {
+                conn: text.into_owned(),
+                table: TableName::parse(t)?,
+            }),
+            (true, None) => Err(Error::input("a PostGIS output needs --table NAME")
+                .file(crate::io::postgis::display(&text))
+                .hint("add --table NAME (or SCHEMA.NAME): the neighborhoods are written to that table")),
+            (false, Some(_)) => Err(Error::input("--table names a table of a PostGIS output, but -o is a file")
+                .file(text.into_owned())
+                .hint("leave --table out, or give -o as a connection string: -o \"PG:dbname=… host=…\"")),
+            (false, None) => Ok(Destination::File(output.to_path_buf())),
+        }
+    }
+
+    /// As messages show it: the file, or `table in PG:…` (password masked).
+    pub fn display(&self) -> String {
+        match self {
+            Destination::File(p) => p.display().to_string(),
+            Destination::Table { conn, table } => {
+                format!("{table} in {}", crate::io::postgis::display(conn))
+            }
         }
     }
 }
@@ -112,19 +155,30 @@ pub fn write(
     crs: &WorkingCrs,
     debug: Option<&DebugLayers>,
 ) -> Result<()> {
-    write_staged(path, features, crs, debug)?.commit()
+    write_staged(&Destination::File(path.into()), features, crs, debug)?.commit()
 }
 
-/// Writes the neighborhoods to a temporary file beside `path` and returns it
-/// staged: [`Staged::commit`] (or [`commit_all`]) renames it over `path`;
-/// dropped uncommitted, it is removed.
+/// Writes the neighborhoods to a temporary file beside the target (or a
+/// staging table beside it) and returns it staged: [`Staged::commit`] (or
+/// [`commit_all`]) puts it in the target's place; dropped uncommitted, it
+/// is removed.
 pub fn write_staged(
-    path: &Path,
+    dest: &Destination,
     features: &[Neighborhood],
     crs: &WorkingCrs,
     debug: Option<&DebugLayers>,
 ) -> Result<Staged> {
     capture_gdal_errors();
+    let path = match dest {
+        Destination::File(p) => p,
+        Destination::Table { conn, table } => {
+            if debug.is_some() {
+                return Err(debug_layers_need_gpkg(&dest.display()));
+            }
+            let pending = postgis::stage(conn, table, features, crs)?;
+            return Ok(Staged::new(Box::new(pending)));
+        }
+    };
     let format = check_format(path, debug.is_some())?;
     let target = Target::prepare(path, format == Format::Shapefile)?;
     let written = match format {
@@ -134,12 +188,84 @@ pub fn write_staged(
     target.staged(written)
 }
 
-/// Checks, before a long run, that `write` will accept the path: a known
-/// extension, debug layers only into a GeoPackage, an existing writable
-/// folder.
-pub fn check_target(path: &Path, debug_layers: bool) -> Result<()> {
-    check_format(path, debug_layers)?;
-    check_writable(path)
+/// Checks, before a long run, that `write` will accept the destination: a
+/// known extension, debug layers only into a GeoPackage, an existing
+/// writable folder; or a database that answers, has PostGIS and lets the
+/// role create the table.
+pub fn check_target(dest: &Destination, debug_layers: bool) -> Result<()> {
+    match dest {
+        Destination::File(path) => {
+            check_format(path, debug_layers)?;
+            check_writable(path)
+        }
+        Destination::Table { conn, table } => {
+            if debug_layers {
+                return Err(debug_layers_need_gpkg(&dest.display()));
+            }
+            let ds = crate::io::postgis::connect(conn, true, &[])?;
+            crate::io::postgis::check_writable(&ds, conn, table)
+        }
+    }
+}
+
+fn debug_layers_need_gpkg(shown: &str) -> Error {
+    Error::input("--debug-layers needs a .gpkg output")
+        .file(shown.to_string())
+        .hint("write to a .gpkg file, or leave --debug-layers out")
+}
+
+/// A complete output waiting to take its target's place: a file under its
+/// temporary name, or a staging table. Dropped without a commit (the run
+/// failed after writing it), it is removed and the target left as it was.
+#[must_use = "a staged output is removed unless committed"]
+pub struct Staged {
+    pending: Option<Box<dyn Pending>>,
+}
+
+/// What a staged output does when committed or abandoned.
+pub(crate) trait Pending {
+    /// Puts the output in the target's place.
+    fn commit(&self) -> Result<()>;
+    /// Removes the staged output.
+    fn cleanup(&self);
+}
+
+impl Staged {
+    pub(crate) fn new(pending: Box<dyn Pending>) -> Staged {
+        Staged {
+            pending: Some(pending),
+        }
+    }
+
+    /// Puts the output in its target's place.
+    pub fn commit(self) -> Result<()> {
+        commit_all(vec![self])
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if let Some(t) = self.pending.take() {
+            t.cleanup();
+        }
+    }
+}
+
+/// Commits staged outputs in the order given (put the one others refer to
+/// last: a reader that finds it finds the rest). Each is already complete
+/// and synced, so what is left to fail is a rename within one folder (or
+/// one transaction); the outputs not yet committed are then removed.
+pub fn commit_all(staged: Vec<Staged>) -> Result<()> {
+    atomic::test_pause_before_rename();
+    for mut s in staged {
+        if let Some(t) = s.pending.take() {
+            if let Err(e) = t.commit() {
+                t.cleanup();
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Checks, before a long run, that a file of any kind (a summary, a report)
@@ -170,9 +296,7 @@ pub fn stage_bytes(path: &Path, bytes: &[u8]) -> Result<Staged> {
 fn check_format(path: &Path, debug_layers: bool) -> Result<Format> {
     let format = Format::from_path(path)?;
     if debug_layers && format != Format::GeoPackage {
-        return Err(Error::input("--debug-layers needs a .gpkg output")
-            .file(path.display().to_string())
-            .hint("write to a .gpkg file, or leave --debug-layers out"));
+        return Err(debug_layers_need_gpkg(&path.display().to_string()));
     }
     Ok(format)
 }
