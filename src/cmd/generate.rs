@@ -8,8 +8,10 @@
 //! ```
 //!
 //! The output format follows the extension of `-o`: `.geojson` (RFC 7946,
-//! lon/lat), `.gpkg`, `.fgb`, `.shp`. The file is written beside the target
-//! under a temporary name and renamed when complete.
+//! lon/lat), `.gpkg`, `.fgb`, `.shp`, `.parquet` (GeoParquet 1.1). The file
+//! is written beside the target under a temporary name and renamed when
+//! complete. `-o "PG:dbname=… host=…" --table NAME` writes a PostGIS table
+//! instead: built beside the old one and swapped in in one transaction.
 //!
 //! For a daily job (docs/operations.md):
 //!
@@ -43,14 +45,14 @@ use dongne::io::postgis::TableName;
 use dongne::io::{inputs, read, write};
 use dongne::method::pipeline::{self, RunReport};
 use dongne::products::ids::{self, ChangeSummary, Previous};
-use dongne::products::{checks, invariants};
+use dongne::products::{checks, job};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     #[command(flatten)]
     pub layers: LayerArgs,
 
-    /// Output file; the format follows the extension (.geojson, .gpkg, .fgb, .shp), or "PG:dbname=…" with --table.
+    /// Output file; the format follows the extension (.geojson, .gpkg, .fgb, .shp, .parquet), or "PG:dbname=…" with --table.
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
     /// With -o "PG:…": the table to replace, NAME or SCHEMA.NAME; also where --previous "PG:…" is read.
@@ -209,7 +211,7 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     }
     cfg.validate()?;
     let output = cfg.output.clone().ok_or_else(|| {
-        Error::input("no output file: give -o PATH (.geojson, .gpkg, .fgb or .shp)")
+        Error::input("no output file: give -o PATH (.geojson, .gpkg, .fgb, .shp, .parquet) or -o \"PG:…\" --table NAME")
     })?;
     // Every file the run will write is checked before the long part.
     let mut outputs: Vec<(&str, &std::path::Path)> = vec![("-o", &output)];
@@ -292,33 +294,12 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     for e in &out.report.size_exceptions {
         tracing::warn!("{e}");
     }
-    // The method's invariants that cost little, on every run (all eleven
-    // are asserted on real data by the tests): one piece and no sliver (9),
-    // walkable (11).
-    let pts: Vec<geo::Coord> = loaded
-        .inputs
-        .buildings
-        .iter()
-        .map(|b| dongne::geom::overlay::snap(b.pt))
-        .collect();
-    let mut broken = invariants::one_piece(&out.features);
-    broken.extend(invariants::walkable(&out.features, &pts, cfg.params.walk_radius()).1);
-    for v in &broken {
-        tracing::warn!("invariant {} does not hold: {}", v.invariant, v.message);
+    for w in job::invariant_warnings(&out.features, &loaded.inputs, &cfg.params) {
+        tracing::warn!("{w}");
     }
     checks::buildings_inside_units(&out.report)?;
-    if out.report.buildings_outside_admin > 0 {
-        tracing::warn!(
-            "{} of {} buildings lie outside every admin unit and are in no neighborhood",
-            out.report.buildings_outside_admin,
-            out.report.buildings
-        );
-    }
-    if out.report.admin_overlap_m2 > 0.0 {
-        tracing::warn!(
-            "admin units overlap by {:.1} m² in all; each overlap went to the unit first by code",
-            out.report.admin_overlap_m2
-        );
+    for w in job::report_warnings(&out.report) {
+        tracing::warn!("{w}");
     }
 
     let changes = match &previous {

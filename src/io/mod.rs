@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod encoding;
+pub mod geoparquet;
 pub mod inputs;
 pub mod network;
 pub mod osm;

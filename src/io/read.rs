@@ -253,6 +253,9 @@ pub fn open_dataset(path: &Path) -> Result<Dataset> {
     if crate::io::postgis::is_connection(&file) {
         return crate::io::postgis::connect(&file, false, &[]);
     }
+    if crate::io::geoparquet::is_parquet(path) {
+        return crate::io::geoparquet::open(path);
+    }
     if !path.exists() {
         return Err(Error::input("file not found").file(file).hint(
             "check the path (relative paths start from the current folder, or from the config file's folder)",

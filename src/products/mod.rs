@@ -6,5 +6,6 @@ pub mod checks;
 pub mod evaluate;
 pub mod ids;
 pub mod invariants;
+pub mod job;
 pub mod locate;
 pub mod preview;

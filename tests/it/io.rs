@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::shared_file;
+use crate::common::{repo, shared_file};
 use dongne::error::ErrorKind;
 use dongne::io::config::{Config, LayerConfig};
 use dongne::io::inputs::{self, Loaded};
@@ -1293,7 +1293,7 @@ fn output_errors_and_atomic_replacement() {
     let e = write::write(&dir.path().join("n.kml"), &features, &crs, None).unwrap_err();
     assert_eq!(
         e.message,
-        "unknown output format '.kml'; supported: .geojson, .json, .gpkg, .fgb, .shp"
+        "unknown output format '.kml'; supported: .geojson, .json, .gpkg, .fgb, .shp, .parquet"
     );
 
     // A good file is replaced only by a complete one.
@@ -1339,4 +1339,61 @@ fn shapefile_rewrite_replaces_every_sidecar() {
     let names: Vec<String> = files_of(dir.path()).into_iter().map(|f| f.0).collect();
     assert_eq!(names, vec!["n.cpg", "n.dbf", "n.prj", "n.shp", "n.shx"]);
     assert_eq!(field_names(&shp).0, 2);
+}
+
+/// `-o x.parquet` is GeoParquet that dongne reads back: as `--previous`
+/// (every id kept) and as a neighborhood layer for `locate`; same bytes on
+/// a rerun.
+#[test]
+fn geoparquet_output_is_read_back() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = repo().join("examples/sample.toml").display().to_string();
+    for name in ["a.parquet", "b.parquet"] {
+        crate::common::dongne_in(d.path())
+            .args(["-q", "generate", "--config", &cfg, "-o", name])
+            .assert()
+            .success();
+    }
+    let a = std::fs::read(d.path().join("a.parquet")).unwrap();
+    assert!(a.starts_with(b"PAR1") && a.ends_with(b"PAR1"));
+    assert_eq!(a, std::fs::read(d.path().join("b.parquet")).unwrap());
+    crate::common::dongne_in(d.path())
+        .args([
+            "-q",
+            "generate",
+            "--config",
+            &cfg,
+            "-o",
+            "c.gpkg",
+            "--previous",
+            "a.parquet",
+            "--changes",
+            "changes.json",
+        ])
+        .assert()
+        .success();
+    let changes: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.path().join("changes.json")).unwrap()).unwrap();
+    assert_eq!(changes["summary"]["previous_features"], 33);
+    assert_eq!(changes["summary"]["kept"], 33);
+    let out = crate::common::dongne_in(d.path())
+        .args([
+            "-q",
+            "locate",
+            "--neighborhoods",
+            "a.parquet",
+            "--lon",
+            "24.9445",
+            "--lat",
+            "60.1700",
+        ])
+        .assert()
+        .success();
+    let csv = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        csv.lines()
+            .nth(1)
+            .is_some_and(|l| l.contains(",study_area-0")),
+        "{csv}"
+    );
 }

@@ -37,6 +37,8 @@
 mod atomic;
 mod gdal_formats;
 mod geojson;
+mod parquet;
+pub use parquet::encode as encode_geoparquet;
 mod postgis;
 
 use std::fs::File;
@@ -54,7 +56,7 @@ use crate::model::{DebugLayers, Neighborhood};
 use atomic::{output_error, Target};
 
 /// Extensions `write` knows, for messages.
-pub const SUPPORTED: &str = ".geojson, .json, .gpkg, .fgb, .shp";
+pub const SUPPORTED: &str = ".geojson, .json, .gpkg, .fgb, .shp, .parquet";
 
 /// Name of the neighborhoods layer in GeoPackage and FlatGeobuf output.
 pub const LAYER_NAME: &str = "neighborhoods";
@@ -73,6 +75,8 @@ pub enum Format {
     GeoPackage,
     FlatGeobuf,
     Shapefile,
+    /// GeoParquet 1.1 (`.parquet`), written without GDAL.
+    GeoParquet,
     /// A table in PostgreSQL/PostGIS (`-o PG:… --table NAME`).
     PostGis,
 }
@@ -89,6 +93,7 @@ impl Format {
             "gpkg" => Ok(Format::GeoPackage),
             "fgb" => Ok(Format::FlatGeobuf),
             "shp" => Ok(Format::Shapefile),
+            "parquet" | "geoparquet" => Ok(Format::GeoParquet),
             _ => Err(Error::input(format!(
                 "unknown output format '.{ext}'; supported: {SUPPORTED}"
             ))
@@ -104,6 +109,7 @@ impl Format {
             Format::FlatGeobuf => "FlatGeobuf",
             Format::Shapefile => "ESRI Shapefile",
             Format::PostGis => "PostgreSQL",
+            Format::GeoParquet => "GeoParquet",
         }
     }
 }
@@ -183,6 +189,7 @@ pub fn write_staged(
     let target = Target::prepare(path, format == Format::Shapefile)?;
     let written = match format {
         Format::GeoJson => geojson::write_geojson(&target, features, crs),
+        Format::GeoParquet => parquet::write_parquet(&target, features, crs),
         _ => gdal_formats::write_gdal(&target, format, features, crs, debug),
     };
     target.staged(written)
@@ -416,7 +423,7 @@ mod tests {
         let e = Format::from_path(Path::new("out/n.kml")).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "out/n.kml: unknown output format '.kml'; supported: .geojson, .json, .gpkg, .fgb, .shp\n  hint: name the output with one of these extensions"
+            "out/n.kml: unknown output format '.kml'; supported: .geojson, .json, .gpkg, .fgb, .shp, .parquet\n  hint: name the output with one of these extensions"
         );
         assert_eq!(
             Format::from_path(Path::new("a.GPKG")).unwrap(),
