@@ -1,0 +1,200 @@
+"""dongne: hyperlocal neighborhood boundaries, from Python.
+
+    import geopandas as gpd, dongne
+    buildings = gpd.read_file("buildings.gpkg")
+    admin = gpd.read_file("dong.shp")
+    nbhd = dongne.generate(buildings=buildings, admin=admin,
+                           admin_code="ADM_CD", admin_name="ADM_NM", eps=40)
+    nbhd.plot(column="kind")
+
+The method runs in Rust (the same code as the ``dongne`` command), with the
+GIL released. Layers cross in memory as GeoParquet (WKB geometries, the CRS
+as PROJJSON); nothing is written to disk. Parameters are named as the flags
+of ``dongne generate`` (``eps``, ``min_buildings``, ``min_area``,
+``walk_minutes``, ``fill_barriers``, ``open_distance``, ``fill_open``,
+``culvert_length``, ``snap_distance``, …); see docs/parameters.md.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import os
+import warnings
+from typing import Any, Iterable, Mapping, Optional, Sequence, Union
+
+import geopandas as gpd
+import pandas as pd
+
+from . import _dongne
+from ._dongne import DongneError, __version__
+
+__all__ = ["generate", "locate", "evaluate", "DongneError", "__version__"]
+
+Layer = Union[gpd.GeoDataFrame, str, os.PathLike]
+
+# Roles that take one layer, and roles that take one or several.
+_SINGLE = ("buildings", "admin", "landuse")
+_MULTI = ("roads", "water", "rail", "mountains", "parks")
+_counter = itertools.count()
+
+
+class _Layers:
+    """GeoDataFrames put into /vsimem/ as GeoParquet; paths passed through."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.names: dict[str, str] = {}
+        self.call = f"/vsimem/dongne-py/{os.getpid()}-{next(_counter)}"
+
+    def spec(self, role: str, layer: Layer, n: int = 0) -> dict:
+        if isinstance(layer, gpd.GeoDataFrame):
+            if layer.crs is None:
+                raise DongneError(
+                    f"{role}: the GeoDataFrame has no CRS\n"
+                    "  hint: set it first, e.g. gdf.set_crs('EPSG:4326')"
+                )
+            buf = io.BytesIO()
+            # The index would become a column; the reader keeps what it needs.
+            layer.to_parquet(buf, index=False)
+            path = f"{self.call}/{role}{n if n else ''}.parquet"
+            self.files[path] = buf.getvalue()
+            self.names[path] = f"{role} GeoDataFrame" + (f" #{n + 1}" if n else "")
+            return {"path": path}
+        if isinstance(layer, (str, os.PathLike)):
+            return {"path": os.fspath(layer)}
+        raise TypeError(f"{role}: expected a GeoDataFrame or a path, got {type(layer).__name__}")
+
+    def error(self, e: Exception) -> DongneError:
+        """The error with in-memory file names replaced by the layer's role."""
+        msg = str(e)
+        for path, name in self.names.items():
+            msg = msg.replace(path, name)
+        return DongneError(msg)
+
+
+def _settings(
+    layers: _Layers, given: Mapping[str, Any], fields: Mapping[str, Any], params: Mapping[str, Any]
+) -> dict:
+    cfg: dict = {}
+    for role in _SINGLE:
+        if given.get(role) is not None:
+            cfg[role] = layers.spec(role, given[role])
+    for role in _MULTI:
+        v = given.get(role)
+        if v is None:
+            continue
+        many: Sequence[Layer] = v if isinstance(v, (list, tuple)) else [v]
+        cfg[role] = [layers.spec(role, layer, i) for i, layer in enumerate(many)]
+    for k, v in fields.items():
+        if v is not None:
+            cfg[k] = v
+    if params:
+        cfg["params"] = dict(params)
+    return cfg
+
+
+def _read(parquet: bytes) -> gpd.GeoDataFrame:
+    gdf = gpd.read_parquet(io.BytesIO(parquet))
+    # The CRS is GDAL's PROJJSON of an EPSG code; PROJ versions name some
+    # datums differently (Korea 2000 / KGD2002), so pyproj would not match
+    # it to its code. Set it by the code it carries, as the GeoPackage does.
+    ident = gdf.crs.to_json_dict().get("id", {}) if gdf.crs is not None else {}
+    if ident.get("authority") == "EPSG":
+        gdf = gdf.set_crs(epsg=int(ident["code"]), allow_override=True)
+    return gdf
+
+
+def generate(
+    buildings: Optional[Layer] = None,
+    admin: Optional[Layer] = None,
+    roads: Union[Layer, Iterable[Layer], None] = None,
+    water: Union[Layer, Iterable[Layer], None] = None,
+    rail: Union[Layer, Iterable[Layer], None] = None,
+    mountains: Union[Layer, Iterable[Layer], None] = None,
+    parks: Union[Layer, Iterable[Layer], None] = None,
+    landuse: Optional[Layer] = None,
+    admin_code: Optional[str] = None,
+    admin_name: Optional[str] = None,
+    crs: Optional[str] = None,
+    config: Optional[Union[str, os.PathLike]] = None,
+    **params: Any,
+) -> gpd.GeoDataFrame:
+    """Draws the neighborhoods.
+
+    Each layer is a GeoDataFrame (or a path GDAL opens, ``"file.gpkg:layer"``),
+    the barrier roles also a list of them. ``admin_code``/``admin_name`` name
+    the admin units' fields; ``crs`` the working CRS (default: the UTM zone
+    of the data). ``config`` is a dongne TOML file; layers and parameters
+    given here override it. Returns the features ``dongne generate`` writes
+    (same fields, ids and CRS), ordered by ``nbhd_id``. Warnings of the run
+    are issued as Python warnings. Raises :class:`DongneError` on bad input.
+    """
+    layers = _Layers()
+    given = dict(buildings=buildings, admin=admin, roads=roads, water=water, rail=rail,
+                 mountains=mountains, parks=parks, landuse=landuse)
+    fields = dict(admin_code=admin_code, admin_name=admin_name, crs=crs)
+    cfg = _settings(layers, given, fields, params)
+    try:
+        data, run_warnings = _dongne.generate(
+            json.dumps(cfg), os.fspath(config) if config is not None else None, layers.files
+        )
+    except DongneError as e:
+        raise layers.error(e) from None
+    for w in run_warnings:
+        warnings.warn(w, RuntimeWarning, stacklevel=2)
+    return _read(data)
+
+
+def locate(neighborhoods: Layer, points: Layer) -> pd.DataFrame:
+    """The neighborhood of each point, in the points' order.
+
+    ``points`` is a GeoDataFrame of points (any CRS). Returns a DataFrame with
+    the points' index and ``nbhd_id``, ``kind``, ``admin_code``,
+    ``admin_name`` and ``status`` (``inside``, ``edge`` or ``outside``).
+    """
+    layers = _Layers()
+    n = layers.spec("neighborhoods", neighborhoods)["path"]
+    index = points.index if isinstance(points, gpd.GeoDataFrame) else None
+    p = layers.spec("points", points)["path"]
+    try:
+        cols = _dongne.locate_points(n, p, layers.files)
+    except DongneError as e:
+        raise layers.error(e) from None
+    order = ["nbhd_id", "kind", "admin_code", "admin_name", "status"]
+    return pd.DataFrame({k: cols.get(k, []) for k in order}, index=index)
+
+
+def evaluate(
+    neighborhoods: Layer,
+    buildings: Optional[Layer] = None,
+    admin: Optional[Layer] = None,
+    roads: Union[Layer, Iterable[Layer], None] = None,
+    water: Union[Layer, Iterable[Layer], None] = None,
+    rail: Union[Layer, Iterable[Layer], None] = None,
+    mountains: Union[Layer, Iterable[Layer], None] = None,
+    parks: Union[Layer, Iterable[Layer], None] = None,
+    landuse: Optional[Layer] = None,
+    admin_code: Optional[str] = None,
+    admin_name: Optional[str] = None,
+    crs: Optional[str] = None,
+    config: Optional[Union[str, os.PathLike]] = None,
+    **params: Any,
+) -> pd.DataFrame:
+    """Measures a neighborhood layer against H3 cells and the admin units,
+    on the same inputs as :func:`generate`: one row per partition, the
+    columns of ``dongne evaluate --csv``."""
+    layers = _Layers()
+    n = layers.spec("neighborhoods", neighborhoods)["path"]
+    given = dict(buildings=buildings, admin=admin, roads=roads, water=water, rail=rail,
+                 mountains=mountains, parks=parks, landuse=landuse)
+    fields = dict(admin_code=admin_code, admin_name=admin_name, crs=crs)
+    cfg = _settings(layers, given, fields, params)
+    try:
+        text = _dongne.evaluate_layer(
+            n, json.dumps(cfg), os.fspath(config) if config is not None else None, layers.files
+        )
+    except DongneError as e:
+        raise layers.error(e) from None
+    return pd.read_csv(io.StringIO(text))
