@@ -32,7 +32,7 @@ from ._dongne import DongneError, __version__
 
 __all__ = ["generate", "locate", "evaluate", "DongneError", "__version__"]
 
-Layer = Union[gpd.GeoDataFrame, str, os.PathLike]
+Layer = Union[gpd.GeoDataFrame, str, os.PathLike, Mapping[str, Any]]
 
 # Roles that take one layer, and roles that take one or several.
 _SINGLE = ("buildings", "admin", "landuse")
@@ -49,6 +49,15 @@ class _Layers:
         self.call = f"/vsimem/dongne-py/{os.getpid()}-{next(_counter)}"
 
     def spec(self, role: str, layer: Layer, n: int = 0) -> dict:
+        if isinstance(layer, Mapping):
+            # {"data": gdf_or_path, "class_field": …, "where": …}: the keys of
+            # a layer table in the config file.
+            options = dict(layer)
+            if "data" not in options:
+                raise TypeError(f"{role}: a layer given as a dict needs 'data' (a GeoDataFrame or a path)")
+            spec = self.spec(role, options.pop("data"), n)
+            spec.update(options)
+            return spec
         if isinstance(layer, gpd.GeoDataFrame):
             if layer.crs is None:
                 raise DongneError(
@@ -123,8 +132,10 @@ def generate(
 ) -> gpd.GeoDataFrame:
     """Draws the neighborhoods.
 
-    Each layer is a GeoDataFrame (or a path GDAL opens, ``"file.gpkg:layer"``),
-    the barrier roles also a list of them. ``admin_code``/``admin_name`` name
+    Each layer is a GeoDataFrame, a path GDAL opens (``"file.gpkg"``), or a
+    dict of ``data`` (either) and the keys of a layer in the config file
+    (``layer``, ``where``, ``class_field``, ``width_field``,
+    ``tunnel_field``); the barrier roles also a list of them. ``admin_code``/``admin_name`` name
     the admin units' fields; ``crs`` the working CRS (default: the UTM zone
     of the data). ``config`` is a dongne TOML file; layers and parameters
     given here override it. Returns the features ``dongne generate`` writes

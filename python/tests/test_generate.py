@@ -82,7 +82,9 @@ def test_bad_input_raises_the_cli_message(shared):
         dongne.generate(buildings=buildings, admin=admin, admin_code="adm_cd2", eps=-1)
 
 
-def test_warnings_of_the_run_are_python_warnings(repo):
-    # The sample's study area leaves an empty piece without a neighbour.
-    with pytest.warns(RuntimeWarning):
-        dongne.generate(config=repo / "examples" / "sample.toml")
+def test_warnings_of_the_run_are_python_warnings(repo, shared):
+    # Three of Jamsil's 16 units: most buildings lie outside them.
+    admin = gpd.read_file(shared / "seoul" / "seoul_jamsil_hangjeongdong.geojson").iloc[:3]
+    with pytest.warns(RuntimeWarning, match=r"^\d+ of 1357 buildings lie outside every admin unit"):
+        out = dongne.generate(config=repo / "examples" / "jamsil.toml", admin=admin)
+    assert set(out.admin_code) == set(admin.adm_cd2)

@@ -651,9 +651,12 @@ fn run_unit(unit: &AdminUnit, shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -
         ka.0.cmp(&kb.0)
             .then(ka.1.partial_cmp(&kb.1).unwrap_or(std::cmp::Ordering::Equal))
     });
+    // A region left with no ground (its hot spot's cell went to others)
+    // makes no feature: nothing to warn about.
     let exceptions = merged
         .stuck
         .iter()
+        .filter(|&&r| stats[r].area > 0.0)
         .map(|&r| {
             format!(
                 "admin unit {} ({}): a neighborhood with {} buildings and {:.0} m² has no neighbour to merge with",
