@@ -36,7 +36,9 @@ pub struct AdminUnit {
 
 /// The kinds of barrier the method knows. The order is the priority when two
 /// area barriers overlap (water wins over mountain wins over park).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum BarrierKind {
     Water,
     Mountain,
@@ -104,7 +106,9 @@ pub struct Inputs {
 }
 
 /// What an output feature is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum FeatureKind {
     Neighborhood,
     Barrier(BarrierKind),

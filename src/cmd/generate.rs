@@ -26,25 +26,28 @@
 //! are all written to temporary files first and renamed together at the end:
 //! a run that fails replaces none of them.
 //!
+//! `--cache DIR` keeps each admin unit's result under a key of its inputs;
+//! a rerun computes only the units whose inputs changed, and writes the
+//! same bytes. `--shard K/N` computes one shard's units into a part file;
+//! `dongne merge` puts the parts together (docs/scale.md).
+//!
 //! On a terminal (stderr), a spinner shows the stage running; `--quiet`,
 //! `--log-format json` or a pipe leave it out.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
-use tracing::span::{Attributes, Id, Record};
-use tracing::subscriber::Interest;
-use tracing::{Dispatch, Event, Metadata, Subscriber};
-
+use super::deliver::{deliver, Delivery, StepTime};
+use super::progress::{stage, with_progress, Progress};
 use super::{LayerArgs, LogArgs, LogFormat};
 use dongne::error::{Error, Result};
+use dongne::io::cache::Cache;
+use dongne::io::config::Config;
 use dongne::io::postgis::TableName;
-use dongne::io::{inputs, read, write};
-use dongne::method::pipeline::{self, RunReport};
-use dongne::products::ids::{self, ChangeSummary, Previous};
+use dongne::io::{inputs, write};
+use dongne::method::pipeline::{self, RunOptions};
+use dongne::method::shards::{Part, Shard};
+use dongne::products::ids::{self, Previous};
 use dongne::products::{checks, job};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -73,6 +76,12 @@ pub struct Args {
     /// With --previous: write the change report (added, removed, split, merged, reshaped) as JSON.
     #[arg(long, value_name = "FILE.json", requires = "previous")]
     pub changes: Option<PathBuf>,
+    /// Keep each admin unit's result in DIR; a rerun computes only the units whose inputs changed.
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// Compute only shard K of N (units split by Hilbert order and building count) into a part file for `dongne merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
 
     #[command(flatten)]
     pub params: ParamArgs,
@@ -144,55 +153,8 @@ impl ParamArgs {
     }
 }
 
-/// What `--summary` writes.
-#[derive(Debug, Serialize)]
-pub struct Summary<'a> {
-    pub version: &'a str,
-    pub output: String,
-    pub working_crs: String,
-    pub inputs: &'a [read::LayerReport],
-    pub run: &'a RunReport,
-    pub area_m2: AreaStats,
-    pub features_by_kind: std::collections::BTreeMap<String, usize>,
-    /// The file given to `--previous`, when there was one.
-    pub previous: Option<String>,
-    /// The counts of the change report, with `--previous`.
-    pub changes: Option<ChangeSummary>,
-    /// Wall-clock seconds of each step of the run, in order: `read`,
-    /// `previous`, `pipeline`, `ids`, `write` (the pipeline's own stages,
-    /// summed over threads, are in `run.stage_seconds`).
-    pub steps: Vec<StepTime>,
-    pub seconds_total: f64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct StepTime {
-    pub step: &'static str,
-    pub seconds: f64,
-}
-
-#[derive(Debug, Default, Serialize)]
-pub struct AreaStats {
-    pub min: f64,
-    pub median: f64,
-    pub p90: f64,
-    pub max: f64,
-}
-
 pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
-    let progress = Progress::new(log);
-    let Some(bar) = progress.bar.clone() else {
-        return run_steps(a, log, &progress);
-    };
-    // Log lines written while the spinner is drawn would land in the middle
-    // of its line: every event goes through the spinner's `suspend`, which
-    // clears it, writes the line and draws it again. The run's reading and
-    // logging happen on this thread, which this scoped dispatcher covers.
-    let inner = tracing::dispatcher::get_default(|d| d.clone());
-    let scoped = Dispatch::new(Suspending { inner, bar });
-    let result = tracing::dispatcher::with_default(&scoped, || run_steps(a, log, &progress));
-    progress.finish();
-    result
+    with_progress(log, |progress| run_steps(a, log, progress))
 }
 
 fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
@@ -210,6 +172,9 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         cfg.debug_layers = true;
     }
     cfg.validate()?;
+    if let Some(shard) = a.shard {
+        return run_shard(a, log, progress, &cfg, shard);
+    }
     let output = cfg.output.clone().ok_or_else(|| {
         Error::input("no output file: give -o PATH (.geojson, .gpkg, .fgb, .shp, .parquet) or -o \"PG:…\" --table NAME")
     })?;
@@ -234,6 +199,7 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     if let Some(p) = &a.previous {
         ids::check_openable(p, previous_table.as_ref())?;
     }
+    let cache = a.cache.as_deref().map(Cache::open).transpose()?;
 
     progress.stage("reading layers");
     let t = Instant::now();
@@ -275,7 +241,10 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
 
     progress.stage("drawing neighborhoods");
     let t = Instant::now();
-    let mut out = pipeline::run(&loaded.inputs, &cfg.params, cfg.debug_layers)?;
+    let opts = RunOptions {
+        cache: cache.as_ref(),
+    };
+    let out = pipeline::run_with(&loaded.inputs, &cfg.params, cfg.debug_layers, opts)?;
     steps.push(StepTime {
         step: "pipeline",
         seconds: t.elapsed().as_secs_f64(),
@@ -302,229 +271,95 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         tracing::warn!("{w}");
     }
 
-    let changes = match &previous {
-        Some(prev) => {
-            progress.stage("matching ids with the previous output");
-            let t = Instant::now();
-            let report = ids::carry_over(&mut out.features, prev)?;
-            let secs = t.elapsed().as_secs_f64();
-            steps.push(StepTime {
-                step: "ids",
-                seconds: secs,
-            });
-            if !log.quiet {
-                let s = &report.summary;
-                match log.log_format {
-                    LogFormat::Json => tracing::info!(
-                        stage = "ids",
-                        previous = %report.previous,
-                        kept = s.kept,
-                        reshaped = s.reshaped,
-                        split = s.split,
-                        merged = s.merged,
-                        added = s.added,
-                        removed = s.removed,
-                        seconds = secs,
-                    ),
-                    LogFormat::Text => progress.println(&format!("dongne: {}", report.one_line())),
-                }
-            }
-            Some(report)
-        }
-        None => None,
+    let cache_stats = cache.map(|c| c.finish(true));
+    if let Some(c) = &cache_stats {
+        tracing::info!(
+            reused = c.reused,
+            computed = c.computed,
+            rejected = c.rejected,
+            entries = c.entries,
+            bytes = c.bytes,
+            "cache {}: {} units reused, {} computed, {} entries, {:.1} MB",
+            c.dir,
+            c.reused,
+            c.computed,
+            c.entries,
+            c.bytes as f64 / 1e6
+        );
+    }
+    let d = Delivery {
+        dest: &dest,
+        output: &output,
+        changes: a.changes.as_deref(),
+        summary: a.summary.as_deref(),
+        preview: a.preview.as_deref().map(|p| (p, &loaded.inputs)),
+        previous: previous.as_ref(),
+        crs: &loaded.crs,
+        layers: &loaded.layers,
+        cache: cache_stats,
+        shards: None,
     };
+    deliver(d, out, steps, started, log, progress)
+}
 
+/// `--shard K/N`: computes this shard's units into a part file for
+/// `dongne merge`.
+fn run_shard(
+    a: &Args,
+    log: &LogArgs,
+    progress: &Progress,
+    cfg: &Config,
+    shard: Shard,
+) -> Result<()> {
+    let started = Instant::now();
+    let output = cfg
+        .output
+        .clone()
+        .ok_or_else(|| Error::input("no part file: give -o PART (e.g. part-1-of-4.dpart)"))?;
+    if a.previous.is_some() || a.changes.is_some() || a.preview.is_some() || cfg.debug_layers {
+        return Err(Error::input(
+            "--shard writes a part file: --previous, --changes, --preview and --debug-layers belong to dongne merge",
+        )
+        .hint("give them to dongne merge PART... -o OUT"));
+    }
+    write::check_writable(&output)?;
+    let cache = a.cache.as_deref().map(Cache::open).transpose()?;
+    progress.stage("reading layers");
+    let loaded = inputs::load(cfg)?;
+    checks::layers_overlap(&loaded.layers)?;
+    progress.stage("drawing this shard's neighborhoods");
+    let opts = RunOptions {
+        cache: cache.as_ref(),
+    };
+    let computed = pipeline::compute(&loaded.inputs, &cfg.params, false, opts, Some(shard))?;
+    let params_json =
+        serde_json::to_string(&cfg.params).map_err(|e| Error::internal(e.to_string()))?;
+    let part = Part::of(computed, shard, &params_json, &loaded.crs);
+    let units = part.units.len();
     progress.stage("writing");
-    let t = Instant::now();
-    let mut staged = Vec::new();
-    if let (Some(path), Some(report)) = (&a.changes, &changes) {
-        staged.push(write::stage_bytes(path, report.to_json()?.as_bytes())?);
+    write::atomic_write_bytes(&output, &part.to_bytes()?)?;
+    if let Some(c) = cache {
+        // A shard uses only its units' entries: nothing is pruned.
+        c.finish(false);
     }
-    let staged_output = write::write_staged(&dest, &out.features, &loaded.crs, out.debug.as_ref())?;
-    let write_s = t.elapsed().as_secs_f64();
-    steps.push(StepTime {
-        step: "write",
-        seconds: write_s,
-    });
-    stage(log, "write", "features", out.features.len(), Some(write_s));
-
-    let mut by_kind = std::collections::BTreeMap::new();
-    for f in &out.features {
-        *by_kind.entry(f.kind.as_str().to_string()).or_insert(0) += 1;
-    }
-    let summary = Summary {
-        version: env!("CARGO_PKG_VERSION"),
-        output: dest.display(),
-        working_crs: loaded.crs.label.clone(),
-        inputs: &loaded.layers,
-        run: &out.report,
-        area_m2: area_stats(&out.features),
-        features_by_kind: by_kind,
-        previous: previous.as_ref().map(|p| p.path.clone()),
-        changes: changes.as_ref().map(|c| c.summary.clone()),
-        steps,
-        seconds_total: started.elapsed().as_secs_f64(),
-    };
-    if let Some(path) = &a.summary {
-        let text =
-            serde_json::to_string_pretty(&summary).map_err(|e| Error::internal(e.to_string()))?;
-        staged.push(write::stage_bytes(path, text.as_bytes())?);
-    }
-    if let Some(path) = &a.preview {
-        let title = output
-            .file_stem()
-            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-        let scene = dongne::products::preview::Scene::of_run(&out.features, &loaded.inputs, &title);
-        let bytes = dongne::products::preview::render_picture(path, &scene, 1200, &[])?;
-        staged.push(write::stage_bytes(path, &bytes)?);
-    }
-    // Every output commits together or none does; the neighborhoods last:
-    // whoever finds today's layer finds its report, summary and picture too.
-    staged.push(staged_output);
-    write::commit_all(staged)?;
     progress.finish();
     if !log.quiet {
+        let secs = started.elapsed().as_secs_f64();
         match log.log_format {
             LogFormat::Json => tracing::info!(
                 stage = "done",
-                neighborhoods = out.report.neighborhoods,
-                barrier_features = out.report.barrier_features,
-                seconds = summary.seconds_total,
-                output = %dest.display(),
-                "done"
+                shard = %format!("{}/{}", shard.k, shard.n),
+                units,
+                seconds = secs,
+                output = %output.display(),
             ),
             LogFormat::Text => eprintln!(
-                "dongne: {} neighborhoods and {} barrier features from {} buildings in {} admin units, {:.2} s → {}",
-                out.report.neighborhoods,
-                out.report.barrier_features,
-                out.report.buildings,
-                out.report.admin_units,
-                summary.seconds_total,
-                dest.display()
+                "dongne: shard {}/{}: {units} admin units, {secs:.2} s → {}",
+                shard.k,
+                shard.n,
+                output.display()
             ),
         }
     }
     Ok(())
-}
-
-fn area_stats(features: &[dongne::model::Neighborhood]) -> AreaStats {
-    let mut a: Vec<f64> = features
-        .iter()
-        .filter(|f| f.kind == dongne::model::FeatureKind::Neighborhood)
-        .map(|f| f.area_m2)
-        .collect();
-    if a.is_empty() {
-        return AreaStats::default();
-    }
-    a.sort_by(f64::total_cmp);
-    let q = |p: f64| a[((a.len() - 1) as f64 * p).round() as usize];
-    AreaStats {
-        min: a[0],
-        median: q(0.5),
-        p90: q(0.9),
-        max: a[a.len() - 1],
-    }
-}
-
-/// One line per stage: `stage`, what was counted, how many, seconds.
-fn stage(log: &LogArgs, stage: &str, what: &str, count: usize, seconds: Option<f64>) {
-    if log.quiet {
-        return;
-    }
-    // Text is for people (aligned columns); JSON carries the same figures as
-    // fields, one object per line.
-    match (log.log_format, seconds) {
-        (LogFormat::Json, Some(s)) => tracing::info!(stage, what, count, seconds = s),
-        (LogFormat::Json, None) => tracing::info!(stage, what, count),
-        (LogFormat::Text, Some(s)) => {
-            tracing::info!("{stage:<12} {what:<12} {count:>9} {s:>8.3} s")
-        }
-        (LogFormat::Text, None) => tracing::info!("{stage:<12} {what:<12} {count:>9}"),
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Progress on a terminal
-
-/// A spinner on stderr naming the step that runs, with its time. Only when
-/// stderr is a terminal, the log format is text and the run is not quiet: a
-/// cron or Kubernetes log gets plain lines, never control characters.
-struct Progress {
-    bar: Option<ProgressBar>,
-}
-
-impl Progress {
-    fn new(log: &LogArgs) -> Progress {
-        let wanted =
-            !log.quiet && log.log_format == LogFormat::Text && std::io::stderr().is_terminal();
-        let bar = wanted.then(|| {
-            let bar = ProgressBar::new_spinner();
-            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} {elapsed}") {
-                bar.set_style(style);
-            }
-            bar.enable_steady_tick(Duration::from_millis(120));
-            bar
-        });
-        Progress { bar }
-    }
-
-    fn stage(&self, what: &str) {
-        if let Some(b) = &self.bar {
-            b.set_message(what.to_string());
-        }
-    }
-
-    /// A line on stderr that does not break the spinner.
-    fn println(&self, line: &str) {
-        match &self.bar {
-            Some(b) => b.suspend(|| eprintln!("{line}")),
-            None => eprintln!("{line}"),
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(b) = &self.bar {
-            b.finish_and_clear();
-        }
-    }
-}
-
-/// The process's subscriber, with every event written while the spinner is
-/// suspended. Everything else is passed through unchanged.
-struct Suspending {
-    inner: Dispatch,
-    bar: ProgressBar,
-}
-
-impl Subscriber for Suspending {
-    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
-        self.inner.register_callsite(metadata)
-    }
-    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        self.inner.enabled(metadata)
-    }
-    fn new_span(&self, span: &Attributes<'_>) -> Id {
-        self.inner.new_span(span)
-    }
-    fn record(&self, span: &Id, values: &Record<'_>) {
-        self.inner.record(span, values)
-    }
-    fn record_follows_from(&self, span: &Id, follows: &Id) {
-        self.inner.record_follows_from(span, follows)
-    }
-    fn event(&self, event: &Event<'_>) {
-        self.bar.suspend(|| self.inner.event(event))
-    }
-    fn enter(&self, span: &Id) {
-        self.inner.enter(span)
-    }
-    fn exit(&self, span: &Id) {
-        self.inner.exit(span)
-    }
-    fn clone_span(&self, id: &Id) -> Id {
-        self.inner.clone_span(id)
-    }
-    fn try_close(&self, id: Id) -> bool {
-        self.inner.try_close(id)
-    }
 }

@@ -2,10 +2,13 @@
 //! only parses and dispatches; everything here is callable from tests.
 
 pub mod check;
+pub mod deliver;
 pub mod evaluate;
 pub mod generate;
 pub mod locate;
+pub mod merge;
 pub mod preview;
+pub mod progress;
 
 use std::path::PathBuf;
 
@@ -44,6 +47,8 @@ pub enum Command {
     Preview(preview::Args),
     /// Find the neighborhood of points (lon/lat, CSV or a point layer).
     Locate(locate::Args),
+    /// Put the part files of `generate --shard K/N` together into one layer, as one run would write it.
+    Merge(merge::Args),
 }
 
 /// How the run talks to its operator.
@@ -201,5 +206,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Evaluate(a) => evaluate::run(&a, &cli.log),
         Command::Preview(a) => preview::run(&a, &cli.log),
         Command::Locate(a) => locate::run(&a, &cli.log),
+        Command::Merge(a) => merge::run(&a, &cli.log),
     }
 }

@@ -3,6 +3,7 @@
 //! and layer styles.
 //! Imports only the base types and [`crate::geom`].
 
+pub mod cache;
 pub mod config;
 pub mod encoding;
 pub mod geoparquet;

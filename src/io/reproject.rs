@@ -23,7 +23,7 @@ pub const LONLAT_EPSG: u32 = 4326;
 const BATCH_COORDS: usize = 1 << 16;
 
 /// The metric CRS every stage works in.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct WorkingCrs {
     /// WKT2 of the CRS, so it can be rebuilt on any thread (a `SpatialRef` is
     /// not `Send`).

@@ -29,3 +29,9 @@ pub mod size_rules;
 
 /// The per-unit run of the stages above, in parallel over units.
 pub mod pipeline;
+
+/// Unit results kept between runs, keyed by the unit's inputs.
+pub mod unit_cache;
+
+/// A run's units split among processes, and the part files merged.
+pub mod shards;

@@ -16,13 +16,14 @@ use geo::{Area, Buffer, ConvexHull, Coord, Euclidean, Length, MultiPoint, Point}
 use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::RTree;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::geom::contains::{shape_contains, PreparedShape};
 use crate::geom::coverage;
 use crate::geom::overlay;
 use crate::geom::shape::{rect_to_rtree, shapes_rect, Shape};
+use crate::io::cache::Cache;
 use crate::io::config::Params;
 use crate::method::barriers::{self, BarrierIndex};
 use crate::method::clustering::{self, ClusterParams};
@@ -31,6 +32,7 @@ use crate::method::frame::{assign_buildings, node_between_units};
 pub use crate::method::frame::{frame, node_tolerance, study_area};
 use crate::method::open_ground;
 use crate::method::pieces;
+pub use crate::method::shards::Shard;
 use crate::method::size_rules::{self, Border, Region, SizeParams};
 use crate::method::tessellation;
 use crate::model::{
@@ -49,7 +51,7 @@ pub const STAGES: [&str; 7] = [
 
 /// Seconds per stage, summed over threads.
 #[derive(Default)]
-struct Timings([AtomicU64; 7]);
+pub struct Timings([AtomicU64; 7]);
 
 impl Timings {
     fn time<T>(&self, stage: usize, f: impl FnOnce() -> T) -> T {
@@ -68,7 +70,7 @@ impl Timings {
 }
 
 /// Figures of one run, for the summary on stderr and `--summary`.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RunReport {
     pub admin_units: usize,
     pub buildings: usize,
@@ -97,6 +99,68 @@ pub struct Output {
 
 /// Runs the method.
 pub fn run(inputs: &Inputs, params: &Params, want_debug: bool) -> Result<Output> {
+    run_with(inputs, params, want_debug, RunOptions::default())
+}
+
+/// How a run is carried out, not what it computes: the output is the same
+/// with any of these.
+#[derive(Default, Clone, Copy)]
+pub struct RunOptions<'a> {
+    /// Unit results kept from earlier runs ([`crate::method::unit_cache`]).
+    pub cache: Option<&'a Cache>,
+}
+
+/// Runs the method, reusing unit results from a cache.
+pub fn run_with(
+    inputs: &Inputs,
+    params: &Params,
+    want_debug: bool,
+    opts: RunOptions,
+) -> Result<Output> {
+    let computed = compute(inputs, params, want_debug, opts, None)?;
+    let barriers = want_debug.then(|| debug_barriers(inputs));
+    assemble(computed, barriers)
+}
+
+/// The units of a run, each computed or (for another shard) left out, and
+/// what the report knows before they are put together.
+pub struct Computed {
+    /// Per admin unit (in frame order): its result, `None` when another
+    /// shard computes it.
+    pub units: Vec<Option<UnitOut>>,
+    /// Code and name of each admin unit.
+    pub names: Vec<(String, String)>,
+    pub report: RunReport,
+    timings: Timings,
+    wall: Vec<(String, f64)>,
+}
+
+impl Computed {
+    /// The units of a merged run (their timings stay with the shards).
+    pub fn from_parts(
+        units: Vec<Option<UnitOut>>,
+        names: Vec<(String, String)>,
+        report: RunReport,
+    ) -> Computed {
+        Computed {
+            units,
+            names,
+            report,
+            timings: Timings::default(),
+            wall: Vec::new(),
+        }
+    }
+}
+
+/// Frames the units and computes those of `shard` (all when `None`): the
+/// part of the run whose cost grows with the buildings.
+pub fn compute(
+    inputs: &Inputs,
+    params: &Params,
+    want_debug: bool,
+    opts: RunOptions,
+    shard: Option<Shard>,
+) -> Result<Computed> {
     params.validate()?;
     let t = Timings::default();
     let hull_unit;
@@ -132,6 +196,13 @@ pub fn run(inputs: &Inputs, params: &Params, want_debug: bool) -> Result<Output>
             per_unit[*u].push(b);
         }
     }
+    let selected: Vec<bool> = match shard {
+        None => vec![true; units.len()],
+        Some(s) => crate::method::shards::assign(&units, &per_unit, s.n)
+            .into_iter()
+            .map(|k| k == s.k)
+            .collect(),
+    };
     wall.push(("frame".into(), phase.elapsed().as_secs_f64()));
     let phase = Instant::now();
     let landuse = t.time(3, || landuse_classes(&pts, &inputs.landuse));
@@ -144,11 +215,72 @@ pub fn run(inputs: &Inputs, params: &Params, want_debug: bool) -> Result<Output>
         timings: &t,
         want_debug,
     };
-    let mut outs: Vec<UnitOut> = (0..units.len())
+    // Debug layers are not cached: a run that wants them computes.
+    let cache = opts.cache.filter(|_| !want_debug);
+    let outs: Vec<Option<UnitOut>> = (0..units.len())
         .into_par_iter()
-        .map(|i| run_unit(&admin[i], &units[i], &per_unit[i], &ctx))
+        .map(|i| {
+            if !selected[i] {
+                return Ok(None);
+            }
+            let run = || run_unit(&admin[i], &units[i], &per_unit[i], &ctx);
+            match cache {
+                None => run().map(Some),
+                Some(c) => crate::method::unit_cache::cached(
+                    c,
+                    &admin[i],
+                    &units[i],
+                    &per_unit[i],
+                    &ctx,
+                    run,
+                )
+                .map(Some),
+            }
+        })
         .collect::<Result<_>>()?;
     wall.push(("units".into(), phase.elapsed().as_secs_f64()));
+    Ok(Computed {
+        units: outs,
+        names: admin
+            .iter()
+            .map(|a| (a.code.clone(), a.name.clone()))
+            .collect(),
+        report: RunReport {
+            admin_units: units.len(),
+            buildings: pts.len(),
+            buildings_outside_admin: owner.iter().filter(|o| o.is_none()).count(),
+            admin_overlap_m2: overlap,
+            ..Default::default()
+        },
+        timings: t,
+        wall,
+    })
+}
+
+/// Puts every unit's result together: nodes the boundaries between units,
+/// cleans and measures each feature, numbers the ids. Fails when a unit was
+/// not computed (a shard missing from a merge).
+pub fn assemble(
+    computed: Computed,
+    debug_barriers: Option<Vec<(String, String, geo::Geometry)>>,
+) -> Result<Output> {
+    let Computed {
+        units,
+        names,
+        mut report,
+        timings: t,
+        mut wall,
+    } = computed;
+    let mut outs: Vec<UnitOut> = Vec::with_capacity(units.len());
+    for (u, o) in units.into_iter().enumerate() {
+        outs.push(o.ok_or_else(|| {
+            Error::input(format!(
+                "admin unit {} ({}) was computed by no shard",
+                names[u].0, names[u].1
+            ))
+            .hint("merge the part files of every shard, 1/N to N/N, of the same inputs")
+        })?);
+    }
     let phase = Instant::now();
 
     // Neighbouring units were computed apart: node their shared boundaries.
@@ -166,13 +298,6 @@ pub fn run(inputs: &Inputs, params: &Params, want_debug: bool) -> Result<Output>
     wall.push(("between_units".into(), phase.elapsed().as_secs_f64()));
     let phase = Instant::now();
 
-    let mut report = RunReport {
-        admin_units: units.len(),
-        buildings: pts.len(),
-        buildings_outside_admin: owner.iter().filter(|o| o.is_none()).count(),
-        admin_overlap_m2: overlap,
-        ..Default::default()
-    };
     // Clean-up and measures of every feature, on every thread, in order.
     let geoms: Vec<(geo::MultiPolygon, f64, f64)> = all
         .into_par_iter()
@@ -194,12 +319,16 @@ pub fn run(inputs: &Inputs, params: &Params, want_debug: bool) -> Result<Output>
         })
         .collect();
     let mut features = Vec::with_capacity(geoms.len());
-    let mut debug = want_debug.then(DebugLayers::default);
+    let mut debug = debug_barriers.map(|barriers| DebugLayers {
+        barriers,
+        ..Default::default()
+    });
     let mut geoms = geoms.into_iter();
     for (u, o) in outs.into_iter().enumerate() {
         report.enclosures += o.enclosures;
         report.hot_spots += o.hot_spots;
         report.size_exceptions.extend(o.exceptions);
+        let (code, name) = &names[u];
         for (k, f) in o.features.into_iter().enumerate() {
             let (geom, area, perimeter) = geoms
                 .next()
@@ -209,10 +338,10 @@ pub fn run(inputs: &Inputs, params: &Params, want_debug: bool) -> Result<Output>
                 FeatureKind::Barrier(_) => report.barrier_features += 1,
             }
             features.push(Neighborhood {
-                id: format!("{}-{:03}", admin[u].code, k + 1),
+                id: format!("{code}-{:03}", k + 1),
                 kind: f.kind,
-                admin_code: admin[u].code.clone(),
-                admin_name: admin[u].name.clone(),
+                admin_code: code.clone(),
+                admin_name: name.clone(),
                 geom,
                 area_m2: area,
                 perimeter_m: perimeter,
@@ -230,26 +359,6 @@ pub fn run(inputs: &Inputs, params: &Params, want_debug: bool) -> Result<Output>
             d.enclosures.extend(od.enclosures);
         }
     }
-    if let Some(d) = debug.as_mut() {
-        d.barriers = inputs
-            .lines
-            .iter()
-            .map(|l| {
-                (
-                    l.kind.as_str().to_string(),
-                    l.class.clone(),
-                    barriers::footprint(l),
-                )
-            })
-            .chain(inputs.areas.iter().map(|a| {
-                (
-                    a.kind.as_str().to_string(),
-                    String::new(),
-                    geo::Geometry::Polygon(a.geom.clone()),
-                )
-            }))
-            .collect();
-    }
     report.stage_seconds = t.seconds();
     wall.push(("assemble".into(), phase.elapsed().as_secs_f64()));
     report.wall_seconds = wall;
@@ -260,14 +369,37 @@ pub fn run(inputs: &Inputs, params: &Params, want_debug: bool) -> Result<Output>
     })
 }
 
-struct UnitCtx<'a> {
-    pts: &'a [Coord],
+/// The barrier layer of the debug output: every barrier as read.
+fn debug_barriers(inputs: &Inputs) -> Vec<(String, String, geo::Geometry)> {
+    inputs
+        .lines
+        .iter()
+        .map(|l| {
+            (
+                l.kind.as_str().to_string(),
+                l.class.clone(),
+                barriers::footprint(l),
+            )
+        })
+        .chain(inputs.areas.iter().map(|a| {
+            (
+                a.kind.as_str().to_string(),
+                String::new(),
+                geo::Geometry::Polygon(a.geom.clone()),
+            )
+        }))
+        .collect()
+}
+
+/// What every unit's run reads besides its own unit and buildings.
+pub(crate) struct UnitCtx<'a> {
+    pub(crate) pts: &'a [Coord],
     /// The buildings as read, for their footprints' outlines.
-    buildings: &'a [Building],
+    pub(crate) buildings: &'a [Building],
     /// Land-use class of each building (an index into the classes; 0: none).
-    landuse: &'a [usize],
-    index: &'a BarrierIndex<'a>,
-    params: &'a Params,
+    pub(crate) landuse: &'a [usize],
+    pub(crate) index: &'a BarrierIndex<'a>,
+    pub(crate) params: &'a Params,
     timings: &'a Timings,
     want_debug: bool,
 }
@@ -308,18 +440,24 @@ pub fn landuse_classes(pts: &[Coord], landuse: &[crate::model::LanduseArea]) -> 
         .collect()
 }
 
-struct UnitFeature {
+/// One feature of a unit, before the noding between units.
+#[derive(Serialize, Deserialize)]
+pub struct UnitFeature {
     kind: FeatureKind,
     shapes: Vec<Shape>,
     buildings: usize,
     bounded_by: String,
 }
 
-struct UnitOut {
+/// What one unit's run makes: its features and figures. Cached, and
+/// carried in a shard's part file.
+#[derive(Serialize, Deserialize)]
+pub struct UnitOut {
     features: Vec<UnitFeature>,
     enclosures: usize,
     hot_spots: usize,
     exceptions: Vec<String>,
+    #[serde(skip)]
     debug: Option<DebugLayers>,
 }
 

@@ -21,6 +21,7 @@ mod postgis;
 mod preview;
 mod properties;
 mod real_data;
+mod reruns;
 mod scale;
 mod stable_ids;
 mod synthetic;

@@ -1,0 +1,210 @@
+//! What a run does once its neighborhoods are drawn, shared by `generate`
+//! and `merge`: carry yesterday's ids over, write the layer, the change
+//! report, the summary and the picture, commit them together, and say so.
+
+use std::path::Path;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::progress::{stage, Progress};
+use super::{LogArgs, LogFormat};
+use dongne::error::{Error, Result};
+use dongne::io::cache::CacheStats;
+use dongne::io::read;
+use dongne::io::reproject::WorkingCrs;
+use dongne::io::write;
+use dongne::method::pipeline::{Output, RunReport};
+use dongne::model::Inputs;
+use dongne::products::ids::{self, ChangeSummary, Previous};
+
+/// What `--summary` writes.
+#[derive(Debug, Serialize)]
+pub struct Summary<'a> {
+    pub version: &'a str,
+    pub output: String,
+    pub working_crs: String,
+    pub inputs: &'a [read::LayerReport],
+    pub run: &'a RunReport,
+    pub area_m2: AreaStats,
+    pub features_by_kind: std::collections::BTreeMap<String, usize>,
+    /// The file given to `--previous`, when there was one.
+    pub previous: Option<String>,
+    /// The counts of the change report, with `--previous`.
+    pub changes: Option<ChangeSummary>,
+    /// With `--cache`: units reused and computed, and the cache's size.
+    pub cache: Option<CacheStats>,
+    /// With `dongne merge`: how many part files were merged.
+    pub shards: Option<usize>,
+    /// Wall-clock seconds of each step of the run, in order: `read`,
+    /// `previous`, `pipeline`, `ids`, `write` (the pipeline's own stages,
+    /// summed over threads, are in `run.stage_seconds`).
+    pub steps: Vec<StepTime>,
+    pub seconds_total: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepTime {
+    pub step: &'static str,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct AreaStats {
+    pub min: f64,
+    pub median: f64,
+    pub p90: f64,
+    pub max: f64,
+}
+
+/// Where and what to deliver.
+pub struct Delivery<'a> {
+    pub dest: &'a write::Destination,
+    /// `-o` as given (the picture's title is its stem).
+    pub output: &'a Path,
+    pub changes: Option<&'a Path>,
+    pub summary: Option<&'a Path>,
+    /// The picture and the inputs it draws.
+    pub preview: Option<(&'a Path, &'a Inputs)>,
+    pub previous: Option<&'a Previous>,
+    pub crs: &'a WorkingCrs,
+    pub layers: &'a [read::LayerReport],
+    pub cache: Option<CacheStats>,
+    pub shards: Option<usize>,
+}
+
+/// Carries ids over, writes every output and commits them together.
+pub fn deliver(
+    d: Delivery,
+    mut out: Output,
+    mut steps: Vec<StepTime>,
+    started: Instant,
+    log: &LogArgs,
+    progress: &Progress,
+) -> Result<()> {
+    let changes = match d.previous {
+        Some(prev) => {
+            progress.stage("matching ids with the previous output");
+            let t = Instant::now();
+            let report = ids::carry_over(&mut out.features, prev)?;
+            let secs = t.elapsed().as_secs_f64();
+            steps.push(StepTime {
+                step: "ids",
+                seconds: secs,
+            });
+            if !log.quiet {
+                let s = &report.summary;
+                match log.log_format {
+                    LogFormat::Json => tracing::info!(
+                        stage = "ids",
+                        previous = %report.previous,
+                        kept = s.kept,
+                        reshaped = s.reshaped,
+                        split = s.split,
+                        merged = s.merged,
+                        added = s.added,
+                        removed = s.removed,
+                        seconds = secs,
+                    ),
+                    LogFormat::Text => progress.println(&format!("dongne: {}", report.one_line())),
+                }
+            }
+            Some(report)
+        }
+        None => None,
+    };
+
+    progress.stage("writing");
+    let t = Instant::now();
+    let mut staged = Vec::new();
+    if let (Some(path), Some(report)) = (d.changes, &changes) {
+        staged.push(write::stage_bytes(path, report.to_json()?.as_bytes())?);
+    }
+    let staged_output = write::write_staged(d.dest, &out.features, d.crs, out.debug.as_ref())?;
+    let write_s = t.elapsed().as_secs_f64();
+    steps.push(StepTime {
+        step: "write",
+        seconds: write_s,
+    });
+    stage(log, "write", "features", out.features.len(), Some(write_s));
+
+    let mut by_kind = std::collections::BTreeMap::new();
+    for f in &out.features {
+        *by_kind.entry(f.kind.as_str().to_string()).or_insert(0) += 1;
+    }
+    let summary = Summary {
+        version: env!("CARGO_PKG_VERSION"),
+        output: d.dest.display(),
+        working_crs: d.crs.label.clone(),
+        inputs: d.layers,
+        run: &out.report,
+        area_m2: area_stats(&out.features),
+        features_by_kind: by_kind,
+        previous: d.previous.map(|p| p.path.clone()),
+        changes: changes.as_ref().map(|c| c.summary.clone()),
+        cache: d.cache,
+        shards: d.shards,
+        steps,
+        seconds_total: started.elapsed().as_secs_f64(),
+    };
+    if let Some(path) = d.summary {
+        let text =
+            serde_json::to_string_pretty(&summary).map_err(|e| Error::internal(e.to_string()))?;
+        staged.push(write::stage_bytes(path, text.as_bytes())?);
+    }
+    if let Some((path, inputs)) = d.preview {
+        let title = d
+            .output
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        let scene = dongne::products::preview::Scene::of_run(&out.features, inputs, &title);
+        let bytes = dongne::products::preview::render_picture(path, &scene, 1200, &[])?;
+        staged.push(write::stage_bytes(path, &bytes)?);
+    }
+    // Every output commits together or none does; the neighborhoods last:
+    // whoever finds today's layer finds its report, summary and picture too.
+    staged.push(staged_output);
+    write::commit_all(staged)?;
+    progress.finish();
+    if !log.quiet {
+        match log.log_format {
+            LogFormat::Json => tracing::info!(
+                stage = "done",
+                neighborhoods = out.report.neighborhoods,
+                barrier_features = out.report.barrier_features,
+                seconds = summary.seconds_total,
+                output = %d.dest.display(),
+                "done"
+            ),
+            LogFormat::Text => eprintln!(
+                "dongne: {} neighborhoods and {} barrier features from {} buildings in {} admin units, {:.2} s → {}",
+                out.report.neighborhoods,
+                out.report.barrier_features,
+                out.report.buildings,
+                out.report.admin_units,
+                summary.seconds_total,
+                d.dest.display()
+            ),
+        }
+    }
+    Ok(())
+}
+
+fn area_stats(features: &[dongne::model::Neighborhood]) -> AreaStats {
+    let mut a: Vec<f64> = features
+        .iter()
+        .filter(|f| f.kind == dongne::model::FeatureKind::Neighborhood)
+        .map(|f| f.area_m2)
+        .collect();
+    if a.is_empty() {
+        return AreaStats::default();
+    }
+    a.sort_by(f64::total_cmp);
+    let q = |p: f64| a[((a.len() - 1) as f64 * p).round() as usize];
+    AreaStats {
+        min: a[0],
+        median: q(0.5),
+        p90: q(0.9),
+        max: a[a.len() - 1],
+    }
+}
