@@ -334,7 +334,8 @@ fn run_shard(
     let computed = pipeline::compute(&loaded.inputs, &cfg.params, false, opts, Some(shard))?;
     let params_json =
         serde_json::to_string(&cfg.params).map_err(|e| Error::internal(e.to_string()))?;
-    let part = Part::of(computed, shard, &params_json, &loaded.crs);
+    let (units, names, report) = computed.into_parts();
+    let part = Part::of(units, names, report, shard, &params_json, &loaded.crs);
     let units = part.units.len();
     progress.stage("writing");
     write::atomic_write_bytes(&output, &part.to_bytes()?)?;

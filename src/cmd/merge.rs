@@ -75,7 +75,9 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         .map(|p| Ok((p.display().to_string(), Part::read(p)?)))
         .collect::<Result<Vec<_>>>()?;
     let n = parts.len();
-    let (computed, crs) = shards::merge(parts)?;
+    let merged = shards::merge(parts)?;
+    let crs = merged.crs;
+    let computed = pipeline::Computed::from_parts(merged.units, merged.names, merged.report);
     steps.push(StepTime {
         step: "read",
         seconds: t.elapsed().as_secs_f64(),

@@ -27,11 +27,21 @@ pub mod pieces;
 /// 5. Size rules: merging small, splitting large.
 pub mod size_rules;
 
-/// The per-unit run of the stages above, in parallel over units.
-pub mod pipeline;
+/// What a run reports: figures and stage times.
+pub mod report;
+
+/// A unit's ground as labelled faces; barrier ground filled.
+pub mod faces;
+
+/// One admin unit's run of the stages above.
+pub mod unit;
 
 /// Unit results kept between runs, keyed by the unit's inputs.
 pub mod unit_cache;
 
 /// A run's units split among processes, and the part files merged.
 pub mod shards;
+
+/// The whole run: the frame, every unit in parallel, then the units put
+/// together.
+pub mod pipeline;

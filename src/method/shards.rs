@@ -20,7 +20,8 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::geom::shape::{shapes_rect, Shape};
 use crate::io::reproject::WorkingCrs;
-use crate::method::pipeline::{Computed, RunReport, UnitOut};
+use crate::method::report::RunReport;
+use crate::method::unit::UnitOut;
 
 /// Shard `k` of `n` (1-based, as given: `--shard 2/8`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,12 +126,17 @@ pub struct Part {
 }
 
 impl Part {
-    /// The part of `shard` from a computed run.
-    pub fn of(computed: Computed, shard: Shard, params_json: &str, crs: &WorkingCrs) -> Part {
-        let names = computed.names.clone();
-        let report = computed.report.clone();
-        let units = computed
-            .units
+    /// The part of `shard`: the units it computed (`None`: another
+    /// shard's), the run's unit names and report.
+    pub fn of(
+        units: Vec<Option<UnitOut>>,
+        names: Vec<(String, String)>,
+        report: RunReport,
+        shard: Shard,
+        params_json: &str,
+        crs: &WorkingCrs,
+    ) -> Part {
+        let units = units
             .into_iter()
             .enumerate()
             .filter_map(|(i, u)| u.map(|u| (i, u)))
@@ -193,9 +199,18 @@ impl Part {
     }
 }
 
-/// Every part of one run, checked and put back into one [`Computed`]: all
-/// shards 1..=N present once, all of the same run.
-pub fn merge(parts: Vec<(String, Part)>) -> Result<(Computed, WorkingCrs)> {
+/// The parts of one run put back together.
+pub struct Merged {
+    /// Every unit's result, in frame order.
+    pub units: Vec<Option<UnitOut>>,
+    pub names: Vec<(String, String)>,
+    pub report: RunReport,
+    pub crs: WorkingCrs,
+}
+
+/// Every part of one run, checked and put back together: all shards 1..=N
+/// present once, all of the same run.
+pub fn merge(parts: Vec<(String, Part)>) -> Result<Merged> {
     let Some((first_file, first)) = parts.first() else {
         return Err(Error::input("no part files given").hint("dongne merge PART... -o OUT"));
     };
@@ -239,7 +254,12 @@ pub fn merge(parts: Vec<(String, Part)>) -> Result<(Computed, WorkingCrs)> {
             units[i] = Some(u);
         }
     }
-    Ok((Computed::from_parts(units, names, report), crs))
+    Ok(Merged {
+        units,
+        names,
+        report,
+        crs,
+    })
 }
 
 fn run_key(params_json: &str, crs: &WorkingCrs, names: &[(String, String)]) -> String {

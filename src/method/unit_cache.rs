@@ -13,7 +13,7 @@ use crate::geom::overlay;
 use crate::geom::shape::{shapes_rect, Shape};
 use crate::io::cache::{Cache, KeyHasher};
 use crate::method::barriers;
-use crate::method::pipeline::{UnitCtx, UnitOut};
+use crate::method::unit::{UnitCtx, UnitOut};
 use crate::model::AdminUnit;
 
 /// The unit's result from the cache, or computed by `run` and stored.
