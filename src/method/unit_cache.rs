@@ -56,7 +56,6 @@ fn unit_key(
         h.f64(p.x);
         h.f64(p.y);
         let building = &ctx.buildings[b];
-        h.u64(building.fid as u64);
         h.u64(building.outline.len() as u64);
         for c in &building.outline {
             h.f64(c.x);
@@ -71,7 +70,6 @@ fn unit_key(
         h.u64(lines.len() as u64);
         for i in lines {
             let l = &ctx.index.lines[i];
-            h.u64(l.fid as u64);
             h.str(l.kind.as_str());
             h.str(&l.class);
             h.f64(l.width_m);
@@ -85,7 +83,6 @@ fn unit_key(
         h.u64(areas.len() as u64);
         for i in areas {
             let a = &ctx.index.areas[i];
-            h.u64(a.fid as u64);
             h.str(a.kind.as_str());
             for ring in barriers::outlines(a) {
                 h.u64(ring.len() as u64);
