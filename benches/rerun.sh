@@ -28,12 +28,14 @@ rm -rf "$work" && mkdir -p "$work"
 
 # The changed inputs: the same config with a buildings layer that lacks one
 # building in each of units/100 places spread over the file.
-bfile=$(python3 - "$dir/dongne.toml" <<'PY'
+read -r bfile apath alayer < <(python3 - "$dir/dongne.toml" <<'PY'
 import sys, tomllib
-print(tomllib.load(open(sys.argv[1], "rb"))["buildings"]["path"])
+c = tomllib.load(open(sys.argv[1], "rb"))
+print(c["buildings"]["path"], c["admin"]["path"], c["admin"].get("layer", ""))
 PY
 )
-units=$(ogrinfo -ro -so -al "$dir/admin.fgb" | awk -F': ' '/Feature Count/ {print $2; exit}')
+case "$apath" in /*) ;; *) apath="$dir/$apath" ;; esac
+units=$(ogrinfo -ro -so "$apath" ${alayer:+"$alayer"} -al 2>/dev/null | awk -F': ' '/Feature Count/ {print $2; exit}')
 nb=$(ogrinfo -ro -so -al "$dir/$bfile" | awk -F': ' '/Feature Count/ {print $2; exit}')
 k=$(( (units + 99) / 100 ))
 fids=$(python3 -c "print(','.join(str(i * ($nb // $k) + 7) for i in range($k)))")
