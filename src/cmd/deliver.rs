@@ -37,8 +37,9 @@ pub struct Summary<'a> {
     /// With `dongne merge`: how many part files were merged.
     pub shards: Option<usize>,
     /// Wall-clock seconds of each step of the run, in order: `read`,
-    /// `previous`, `pipeline`, `ids`, `write` (the pipeline's own stages,
-    /// summed over threads, are in `run.stage_seconds`).
+    /// `previous`, `pipeline`, `checks` (invariants 9 and 11), `ids`,
+    /// `write` (the pipeline's own stages, summed over threads, are in
+    /// `run.stage_seconds`).
     pub steps: Vec<StepTime>,
     pub seconds_total: f64,
 }

@@ -263,9 +263,14 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     for e in &out.report.size_exceptions {
         tracing::warn!("{e}");
     }
+    let t = Instant::now();
     for w in job::invariant_warnings(&out.features, &loaded.inputs, &cfg.params) {
         tracing::warn!("{w}");
     }
+    steps.push(StepTime {
+        step: "checks",
+        seconds: t.elapsed().as_secs_f64(),
+    });
     checks::buildings_inside_units(&out.report)?;
     for w in job::report_warnings(&out.report) {
         tracing::warn!("{w}");

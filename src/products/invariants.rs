@@ -9,8 +9,10 @@
 //! own integer grid and report slivers of ~1e-3 m² that are not there.)
 
 use geo::{Area, BoundingRect, Coord, Intersects, MultiPolygon, Point, Validation};
+use rayon::prelude::*;
 use rstar::{RTree, AABB};
 
+use crate::geom::contains::PreparedShape;
 use crate::geom::overlay;
 use crate::geom::shape::Shape;
 use crate::model::{FeatureKind, Neighborhood};
@@ -440,28 +442,45 @@ pub fn walkable(
     walk_radius: f64,
 ) -> (f64, Vec<Violation>) {
     use geo::Centroid;
-    let tree = tree_of(features);
-    let centres: Vec<Option<Point>> = features.iter().map(|f| f.geom.centroid()).collect();
-    let (mut held, mut far) = (0usize, 0usize);
-    for c in buildings {
-        let p = Point(*c);
-        let Some(i) = tree
-            .locate_all_at_point(&[c.x, c.y])
-            .map(|g| g.data)
-            .filter(|&i| {
-                features[i].kind == FeatureKind::Neighborhood && features[i].geom.intersects(&p)
-            })
-            .min()
-        else {
-            continue;
-        };
-        held += 1;
-        if let Some(o) = centres[i] {
-            if (o.x() - c.x).hypot(o.y() - c.y) > walk_radius {
-                far += 1;
+    // Each neighborhood's polygons prepared for point tests (edges in an
+    // R-tree): on a country, millions of buildings meet polygons of hundreds
+    // of vertices.
+    let parts: Vec<(usize, Shape)> = features
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.kind == FeatureKind::Neighborhood)
+        .flat_map(|(i, f)| overlay::shapes_of(&f.geom).into_iter().map(move |s| (i, s)))
+        .collect();
+    let prepared: Vec<PreparedShape> = parts
+        .par_iter()
+        .map(|(_, s)| PreparedShape::new(s))
+        .collect();
+    let tree = crate::geom::shape::box_tree(
+        parts
+            .iter()
+            .map(|(_, s)| crate::geom::shape::shapes_rect(std::slice::from_ref(s))),
+    );
+    let centres: Vec<Option<Point>> = features.par_iter().map(|f| f.geom.centroid()).collect();
+    // Every building on its own: in parallel, counts summed.
+    let (held, far) = buildings
+        .par_iter()
+        .map(|c| {
+            let found = tree
+                .locate_all_at_point(&[c.x, c.y])
+                .map(|g| g.data)
+                .filter(|&k| prepared[k].contains([c.x, c.y]))
+                .map(|k| parts[k].0)
+                .min();
+            match found {
+                None => (0usize, 0usize),
+                Some(i) => {
+                    let beyond =
+                        centres[i].is_some_and(|o| (o.x() - c.x).hypot(o.y() - c.y) > walk_radius);
+                    (1, usize::from(beyond))
+                }
             }
-        }
-    }
+        })
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
     let share = if held == 0 {
         0.0
     } else {
