@@ -104,6 +104,14 @@ def _settings(
     return cfg
 
 
+def _config(layers: _Layers, args: Mapping[str, Any], params: Mapping[str, Any]) -> str:
+    """The run's settings as JSON, from the layer and field arguments of
+    generate or evaluate."""
+    given = {role: args[role] for role in _SINGLE + _MULTI}
+    fields = {k: args[k] for k in ("admin_code", "admin_name", "crs")}
+    return json.dumps(_settings(layers, given, fields, params))
+
+
 def _read(parquet: bytes) -> gpd.GeoDataFrame:
     gdf = gpd.read_parquet(io.BytesIO(parquet))
     # The CRS is GDAL's PROJJSON of an EPSG code; PROJ versions name some
@@ -143,13 +151,10 @@ def generate(
     are issued as Python warnings. Raises :class:`DongneError` on bad input.
     """
     layers = _Layers()
-    given = dict(buildings=buildings, admin=admin, roads=roads, water=water, rail=rail,
-                 mountains=mountains, parks=parks, landuse=landuse)
-    fields = dict(admin_code=admin_code, admin_name=admin_name, crs=crs)
-    cfg = _settings(layers, given, fields, params)
+    cfg = _config(layers, locals(), params)
     try:
         data, run_warnings = _dongne.generate(
-            json.dumps(cfg), os.fspath(config) if config is not None else None, layers.files
+            cfg, os.fspath(config) if config is not None else None, layers.files
         )
     except DongneError as e:
         raise layers.error(e) from None
@@ -198,13 +203,10 @@ def evaluate(
     columns of ``dongne evaluate --csv``."""
     layers = _Layers()
     n = layers.spec("neighborhoods", neighborhoods)["path"]
-    given = dict(buildings=buildings, admin=admin, roads=roads, water=water, rail=rail,
-                 mountains=mountains, parks=parks, landuse=landuse)
-    fields = dict(admin_code=admin_code, admin_name=admin_name, crs=crs)
-    cfg = _settings(layers, given, fields, params)
+    cfg = _config(layers, locals(), params)
     try:
         text = _dongne.evaluate_layer(
-            n, json.dumps(cfg), os.fspath(config) if config is not None else None, layers.files
+            n, cfg, os.fspath(config) if config is not None else None, layers.files
         )
     except DongneError as e:
         raise layers.error(e) from None
