@@ -232,7 +232,10 @@ fn summary_holds_the_runs_figures() {
         .iter()
         .map(|p| p["step"].as_str().unwrap())
         .collect();
-    assert_eq!(steps, ["read", "previous", "pipeline", "checks", "ids", "write"]);
+    assert_eq!(
+        steps,
+        ["read", "previous", "pipeline", "checks", "ids", "write"]
+    );
     assert_eq!(s["changes"]["kept"], s["changes"]["current_features"]);
     assert_eq!(s["changes"]["ids_new"], 0);
     assert!(s["seconds_total"].as_f64().unwrap() > 0.0);
