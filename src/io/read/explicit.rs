@@ -1,0 +1,223 @@
+//! Layers given explicitly (not by the OSM preset): field plans and the
+//! read of one layer into a stage.
+
+use gdal::vector::{Feature, LayerAccess};
+
+use crate::error::{Error, Result};
+use crate::io::config::{LayerConfig, Params};
+use crate::io::osm_tags;
+use crate::model::Source;
+
+use super::*;
+
+impl FieldPlan {
+    pub(super) fn for_layer(
+        role: Role,
+        spec: &LayerConfig,
+        l: &OpenedLayer,
+        opts: &ReadOptions,
+    ) -> Result<FieldPlan> {
+        let named = |name: &Option<String>, what: &str| -> Result<Option<usize>> {
+            name.as_deref().map(|n| l.field_index(n, what)).transpose()
+        };
+        let (code, name) = if role == Role::Admin {
+            (
+                named(&opts.admin_code, "admin code")?,
+                named(&opts.admin_name, "admin name")?,
+            )
+        } else {
+            (None, None)
+        };
+        let class = match &spec.class_field {
+            Some(f) => Some(l.field_index(f, "class")?),
+            None => default_class_field(role, l),
+        };
+        let width = named(&spec.width_field, "width")?;
+        let tunnel = named(&spec.tunnel_field, "tunnel")?;
+        if role == Role::Landuse && class.is_none() {
+            return Err(l
+                .error(format!(
+                    "no class field for landuse; the layer has: {}",
+                    l.fields.join(", ")
+                ))
+                .hint("set class_field to the field holding the land-use class"));
+        }
+        let osm_tags = (l.driver == "OSM"
+            && matches!(role, Role::Roads | Role::Rail | Role::Water))
+        .then(|| osm_tags::TagReader::new(&l.fields));
+        Ok(FieldPlan {
+            code,
+            name,
+            class,
+            width,
+            osm_tags,
+            tunnel,
+            warned_no_class: false,
+        })
+    }
+
+    pub(super) fn attrs(
+        &mut self,
+        role: Role,
+        f: &Feature,
+        fid: i64,
+        params: &Params,
+        src: &Source,
+    ) -> Attrs {
+        let text = |i: Option<usize>| i.and_then(|i| f.field_as_string(i).ok().flatten());
+        let mut a = Attrs {
+            code: match self.code {
+                Some(i) => text(Some(i)).unwrap_or_default(),
+                None => fid.to_string(),
+            },
+            name: text(self.name).unwrap_or_default(),
+            class: text(self.class).unwrap_or_default(),
+            width: 0.0,
+            covered: false,
+        };
+        if matches!(role, Role::Roads | Role::Rail | Role::Water) {
+            let given = self
+                .width
+                .and_then(|i| f.field_as_double(i).ok().flatten())
+                .filter(|w| w.is_finite() && *w > 0.0);
+            a.width = match given {
+                Some(w) => w,
+                None => self.class_width(role, &a.class, params, src),
+            };
+        }
+        a
+    }
+
+    /// Width of a line from its class. A layer without a class field gets
+    /// one width for all its lines: `default_road_width` for roads, the width
+    /// of `rail` for rail and of `river` for water lines.
+    pub(super) fn class_width(
+        &mut self,
+        role: Role,
+        class: &str,
+        params: &Params,
+        src: &Source,
+    ) -> f64 {
+        let table = match role {
+            Role::Roads => &params.road_widths,
+            Role::Rail => &params.rail_widths,
+            _ => &params.waterway_widths,
+        };
+        if self.class.is_some() || self.width.is_some() {
+            return table.get(class).copied().unwrap_or(0.0);
+        }
+        match role {
+            Role::Roads => params.default_road_width,
+            Role::Rail => table.get("rail").copied().unwrap_or(0.0),
+            _ => {
+                if !self.warned_no_class {
+                    tracing::warn!(file = %src.file, layer = %src.layer, "water lines without class or width field: taken as rivers");
+                    self.warned_no_class = true;
+                }
+                table.get("river").copied().unwrap_or(0.0)
+            }
+        }
+    }
+
+    pub(super) fn is_tunnel(&self, f: &Feature) -> bool {
+        let by_field = self.tunnel.is_some_and(|i| {
+            f.field_as_string(i).ok().flatten().is_some_and(|v| {
+                let v = v.trim().to_ascii_lowercase();
+                !matches!(v.as_str(), "" | "0" | "no" | "false" | "n" | "f")
+            })
+        });
+        by_field
+            || self
+                .osm_tags
+                .as_ref()
+                .is_some_and(|t| osm_tags::is_tunnel(&t.tags(f)))
+    }
+}
+
+/// OSM-style layers (OSM itself, OSM-derived GeoPackages, Geofabrik
+/// shapefiles with `fclass`) carry the class under a known name.
+pub(super) fn default_class_field(role: Role, l: &OpenedLayer) -> Option<usize> {
+    l.find_field(&[role.osm_class_key()?, "fclass"])
+}
+
+/// Reads one explicit layer into a stage in its own CRS.
+pub(crate) fn read_layer(role: Role, spec: &LayerConfig, opts: &ReadOptions) -> Result<Stage> {
+    let mut l = open_layer(spec)?;
+    let (srs, crs_label) = l.srs_or_assumed(opts.assume_crs.as_ref())?;
+    let mut plan = FieldPlan::for_layer(role, spec, &l, opts)?;
+    if let Some(sql) = &spec.where_sql {
+        l.set_where(sql)?;
+    }
+    if let Some(b) = opts.bbox {
+        l.set_bbox(b, &srs)?;
+    }
+    let mut stage = Stage::new(
+        role,
+        l.source.clone(),
+        l.driver.clone(),
+        srs,
+        crs_label,
+        l.fields.clone(),
+        opts.params.min_barrier_width,
+    );
+    take_gdal_errors();
+    let source = l.source.clone();
+    for (i, f) in l.layer.features().enumerate() {
+        let fid = feature_id(&f, i);
+        let underground =
+            matches!(role, Role::Roads | Role::Rail | Role::Water) && plan.is_tunnel(&f);
+        if underground && role != Role::Water {
+            stage.drop_feature("tunnel or covered");
+            continue;
+        }
+        let mut attrs = plan.attrs(role, &f, fid, &opts.params, &source);
+        attrs.covered = underground;
+        stage.push(fid, f.geometry(), attrs)?;
+    }
+    check_read_errors(&stage)?;
+    if stage.report.features_read == 0 {
+        return Err(empty_layer_error(
+            &stage,
+            spec.where_sql.as_deref(),
+            opts.bbox,
+        ));
+    }
+    Ok(stage)
+}
+
+/// The GDAL FID, or the read position for drivers without FIDs.
+pub(crate) fn feature_id(f: &Feature, position: usize) -> i64 {
+    f.fid()
+        .and_then(|x| i64::try_from(x).ok())
+        .unwrap_or(position as i64)
+}
+
+/// A failure GDAL raised while features were read (a truncated file stops
+/// early but otherwise looks like a shorter one).
+pub(crate) fn check_read_errors(stage: &Stage) -> Result<()> {
+    match take_gdal_errors().into_iter().next() {
+        Some(msg) => Err(stage
+            .error(format!("read error: {msg}"))
+            .hint("the file may be truncated or damaged; check it with ogrinfo -al -so")),
+        None => Ok(()),
+    }
+}
+
+pub(crate) fn empty_layer_error(
+    stage: &Stage,
+    where_sql: Option<&str>,
+    bbox: Option<[f64; 4]>,
+) -> Error {
+    let e = match (where_sql, bbox) {
+        (Some(w), _) => stage
+            .error(format!("no feature matches the where filter `{w}`"))
+            .hint("check the filter against the layer with ogrinfo -where"),
+        (None, Some(b)) => stage
+            .error(format!("no feature inside the bbox {b:?}"))
+            .hint("check the bbox: [min_lon, min_lat, max_lon, max_lat] in degrees"),
+        (None, None) => stage
+            .error("the layer is empty")
+            .hint("check that this is the right file and layer"),
+    };
+    e
+}
