@@ -33,7 +33,7 @@ use parquet::file::properties::WriterProperties;
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
-use crate::io::read::gdal_reason;
+use crate::io::read::{gdal_reason, multi_polygon_to_gdal};
 
 /// The name of the geometry column dongne writes.
 pub const GEOMETRY_COLUMN: &str = "geometry";
@@ -92,7 +92,11 @@ pub fn encode(
         f64::NEG_INFINITY,
     ];
     for g in geoms {
-        wkb.push(multi_polygon_wkb(g).map_err(|e| internal("geometry", e.to_string()))?);
+        wkb.push(
+            multi_polygon_to_gdal(g)
+                .and_then(|g| g.wkb())
+                .map_err(|e| internal("geometry", e.to_string()))?,
+        );
         let r = g.bounding_rect();
         let b = r.map_or([0.0; 4], |r| [r.min().x, r.min().y, r.max().x, r.max().y]);
         for (k, v) in b.iter().enumerate() {
@@ -170,20 +174,12 @@ pub fn encode(
     Ok(out)
 }
 
-/// A multipolygon as ISO WKB (little-endian), through GDAL.
-fn multi_polygon_wkb(mp: &MultiPolygon<f64>) -> gdal::errors::Result<Vec<u8>> {
-    use gdal::vector::ToGdal;
-    if mp.0.is_empty() {
-        return GdalGeometry::empty(OGRwkbGeometryType::wkbMultiPolygon)?.wkb();
-    }
-    mp.to_gdal()?.wkb()
-}
-
 // ---------------------------------------------------------------------------
 // Reading
 
 /// Reads a GeoParquet file (or `/vsimem/` file) into an in-memory GDAL
-/// dataset of one layer named after the file.
+/// dataset of one layer named after the file. Called by
+/// [`crate::io::read::open_dataset`], which has checked that it exists.
 pub fn open(path: &Path) -> Result<Dataset> {
     let file = path.display().to_string();
     let err = |msg: String| {
@@ -195,11 +191,6 @@ pub fn open(path: &Path) -> Result<Dataset> {
         gdal::vsi::get_vsi_mem_file_bytes_owned(path)
             .map_err(|e| Error::input(format!("in-memory file missing: {e}")).file(file.clone()))?
     } else {
-        if !path.exists() {
-            return Err(Error::input("file not found").file(file.clone()).hint(
-                "check the path (relative paths start from the current folder, or from the config file's folder)",
-            ));
-        }
         std::fs::read(path)
             .map_err(|e| Error::input(format!("cannot read: {e}")).file(file.clone()))?
     };

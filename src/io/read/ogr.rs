@@ -1,4 +1,5 @@
-//! OGR geometries to geo-types, flattened by dimension.
+//! OGR geometries to geo-types, flattened by dimension; and the one way
+//! back every writer uses.
 
 use gdal::vector::{geometry_type_flatten, Geometry};
 use geo_types::{Coord, LineString, Polygon};
@@ -93,4 +94,14 @@ pub(super) fn ogr_line(g: &Geometry) -> LineString<f64> {
         coords.push(Coord { x, y });
     }
     LineString(coords)
+}
+
+/// geo-types → OGR, always a MultiPolygon (also when empty), as every
+/// output format writes it.
+pub fn multi_polygon_to_gdal(mp: &geo_types::MultiPolygon<f64>) -> gdal::errors::Result<Geometry> {
+    use gdal::vector::{OGRwkbGeometryType, ToGdal};
+    if mp.0.is_empty() {
+        return Geometry::empty(OGRwkbGeometryType::wkbMultiPolygon);
+    }
+    mp.to_gdal()
 }

@@ -22,13 +22,14 @@ pub fn open_dataset(path: &Path) -> Result<Dataset> {
     if crate::io::postgis::is_connection(&file) {
         return crate::io::postgis::connect(&file, false, &[]);
     }
-    if crate::io::geoparquet::is_parquet(path) {
-        return crate::io::geoparquet::open(path);
-    }
-    if !path.exists() {
+    // GDAL's in-memory files (the Python package's layers) are no paths.
+    if !path.starts_with("/vsimem") && !path.exists() {
         return Err(Error::input("file not found").file(file).hint(
             "check the path (relative paths start from the current folder, or from the config file's folder)",
         ));
+    }
+    if crate::io::geoparquet::is_parquet(path) {
+        return crate::io::geoparquet::open(path);
     }
     take_gdal_errors();
     // A shapefile's undeclared text encoding, detected (io::encoding).

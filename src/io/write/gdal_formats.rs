@@ -9,12 +9,11 @@ use gdal::vector::{
     OGRwkbGeometryType, ToGdal,
 };
 use gdal::{Dataset, DriverManager};
-use geo_types::MultiPolygon;
 
 use super::atomic::Target;
 use super::{Format, Row, FIELDS, FIXED_DATE, LAYER_NAME, SHAPEFILE_TEXT_WIDTH};
 use crate::error::{Error, Result};
-use crate::io::read::{gdal_reason, take_gdal_errors};
+use crate::io::read::{gdal_reason, multi_polygon_to_gdal, take_gdal_errors};
 use crate::io::reproject::WorkingCrs;
 use crate::model::{DebugLayers, Neighborhood};
 
@@ -105,14 +104,6 @@ pub(super) fn write_neighborhoods(
         feature.create(&layer)?;
     }
     Ok(())
-}
-
-/// geo-types → OGR, always a MultiPolygon (also when empty).
-fn multi_polygon_to_gdal(mp: &MultiPolygon<f64>) -> gdal::errors::Result<GdalGeometry> {
-    if mp.0.is_empty() {
-        return GdalGeometry::empty(OGRwkbGeometryType::wkbMultiPolygon);
-    }
-    mp.to_gdal()
 }
 
 fn write_debug(ds: &mut Dataset, d: &DebugLayers, srs: &SpatialRef) -> gdal::errors::Result<()> {
