@@ -159,6 +159,17 @@ impl Target {
         })
     }
 
+    /// Writes `bytes` as the temporary file, synced.
+    pub(super) fn write_bytes(&self, bytes: &[u8]) -> Result<()> {
+        use std::io::Write;
+        File::create(&self.tmp)
+            .and_then(|mut f| {
+                f.write_all(bytes)?;
+                f.sync_all()
+            })
+            .map_err(|e| output_error(&self.path, e))
+    }
+
     /// The temporary files present, sorted, with the extension each gives
     /// the target (`shp`, `dbf`, …).
     fn temp_files(&self) -> Vec<(PathBuf, String)> {

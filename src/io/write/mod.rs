@@ -41,8 +41,6 @@ mod parquet;
 pub use parquet::encode as encode_geoparquet;
 mod postgis;
 
-use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use gdal::vector::OGRFieldType;
@@ -53,7 +51,7 @@ use crate::io::read::capture_gdal_errors;
 use crate::io::reproject::WorkingCrs;
 use crate::model::{DebugLayers, Neighborhood};
 
-use atomic::{output_error, Target};
+use atomic::Target;
 
 /// Extensions `write` knows, for messages.
 pub const SUPPORTED: &str = ".geojson, .json, .gpkg, .fgb, .shp, .parquet";
@@ -291,12 +289,7 @@ pub fn atomic_write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
 /// [`commit_all`].
 pub fn stage_bytes(path: &Path, bytes: &[u8]) -> Result<Staged> {
     let target = Target::prepare(path, false)?;
-    let written = File::create(&target.tmp)
-        .and_then(|mut f| {
-            f.write_all(bytes)?;
-            f.sync_all()
-        })
-        .map_err(|e| output_error(&target.path, e));
+    let written = target.write_bytes(bytes);
     target.staged(written)
 }
 

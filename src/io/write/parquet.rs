@@ -2,10 +2,7 @@
 //! fields and rounding of every other format; encoded by
 //! [`crate::io::geoparquet`].
 
-use std::fs::File;
-use std::io::Write;
-
-use super::atomic::{output_error, Target};
+use super::atomic::Target;
 use super::Row;
 use crate::error::Result;
 use crate::io::geoparquet::{self, Column};
@@ -17,13 +14,7 @@ pub(super) fn write_parquet(
     features: &[Neighborhood],
     crs: &WorkingCrs,
 ) -> Result<()> {
-    let bytes = encode(features, crs)?;
-    File::create(&target.tmp)
-        .and_then(|mut f| {
-            f.write_all(&bytes)?;
-            f.sync_all()
-        })
-        .map_err(|e| output_error(&target.path, e))
+    target.write_bytes(&encode(features, crs)?)
 }
 
 /// The neighborhoods as GeoParquet bytes (the Python package returns these).
