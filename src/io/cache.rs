@@ -12,7 +12,6 @@
 
 use std::collections::HashSet;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -126,12 +125,12 @@ impl Cache {
         let path = self.path(key);
         let bytes = fs::read(&path).ok()?;
         self.used.lock().ok()?.insert(*key);
-        match payload(&bytes) {
-            Some(p) => {
+        match unseal(MAGIC, &bytes) {
+            Ok(p) => {
                 self.reused.fetch_add(1, Ordering::Relaxed);
                 Some(p.to_vec())
             }
-            None => {
+            Err(_) => {
                 tracing::warn!(file = %path.display(), "cache entry damaged or from another dongne version: recomputed");
                 self.rejected.fetch_add(1, Ordering::Relaxed);
                 let _ = fs::remove_file(&path);
@@ -155,16 +154,7 @@ impl Cache {
         };
         fs::create_dir_all(dir).map_err(fail)?;
         let tmp = dir.join(format!(".{}.{}.tmp", key.hex(), std::process::id()));
-        let mut f = fs::File::create(&tmp).map_err(fail)?;
-        let sum: [u8; 32] = Sha256::digest(data).into();
-        let version = env!("CARGO_PKG_VERSION").as_bytes();
-        f.write_all(MAGIC)
-            .and_then(|()| f.write_all(&(version.len() as u32).to_le_bytes()))
-            .and_then(|()| f.write_all(version))
-            .and_then(|()| f.write_all(&sum))
-            .and_then(|()| f.write_all(data))
-            .map_err(fail)?;
-        drop(f);
+        fs::write(&tmp, seal(MAGIC, data)).map_err(fail)?;
         fs::rename(&tmp, &path).map_err(fail)
     }
 
@@ -210,18 +200,54 @@ impl Cache {
     }
 }
 
-/// The payload of an entry file, when its header and checksum hold.
-fn payload(bytes: &[u8]) -> Option<&[u8]> {
-    let rest = bytes.strip_prefix(MAGIC)?;
-    let n = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
-    let version = rest.get(4..4 + n)?;
+/// Why [`unseal`] refused a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unsealed {
+    /// It does not start with the expected header.
+    NotOurs,
+    /// Written by another dongne version (given).
+    OtherVersion(String),
+    /// Cut short or changed since it was written.
+    Damaged,
+}
+
+/// `data` behind a header that [`unseal`] checks: `magic`, dongne's
+/// version, the SHA-256 of `data`. Cache entries and shard part files are
+/// written so.
+pub fn seal(magic: &[u8], data: &[u8]) -> Vec<u8> {
+    let version = env!("CARGO_PKG_VERSION").as_bytes();
+    let sum: [u8; 32] = Sha256::digest(data).into();
+    let mut out = Vec::with_capacity(magic.len() + 4 + version.len() + 32 + data.len());
+    out.extend_from_slice(magic);
+    out.extend_from_slice(&(version.len() as u32).to_le_bytes());
+    out.extend_from_slice(version);
+    out.extend_from_slice(&sum);
+    out.extend_from_slice(data);
+    out
+}
+
+/// The data of a [`seal`]ed file, when its header, version and checksum
+/// hold.
+pub fn unseal<'a>(magic: &[u8], bytes: &'a [u8]) -> std::result::Result<&'a [u8], Unsealed> {
+    let rest = bytes.strip_prefix(magic).ok_or(Unsealed::NotOurs)?;
+    let n = rest
+        .get(..4)
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_le_bytes)
+        .ok_or(Unsealed::Damaged)? as usize;
+    let version = rest.get(4..4 + n).ok_or(Unsealed::Damaged)?;
     if version != env!("CARGO_PKG_VERSION").as_bytes() {
-        return None;
+        return Err(Unsealed::OtherVersion(
+            String::from_utf8_lossy(version).into_owned(),
+        ));
     }
-    let sum = rest.get(4 + n..4 + n + 32)?;
-    let data = rest.get(4 + n + 32..)?;
+    let sum = rest.get(4 + n..4 + n + 32).ok_or(Unsealed::Damaged)?;
+    let data = rest.get(4 + n + 32..).ok_or(Unsealed::Damaged)?;
     let actual: [u8; 32] = Sha256::digest(data).into();
-    (actual == sum).then_some(data)
+    if actual != sum {
+        return Err(Unsealed::Damaged);
+    }
+    Ok(data)
 }
 
 fn parse_hex(s: &str) -> Option<Key> {

@@ -15,10 +15,10 @@
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::geom::shape::{shapes_rect, Shape};
+use crate::io::cache::{seal, unseal, KeyHasher, Unsealed};
 use crate::io::reproject::WorkingCrs;
 use crate::method::report::RunReport;
 use crate::method::unit::UnitOut;
@@ -114,7 +114,6 @@ const MAGIC: &[u8] = b"dongne-part 1\n";
 /// against.
 #[derive(Serialize, Deserialize)]
 pub struct Part {
-    pub version: String,
     pub shard: (usize, usize),
     /// SHA-256 of the parameters, the working CRS and the unit list: every
     /// part of one merge must agree.
@@ -142,7 +141,6 @@ impl Part {
             .filter_map(|(i, u)| u.map(|u| (i, u)))
             .collect();
         Part {
-            version: env!("CARGO_PKG_VERSION").to_string(),
             shard: (shard.k, shard.n),
             run_key: run_key(params_json, crs, &names),
             crs: crs.clone(),
@@ -152,19 +150,15 @@ impl Part {
         }
     }
 
-    /// The file's bytes: a header, the SHA-256 of the body, the body.
+    /// The file's bytes: the body behind a checked header
+    /// ([`crate::io::cache::seal`]).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let body =
             bincode::serialize(self).map_err(|e| Error::internal(format!("part file: {e}")))?;
-        let sum: [u8; 32] = Sha256::digest(&body).into();
-        let mut out = Vec::with_capacity(MAGIC.len() + 32 + body.len());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&sum);
-        out.extend_from_slice(&body);
-        Ok(out)
+        Ok(seal(MAGIC, &body))
     }
 
-    /// Reads a part file, checking its header and checksum.
+    /// Reads a part file, checking its header, version and checksum.
     pub fn read(path: &std::path::Path) -> Result<Part> {
         let file = path.display().to_string();
         let bad = |why: &str| {
@@ -174,28 +168,20 @@ impl Part {
         };
         let bytes = std::fs::read(path)
             .map_err(|e| Error::input(format!("cannot read: {e}")).file(file.clone()))?;
-        let rest = bytes
-            .strip_prefix(MAGIC)
-            .ok_or_else(|| bad("no part header"))?;
-        if rest.len() < 32 {
-            return Err(bad("cut short"));
-        }
-        let (sum, body) = rest.split_at(32);
-        let actual: [u8; 32] = Sha256::digest(body).into();
-        if actual != sum {
-            return Err(bad("checksum mismatch (cut short or damaged)"));
-        }
-        let part: Part = bincode::deserialize(body).map_err(|e| bad(&e.to_string()))?;
-        if part.version != env!("CARGO_PKG_VERSION") {
-            return Err(Error::input(format!(
-                "written by dongne {}, this is dongne {}",
-                part.version,
-                env!("CARGO_PKG_VERSION")
-            ))
-            .file(file)
-            .hint("write every part and merge them with the same dongne version"));
-        }
-        Ok(part)
+        let body = match unseal(MAGIC, &bytes) {
+            Ok(body) => body,
+            Err(Unsealed::NotOurs) => return Err(bad("no part header")),
+            Err(Unsealed::Damaged) => return Err(bad("checksum mismatch (cut short or damaged)")),
+            Err(Unsealed::OtherVersion(v)) => {
+                return Err(Error::input(format!(
+                    "written by dongne {v}, this is dongne {}",
+                    env!("CARGO_PKG_VERSION")
+                ))
+                .file(file)
+                .hint("write every part and merge them with the same dongne version"))
+            }
+        };
+        bincode::deserialize(body).map_err(|e| bad(&e.to_string()))
     }
 }
 
@@ -263,17 +249,14 @@ pub fn merge(parts: Vec<(String, Part)>) -> Result<Merged> {
 }
 
 fn run_key(params_json: &str, crs: &WorkingCrs, names: &[(String, String)]) -> String {
-    let mut h = Sha256::new();
-    h.update(params_json.as_bytes());
-    h.update(crs.wkt.as_bytes());
-    for (c, n) in names {
-        h.update(c.as_bytes());
-        h.update([0]);
-        h.update(n.as_bytes());
-        h.update([0]);
+    let mut h = KeyHasher::default();
+    h.str(params_json);
+    h.str(&crs.wkt);
+    for (code, name) in names {
+        h.str(code);
+        h.str(name);
     }
-    let d: [u8; 32] = h.finalize().into();
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    h.finish().hex()
 }
 
 #[cfg(test)]
