@@ -50,7 +50,33 @@ pub fn close_gaps(
     if snap <= 0.0 {
         return vec![[None, None]; lines.len()];
     }
-    // Every segment, tagged with its line (`Some`) or ring (`None`).
+    // Only segments within reach of a line's end can be met or touched: the
+    // rest (most of a forest's or a unit's outline) never enter the tree.
+    // On the tiled 1 M set this drops the tree from millions of segments to
+    // the few near an end, and the work from a second of one core.
+    let reach = snap.max(TOUCH);
+    let ends: RTree<[f64; 2]> = RTree::bulk_load(
+        lines
+            .iter()
+            .flat_map(|l| [l.0.first(), l.0.last()])
+            .flatten()
+            .map(|c| [c.x, c.y])
+            .collect(),
+    );
+    let near_an_end = |s: &geo::Line<f64>| {
+        let env = rstar::AABB::from_corners(
+            [
+                s.start.x.min(s.end.x) - reach,
+                s.start.y.min(s.end.y) - reach,
+            ],
+            [
+                s.start.x.max(s.end.x) + reach,
+                s.start.y.max(s.end.y) + reach,
+            ],
+        );
+        ends.locate_in_envelope_intersecting(&env).next().is_some()
+    };
+    // Every such segment, tagged with its line (`Some`) or ring (`None`).
     let segment = |s: geo::Line<f64>, owner: Option<usize>| {
         GeomWithData::new(
             RLine::new([s.start.x, s.start.y], [s.end.x, s.end.y]),
@@ -60,19 +86,26 @@ pub fn close_gaps(
     let mut segs: Vec<GeomWithData<RLine<[f64; 2]>, Option<usize>>> = lines
         .par_iter()
         .enumerate()
-        .flat_map_iter(|(i, l)| l.lines().map(move |s| segment(s, Some(i))))
+        .flat_map_iter(|(i, l)| {
+            l.lines()
+                .filter(|s| near_an_end(s))
+                .map(move |s| segment(s, Some(i)))
+        })
         .collect();
-    segs.extend(
-        rings
-            .iter()
-            .copied()
-            .chain(
-                areas
-                    .iter()
-                    .flat_map(|a| std::iter::once(a.exterior()).chain(a.interiors())),
-            )
-            .flat_map(|r| r.lines().map(|s| segment(s, None))),
-    );
+    let outlines: Vec<&LineString<f64>> = rings
+        .iter()
+        .copied()
+        .chain(
+            areas
+                .iter()
+                .flat_map(|a| std::iter::once(a.exterior()).chain(a.interiors())),
+        )
+        .collect();
+    segs.par_extend(outlines.par_iter().flat_map_iter(|r| {
+        r.lines()
+            .filter(|s| near_an_end(s))
+            .map(|s| segment(s, None))
+    }));
     let tree = RTree::bulk_load(segs);
     let area_tree = box_tree(areas.iter().map(|a| a.bounding_rect()));
     let inside_area = |p: Coord| {

@@ -2,9 +2,8 @@
 //! written into a GeoPackage ([`crate::io::style`]) and the preview picture
 //! ([`crate::products::preview`]): neighbours never share a fill.
 
-use std::collections::HashMap;
-
 use geo::MultiPolygon;
+use rayon::slice::ParallelSliceMut;
 
 /// Neighborhood fills: soft, distinct, and away from the blues and greens
 /// of water, parks and forest.
@@ -38,31 +37,33 @@ pub fn kind_colour(kind: &str) -> (u8, u8, u8) {
 /// features have colours of their own). More than 10 classes are only
 /// needed around a vertex shared by 10 features; then the class least used
 /// among the neighbours is reused.
-pub fn colour_classes(geoms: &[MultiPolygon<f64>], is_coloured: &[bool]) -> Vec<usize> {
-    let mut by_vertex: HashMap<(u64, u64), Vec<usize>> = HashMap::new();
+pub fn colour_classes(geoms: &[&MultiPolygon<f64>], is_coloured: &[bool]) -> Vec<usize> {
+    // (vertex, feature) pairs, sorted: a feature meets another once per
+    // vertex they share (the count weighs the fallback when all ten classes
+    // are taken). A sort, not a hash map: a national layer has millions of
+    // vertices, and this runs for every GeoPackage written.
+    let mut at: Vec<(u64, u64, u32)> = Vec::new();
     for (i, g) in geoms.iter().enumerate() {
         if !is_coloured[i] {
             continue;
         }
         for p in &g.0 {
             for r in std::iter::once(p.exterior()).chain(p.interiors()) {
-                for c in &r.0 {
-                    let v = by_vertex
-                        .entry(((c.x + 0.0).to_bits(), (c.y + 0.0).to_bits()))
-                        .or_default();
-                    if v.last() != Some(&i) {
-                        v.push(i);
-                    }
-                }
+                at.extend(
+                    r.0.iter()
+                        .map(|c| ((c.x + 0.0).to_bits(), (c.y + 0.0).to_bits(), i as u32)),
+                );
             }
         }
     }
+    at.par_sort_unstable();
+    at.dedup();
     let mut adj: Vec<Vec<usize>> = vec![Vec::new(); geoms.len()];
-    for fs in by_vertex.values() {
-        for &a in fs {
-            for &b in fs {
-                if a != b {
-                    adj[a].push(b);
+    for fs in at.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        for a in fs {
+            for b in fs {
+                if a.2 != b.2 {
+                    adj[a.2 as usize].push(b.2 as usize);
                 }
             }
         }
@@ -107,7 +108,8 @@ mod tests {
         let geoms: Vec<_> = (0..16)
             .map(|i| sq((i % 4) as f64, (i / 4) as f64))
             .collect();
-        let c = colour_classes(&geoms, &[true; 16]);
+        let refs: Vec<_> = geoms.iter().collect();
+        let c = colour_classes(&refs, &[true; 16]);
         for i in 0..16usize {
             for j in 0..16usize {
                 let (dx, dy) = ((i % 4).abs_diff(j % 4), (i / 4).abs_diff(j / 4));

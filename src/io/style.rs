@@ -126,7 +126,7 @@ pub fn fill_expression(features: &[Neighborhood]) -> String {
     if features.len() > MAX_LISTED {
         return "color_hsl(($id * 137) % 360, 60, 80)".to_string();
     }
-    let geoms: Vec<_> = features.iter().map(|f| f.geom.clone()).collect();
+    let geoms: Vec<_> = features.iter().map(|f| &f.geom).collect();
     let is_nb: Vec<bool> = features
         .iter()
         .map(|f| f.kind == FeatureKind::Neighborhood)

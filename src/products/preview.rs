@@ -280,7 +280,7 @@ fn legend(scene: &Scene) -> Vec<LegendRow> {
 }
 
 fn feature_fills(scene: &Scene) -> Vec<(u8, u8, u8)> {
-    let geoms: Vec<MultiPolygon<f64>> = scene.features.iter().map(|(g, _)| g.clone()).collect();
+    let geoms: Vec<&MultiPolygon<f64>> = scene.features.iter().map(|(g, _)| g).collect();
     let is_nb: Vec<bool> = scene
         .features
         .iter()
