@@ -33,7 +33,7 @@ use parquet::file::properties::WriterProperties;
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
-use crate::io::read::{gdal_reason, multi_polygon_to_gdal};
+use crate::io::read::{gdal_reason, multi_polygon_wkb};
 
 /// The name of the geometry column dongne writes.
 pub const GEOMETRY_COLUMN: &str = "geometry";
@@ -92,11 +92,7 @@ pub fn encode(
         f64::NEG_INFINITY,
     ];
     for g in geoms {
-        wkb.push(
-            multi_polygon_to_gdal(g)
-                .and_then(|g| g.wkb())
-                .map_err(|e| internal("geometry", e.to_string()))?,
-        );
+        wkb.push(multi_polygon_wkb(g));
         let r = g.bounding_rect();
         let b = r.map_or([0.0; 4], |r| [r.min().x, r.min().y, r.max().x, r.max().y]);
         for (k, v) in b.iter().enumerate() {

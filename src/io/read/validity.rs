@@ -6,7 +6,7 @@ use geo::algorithm::validation::{
 };
 use geo::coordinate_position::CoordPos;
 use geo::dimensions::Dimensions;
-use geo::{BoundingRect, PreparedGeometry, Relate, RemoveRepeatedPoints};
+use geo::{BoundingRect, PreparedGeometry, Relate};
 use geo_types::{LineString, MultiPolygon, Polygon, Rect};
 
 // ---------------------------------------------------------------------------
@@ -33,7 +33,9 @@ pub(super) fn polygon_validation(p: &Polygon<f64>) -> std::result::Result<(), In
         } else {
             RingRole::Interior(k - 1)
         };
-        if ring.remove_repeated_points().0.len() < 4 {
+        // geo's `remove_repeated_points().0.len()`, without the copy.
+        let distinct = 1 + ring.0.windows(2).filter(|w| w[0] != w[1]).count();
+        if distinct < 4 {
             return Err(InvalidPolygon::TooFewPointsInRing(role));
         }
         if ring_self_intersects(ring) {
@@ -135,10 +137,11 @@ pub(super) fn multipolygon_validation(
 }
 
 /// geo's ring test: two distinct segments that meet, other than where one
-/// ends and the other starts. Only pairs with meeting boxes can meet.
+/// ends and the other starts. Only pairs whose boxes meet can meet: a sweep
+/// along the ring's longer side visits those (an R-tree did the same, at
+/// three times the cost on the tiled 1 M set's forests).
 pub(super) fn ring_self_intersects(ring: &LineString<f64>) -> bool {
     use geo::Intersects;
-    use rstar::primitives::{GeomWithData, Rectangle};
     let lines: Vec<geo::Line<f64>> = ring.lines().collect();
     if lines.len() < 2 {
         return false;
@@ -153,23 +156,25 @@ pub(super) fn ring_self_intersects(ring: &LineString<f64>) -> bool {
             .enumerate()
             .any(|(i, a)| lines.iter().enumerate().any(|(j, b)| i != j && pair(a, b)));
     }
-    let tree = rstar::RTree::bulk_load(
-        lines
+    let Some(bbox) = ring.bounding_rect() else {
+        return false;
+    };
+    // Each segment's extent along the sweep axis (u) and across it (v).
+    let along_x = bbox.width() >= bbox.height();
+    let span = |l: &geo::Line<f64>| {
+        let (u0, u1, v0, v1) = if along_x {
+            (l.start.x, l.end.x, l.start.y, l.end.y)
+        } else {
+            (l.start.y, l.end.y, l.start.x, l.end.x)
+        };
+        [u0.min(u1), u0.max(u1), v0.min(v1), v0.max(v1)]
+    };
+    let mut boxes: Vec<([f64; 4], usize)> = lines.iter().map(span).zip(0..).collect();
+    boxes.sort_unstable_by(|a, b| a.0[0].total_cmp(&b.0[0]));
+    boxes.iter().enumerate().any(|(k, (a, i))| {
+        boxes[k + 1..]
             .iter()
-            .enumerate()
-            .map(|(i, l)| {
-                GeomWithData::new(Rectangle::from_corners(l.start.into(), l.end.into()), i)
-            })
-            .collect::<Vec<GeomWithData<Rectangle<[f64; 2]>, usize>>>(),
-    );
-    lines.iter().enumerate().any(|(i, a)| {
-        let env = rstar::AABB::from_corners(
-            [a.start.x.min(a.end.x), a.start.y.min(a.end.y)],
-            [a.start.x.max(a.end.x), a.start.y.max(a.end.y)],
-        );
-        tree.locate_in_envelope_intersecting(&env).any(|g| {
-            let b = &lines[g.data];
-            g.data > i && pair(a, b)
-        })
+            .take_while(|(b, _)| b[0] <= a[1])
+            .any(|(b, j)| b[2] <= a[3] && a[2] <= b[3] && pair(&lines[*i], &lines[*j]))
     })
 }
