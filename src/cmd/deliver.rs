@@ -15,7 +15,7 @@ use dongne::io::read;
 use dongne::io::reproject::WorkingCrs;
 use dongne::io::write;
 use dongne::method::pipeline::{Output, RunReport};
-use dongne::model::Inputs;
+use dongne::model::{Inputs, Neighborhood};
 use dongne::products::ids::{self, ChangeSummary, Previous};
 
 /// What `--summary` writes.
@@ -72,7 +72,13 @@ pub struct Delivery<'a> {
     pub layers: &'a [read::LayerReport],
     pub cache: Option<CacheStats>,
     pub shards: Option<usize>,
+    /// The invariant checks of the run, warnings out: they run beside the
+    /// write (GDAL writes on one core; the checks take the others).
+    pub checks: Option<&'a Checks<'a>>,
 }
+
+/// What checks a run's features and says what the user should be told.
+pub type Checks<'a> = dyn Fn(&[Neighborhood]) -> Vec<String> + Sync + 'a;
 
 /// Carries ids over, writes every output and commits them together.
 pub fn deliver(
@@ -121,8 +127,31 @@ pub fn deliver(
     if let (Some(path), Some(report)) = (d.changes, &changes) {
         staged.push(write::stage_bytes(path, report.to_json()?.as_bytes())?);
     }
-    let staged_output = write::write_staged(d.dest, &out.features, d.crs, out.debug.as_ref())?;
-    let write_s = t.elapsed().as_secs_f64();
+    let (staged_output, checked) = std::thread::scope(|s| {
+        let checking = d.checks.map(|check| {
+            s.spawn(|| {
+                let t = Instant::now();
+                (check(&out.features), t.elapsed().as_secs_f64())
+            })
+        });
+        let staged = write::write_staged(d.dest, &out.features, d.crs, out.debug.as_ref());
+        let write_s = t.elapsed().as_secs_f64();
+        let checked = checking.map(|h| {
+            h.join()
+                .map_err(|_| Error::internal("the invariant checks stopped"))
+        });
+        (staged.map(|s| (s, write_s)), checked.transpose())
+    });
+    let (staged_output, write_s) = staged_output?;
+    if let Some((warnings, secs)) = checked? {
+        for w in warnings {
+            tracing::warn!("{w}");
+        }
+        steps.push(StepTime {
+            step: "checks",
+            seconds: secs,
+        });
+    }
     steps.push(StepTime {
         step: "write",
         seconds: write_s,

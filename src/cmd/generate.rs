@@ -47,6 +47,7 @@ use dongne::io::postgis::TableName;
 use dongne::io::{inputs, write};
 use dongne::method::pipeline::{self, RunOptions};
 use dongne::method::shards::{Part, Shard};
+use dongne::model::Neighborhood;
 use dongne::products::ids::{self, Previous};
 use dongne::products::{checks, job};
 
@@ -263,14 +264,6 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     for e in &out.report.size_exceptions {
         tracing::warn!("{e}");
     }
-    let t = Instant::now();
-    for w in job::invariant_warnings(&out.features, &loaded.inputs, &cfg.params) {
-        tracing::warn!("{w}");
-    }
-    steps.push(StepTime {
-        step: "checks",
-        seconds: t.elapsed().as_secs_f64(),
-    });
     checks::buildings_inside_units(&out.report)?;
     for w in job::report_warnings(&out.report) {
         tracing::warn!("{w}");
@@ -292,6 +285,7 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
             c.bytes as f64 / 1e6
         );
     }
+    let check = |f: &[Neighborhood]| job::invariant_warnings(f, &loaded.inputs, &cfg.params);
     let d = Delivery {
         dest: &dest,
         output: &output,
@@ -303,6 +297,7 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         layers: &loaded.layers,
         cache: cache_stats,
         shards: None,
+        checks: Some(&check),
     };
     deliver(d, out, steps, started, log, progress)
 }

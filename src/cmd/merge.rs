@@ -107,6 +107,7 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         layers: &[],
         cache: None,
         shards: Some(n),
+        checks: None,
     };
     deliver(d, out, steps, started, log, progress)
 }

@@ -234,7 +234,7 @@ fn summary_holds_the_runs_figures() {
         .collect();
     assert_eq!(
         steps,
-        ["read", "previous", "pipeline", "checks", "ids", "write"]
+        ["read", "previous", "pipeline", "ids", "checks", "write"]
     );
     assert_eq!(s["changes"]["kept"], s["changes"]["current_features"]);
     assert_eq!(s["changes"]["ids_new"], 0);
