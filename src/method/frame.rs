@@ -10,7 +10,7 @@ use rstar::primitives::GeomWithData;
 use rstar::RTree;
 
 use crate::error::Result;
-use crate::geom::contains::PreparedShape;
+use crate::geom::contains::ShapeIndex;
 use crate::geom::coverage;
 use crate::geom::overlay;
 use crate::geom::shape::{rect_to_aabb, rect_to_rtree, shapes_rect, Shape};
@@ -92,31 +92,17 @@ fn area_of(shapes: &[Shape]) -> f64 {
 
 /// Which unit each building falls in (`None`: outside every unit).
 pub fn assign_buildings(buildings: &[Coord], units: &[Vec<Shape>]) -> Vec<Option<usize>> {
-    let tree = RTree::bulk_load(
-        units
-            .iter()
-            .enumerate()
-            .flat_map(|(i, u)| {
-                u.iter().enumerate().filter_map(move |(k, s)| {
-                    shapes_rect(std::slice::from_ref(s))
-                        .map(|r| GeomWithData::new(rect_to_rtree(&r), (i, k)))
-                })
-            })
-            .collect::<Vec<_>>(),
-    );
-    let prepared: Vec<Vec<PreparedShape>> = units
-        .par_iter()
-        .map(|u| u.iter().map(PreparedShape::new).collect())
-        .collect();
+    let (owner, shapes): (Vec<usize>, Vec<&Shape>) = units
+        .iter()
+        .enumerate()
+        .flat_map(|(i, u)| u.iter().map(move |s| (i, s)))
+        .unzip();
+    let index = ShapeIndex::new(&shapes);
+    // Shapes are in unit order: the first that holds a building is of the
+    // lowest unit.
     buildings
         .par_iter()
-        .map(|c| {
-            let p = [c.x, c.y];
-            tree.locate_all_at_point(&p)
-                .filter(|g| prepared[g.data.0][g.data.1].contains(p))
-                .map(|g| g.data.0)
-                .min()
-        })
+        .map(|c| index.first_containing([c.x, c.y]).map(|k| owner[k]))
         .collect()
 }
 

@@ -12,7 +12,7 @@ use geo::{Area, BoundingRect, Coord, Intersects, MultiPolygon, Point, Validation
 use rayon::prelude::*;
 use rstar::{RTree, AABB};
 
-use crate::geom::contains::PreparedShape;
+use crate::geom::contains::ShapeIndex;
 use crate::geom::overlay;
 use crate::geom::shape::Shape;
 use crate::model::{FeatureKind, Neighborhood};
@@ -442,35 +442,22 @@ pub fn walkable(
     walk_radius: f64,
 ) -> (f64, Vec<Violation>) {
     use geo::Centroid;
-    // Each neighborhood's polygons prepared for point tests (edges in an
-    // R-tree): on a country, millions of buildings meet polygons of hundreds
-    // of vertices.
-    let parts: Vec<(usize, Shape)> = features
+    // Each neighborhood's polygons, in feature order, prepared for point
+    // location: on a country, millions of buildings meet polygons of
+    // hundreds of vertices.
+    let (owner, parts): (Vec<usize>, Vec<Shape>) = features
         .iter()
         .enumerate()
         .filter(|(_, f)| f.kind == FeatureKind::Neighborhood)
         .flat_map(|(i, f)| overlay::shapes_of(&f.geom).into_iter().map(move |s| (i, s)))
-        .collect();
-    let prepared: Vec<PreparedShape> = parts
-        .par_iter()
-        .map(|(_, s)| PreparedShape::new(s))
-        .collect();
-    let tree = crate::geom::shape::box_tree(
-        parts
-            .iter()
-            .map(|(_, s)| crate::geom::shape::shapes_rect(std::slice::from_ref(s))),
-    );
+        .unzip();
+    let index = ShapeIndex::new(&parts.iter().collect::<Vec<_>>());
     let centres: Vec<Option<Point>> = features.par_iter().map(|f| f.geom.centroid()).collect();
     // Every building on its own: in parallel, counts summed.
     let (held, far) = buildings
         .par_iter()
         .map(|c| {
-            let found = tree
-                .locate_all_at_point(&[c.x, c.y])
-                .map(|g| g.data)
-                .filter(|&k| prepared[k].contains([c.x, c.y]))
-                .map(|k| parts[k].0)
-                .min();
+            let found = index.first_containing([c.x, c.y]).map(|k| owner[k]);
             match found {
                 None => (0usize, 0usize),
                 Some(i) => {
