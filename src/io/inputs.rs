@@ -4,11 +4,17 @@
 
 use std::collections::BTreeSet;
 
+use gdal::spatial_ref::SpatialRef;
+use rayon::prelude::*;
+
 use crate::error::{Error, Result};
 use crate::io::config::{Config, LayerConfig};
 use crate::io::network;
 use crate::io::osm;
-use crate::io::read::{capture_gdal_errors, read_layer, LayerReport, ReadOptions, Role, Stage};
+use crate::io::read::{
+    capture_gdal_errors, open_layer, read_layer, LayerReport, ReadOptions, Role, Stage,
+};
+use crate::io::reproject;
 use crate::io::reproject::WorkingCrs;
 use crate::model::{AdminUnit, Inputs};
 
@@ -26,12 +32,24 @@ pub fn load(cfg: &Config) -> Result<Loaded> {
     // A wrong --crs is known before any file is read.
     let given_crs = cfg.crs.as_deref().map(WorkingCrs::from_user).transpose()?;
     let opts = ReadOptions::from_config(cfg)?;
-    let mut stages = Vec::new();
-    for (role, spec) in explicit_layers(cfg) {
-        stages.push(read_layer(role, spec, &opts)?);
+    // The layers are read side by side: GDAL reads a file on one core, and
+    // the barriers come in beside the buildings. Each worker opens its own
+    // datasets and keeps its own GDAL error list; the first failure in the
+    // order given is the one reported, as one after the other would.
+    let layers = explicit_layers(cfg);
+    let read: Vec<Result<(Stage, SrsInTransit)>> = layers
+        .par_iter()
+        .map(|(role, spec)| {
+            read_layer(*role, spec, &opts).map(|(stage, srs)| (stage, SrsInTransit::of(&srs)))
+        })
+        .collect();
+    let mut stages = Vec::with_capacity(read.len());
+    for ((_, spec), r) in layers.iter().zip(read) {
+        let (stage, srs) = r?;
+        stages.push((stage, srs.arrive(spec, &opts)?));
     }
     if let Some(path) = &cfg.osm {
-        let given: BTreeSet<Role> = stages.iter().map(|s| s.role).collect();
+        let given: BTreeSet<Role> = stages.iter().map(|s| s.0.role).collect();
         let wanted: Vec<Role> = Role::ALL
             .into_iter()
             .filter(|r| !given.contains(r))
@@ -41,9 +59,9 @@ pub fn load(cfg: &Config) -> Result<Loaded> {
         }
     }
     // Stable: the layers of one role keep the order they were given in.
-    stages.sort_by_key(|s| s.role);
-    for stage in &mut stages {
-        stage.report.extent_lonlat = stage.extent_lonlat()?;
+    stages.sort_by_key(|s| s.0.role);
+    for (stage, srs) in &mut stages {
+        stage.report.extent_lonlat = stage.extent_lonlat(srs)?;
     }
     let crs = match given_crs {
         Some(c) => {
@@ -59,9 +77,9 @@ pub fn load(cfg: &Config) -> Result<Loaded> {
     let mut layers = Vec::with_capacity(stages.len());
     let mut seconds = [0.0; 2];
     let mut ranges = Vec::with_capacity(stages.len());
-    for stage in stages {
+    for (stage, srs) in stages {
         let first = inputs.lines.len();
-        layers.push(stage.finish(&crs, &cfg.params, &mut inputs, &mut seconds)?);
+        layers.push(stage.finish(&srs, &crs, &cfg.params, &mut inputs, &mut seconds)?);
         ranges.push(first..inputs.lines.len());
     }
     if let Some(admin) = layers.iter().find(|l| l.role == "admin") {
@@ -244,10 +262,11 @@ fn check_scale(crs: &WorkingCrs, e: [f64; 4]) -> Result<()> {
 }
 
 /// The extent of the admin units (or, without them, of the buildings).
-fn data_extent(stages: &[Stage]) -> Option<[f64; 4]> {
+fn data_extent(stages: &[(Stage, SpatialRef)]) -> Option<[f64; 4]> {
     let extent_of = |role: Role| {
         stages
             .iter()
+            .map(|s| &s.0)
             .filter(|s| s.role == role)
             .filter_map(|s| s.report.extent_lonlat)
             .reduce(crate::geom::antimeridian::box_union)
@@ -255,9 +274,42 @@ fn data_extent(stages: &[Stage]) -> Option<[f64; 4]> {
     extent_of(Role::Admin).or_else(|| extent_of(Role::Buildings))
 }
 
-fn data_centre(stages: &[Stage]) -> Result<(f64, f64)> {
+fn data_centre(stages: &[(Stage, SpatialRef)]) -> Result<(f64, f64)> {
     let e = data_extent(stages).ok_or_else(|| {
         Error::input("nothing read to choose a working CRS from").hint("pass --crs EPSG:NNNN")
     })?;
     Ok(crate::geom::antimeridian::box_centre(e))
+}
+
+/// A layer's CRS on its way from the worker that read the layer to the
+/// thread that finishes it (GDAL's `SpatialRef` is not `Send`): as PROJJSON
+/// when that rebuilds an equal CRS, as the parallel reprojection does, or
+/// else by opening the layer again where it is needed.
+enum SrsInTransit {
+    Projjson(String),
+    Reopen,
+}
+
+impl SrsInTransit {
+    fn of(srs: &SpatialRef) -> SrsInTransit {
+        srs.to_projjson()
+            .ok()
+            .filter(|def| SpatialRef::from_definition(def).is_ok_and(|again| again == *srs))
+            .map_or(SrsInTransit::Reopen, SrsInTransit::Projjson)
+    }
+
+    fn arrive(self, spec: &LayerConfig, opts: &ReadOptions) -> Result<SpatialRef> {
+        match self {
+            SrsInTransit::Projjson(def) => SpatialRef::from_definition(&def)
+                .map_err(|e| Error::internal(format!("cannot rebuild a layer CRS: {e}"))),
+            SrsInTransit::Reopen => {
+                let assumed = opts
+                    .assume_crs
+                    .as_deref()
+                    .map(reproject::assumed_srs)
+                    .transpose()?;
+                Ok(open_layer(spec)?.srs_or_assumed(assumed.as_ref())?.0)
+            }
+        }
+    }
 }

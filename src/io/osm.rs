@@ -29,6 +29,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use gdal::spatial_ref::SpatialRef;
 use gdal::vector::LayerAccess;
 
 use crate::error::{Error, Result};
@@ -73,7 +74,7 @@ pub(crate) fn read_preset(
     roles: &[Role],
     cfg: &Config,
     opts: &ReadOptions,
-) -> Result<Vec<Stage>> {
+) -> Result<Vec<(Stage, SpatialRef)>> {
     let file = path.display().to_string();
     // The preset reads OSM tags: any other file has none to read.
     let driver = read::open_dataset(path)?.driver().short_name();
@@ -110,7 +111,7 @@ pub(crate) fn read_preset(
             tracing::info!(file = %file, layer, seconds = started.elapsed().as_secs_f64(), "OSM layer read");
         }
     }
-    preset.check_found(&stages, &levels)?;
+    preset.check_found(stages.iter().map(|s| &s.0), &levels)?;
     Ok(stages)
 }
 
@@ -129,7 +130,7 @@ impl Preset<'_> {
         layer: &str,
         roles: &[Role],
         levels: &mut BTreeSet<String>,
-    ) -> Result<Vec<Stage>> {
+    ) -> Result<Vec<(Stage, SpatialRef)>> {
         let spec = crate::io::config::LayerConfig {
             path: self.path.to_path_buf(),
             layer: Some(layer.to_string()),
@@ -153,7 +154,6 @@ impl Preset<'_> {
                 r,
                 l.source.clone(),
                 l.driver.clone(),
-                srs.clone(),
                 label.clone(),
                 fields,
                 min_width,
@@ -178,7 +178,7 @@ impl Preset<'_> {
         if let Some(first) = stages.first() {
             read::check_read_errors(first)?;
         }
-        Ok(stages)
+        Ok(stages.into_iter().map(|s| (s, srs.clone())).collect())
     }
 
     fn classify(&self, role: Role, layer: &str, t: &FeatureTags, fid: i64) -> Verdict {
@@ -243,9 +243,13 @@ impl Preset<'_> {
     }
 
     /// Buildings and admin units are required; barriers may be absent.
-    fn check_found(&self, stages: &[Stage], levels: &BTreeSet<String>) -> Result<()> {
+    fn check_found<'s>(
+        &self,
+        stages: impl Iterator<Item = &'s Stage> + Clone,
+        levels: &BTreeSet<String>,
+    ) -> Result<()> {
         let read = |role: Role| -> Option<usize> {
-            let mut of_role = stages.iter().filter(|s| s.role == role).peekable();
+            let mut of_role = stages.clone().filter(|s| s.role == role).peekable();
             of_role.peek()?;
             Some(of_role.map(|s| s.report.features_read).sum())
         };

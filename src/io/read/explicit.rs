@@ -141,9 +141,18 @@ pub(super) fn default_class_field(role: Role, l: &OpenedLayer) -> Option<usize> 
 }
 
 /// Reads one explicit layer into a stage in its own CRS.
-pub(crate) fn read_layer(role: Role, spec: &LayerConfig, opts: &ReadOptions) -> Result<Stage> {
+pub(crate) fn read_layer(
+    role: Role,
+    spec: &LayerConfig,
+    opts: &ReadOptions,
+) -> Result<(Stage, SpatialRef)> {
     let mut l = open_layer(spec)?;
-    let (srs, crs_label) = l.srs_or_assumed(opts.assume_crs.as_ref())?;
+    let assumed = opts
+        .assume_crs
+        .as_deref()
+        .map(reproject::assumed_srs)
+        .transpose()?;
+    let (srs, crs_label) = l.srs_or_assumed(assumed.as_ref())?;
     let mut plan = FieldPlan::for_layer(role, spec, &l, opts)?;
     if let Some(sql) = &spec.where_sql {
         l.set_where(sql)?;
@@ -155,7 +164,6 @@ pub(crate) fn read_layer(role: Role, spec: &LayerConfig, opts: &ReadOptions) -> 
         role,
         l.source.clone(),
         l.driver.clone(),
-        srs,
         crs_label,
         l.fields.clone(),
         opts.params.min_barrier_width,
@@ -182,7 +190,7 @@ pub(crate) fn read_layer(role: Role, spec: &LayerConfig, opts: &ReadOptions) -> 
             opts.bbox,
         ));
     }
-    Ok(stage)
+    Ok((stage, srs))
 }
 
 /// The GDAL FID, or the read position for drivers without FIDs.

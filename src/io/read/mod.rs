@@ -173,20 +173,28 @@ pub fn check_layer(role: Role, spec: &LayerConfig, cfg: &Config) -> Result<Layer
     capture_gdal_errors();
     let given_crs = cfg.crs.as_deref().map(WorkingCrs::from_user).transpose()?;
     let opts = ReadOptions::from_config(cfg)?;
-    let mut stage = read_layer(role, spec, &opts)?;
-    stage.report.extent_lonlat = stage.extent_lonlat()?;
+    let (mut stage, srs) = read_layer(role, spec, &opts)?;
+    stage.report.extent_lonlat = stage.extent_lonlat(&srs)?;
     let crs = match (given_crs, stage.report.extent_lonlat) {
         (Some(c), _) => c,
         (None, Some(e)) => WorkingCrs::auto(((e[0] + e[2]) / 2.0, (e[1] + e[3]) / 2.0))?,
         (None, None) => return Ok(stage.report),
     };
-    stage.finish(&crs, &cfg.params, &mut Inputs::default(), &mut [0.0; 2])
+    stage.finish(
+        &srs,
+        &crs,
+        &cfg.params,
+        &mut Inputs::default(),
+        &mut [0.0; 2],
+    )
 }
 
 /// What every layer read needs besides its own spec.
 pub(crate) struct ReadOptions {
     pub bbox: Option<[f64; 4]>,
-    pub assume_crs: Option<SpatialRef>,
+    /// `--assume-crs` as given (checked): each reader builds its own
+    /// `SpatialRef`, which cannot be shared between threads.
+    pub assume_crs: Option<String>,
     pub params: Params,
     pub admin_code: Option<String>,
     pub admin_name: Option<String>,
@@ -196,11 +204,10 @@ impl ReadOptions {
     pub(crate) fn from_config(cfg: &Config) -> Result<ReadOptions> {
         Ok(ReadOptions {
             bbox: cfg.bbox.map(check_bbox).transpose()?,
-            assume_crs: cfg
-                .assume_crs
-                .as_deref()
-                .map(reproject::assumed_srs)
-                .transpose()?,
+            assume_crs: match cfg.assume_crs.as_deref() {
+                Some(c) => reproject::assumed_srs(c).map(|_| Some(c.to_string()))?,
+                None => None,
+            },
             params: cfg.params.clone(),
             admin_code: cfg.admin_code.clone(),
             admin_name: cfg.admin_name.clone(),
@@ -327,10 +334,12 @@ coords_via!(AreaBarrier, geom);
 coords_via!(LanduseArea, geom);
 
 /// The features of one layer for one role, in the layer's own CRS.
+///
+/// The layer's CRS travels beside it, not in it (GDAL's `SpatialRef` is not
+/// `Send`, and layers are read on several threads).
 pub(crate) struct Stage {
     pub role: Role,
     pub report: LayerReport,
-    srs: SpatialRef,
     /// Lines narrower than this are not barriers (`min_barrier_width`).
     min_width: f64,
     geometry_types: BTreeSet<String>,

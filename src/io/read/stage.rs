@@ -21,7 +21,6 @@ impl Stage {
         role: Role,
         source: Source,
         driver: String,
-        srs: SpatialRef,
         crs_label: String,
         fields: Vec<String>,
         min_width: f64,
@@ -43,7 +42,6 @@ impl Stage {
                 fields,
                 network: None,
             },
-            srs,
             min_width,
             geometry_types: BTreeSet::new(),
             shapes: Shapes::default(),
@@ -297,11 +295,12 @@ impl Stage {
         .map(|(lo, hi)| Rect::new(lo, hi))
     }
 
-    pub(crate) fn extent_lonlat(&self) -> Result<Option<[f64; 4]>> {
+    /// The layer's extent in lon/lat; `srs` is the layer's CRS.
+    pub(crate) fn extent_lonlat(&self, srs: &SpatialRef) -> Result<Option<[f64; 4]>> {
         let Some(r) = self.envelope() else {
             return Ok(None);
         };
-        let t = Transformer::new(&self.srs, &reproject::lonlat_srs()?)?
+        let t = Transformer::new(srs, &reproject::lonlat_srs()?)?
             .with_source(self.report.source.clone());
         let b = t.bounds([r.min().x, r.min().y, r.max().x, r.max().y])?;
         Ok(Some(b))
@@ -312,6 +311,7 @@ impl Stage {
     /// spent reprojecting and validating to `seconds`.
     pub(crate) fn finish(
         mut self,
+        srs: &SpatialRef,
         crs: &WorkingCrs,
         params: &Params,
         out: &mut Inputs,
@@ -319,7 +319,7 @@ impl Stage {
     ) -> Result<LayerReport> {
         let t = std::time::Instant::now();
         if !self.is_empty() {
-            let p = ParTransform::new(&self.srs, crs, &self.report.source)?;
+            let p = ParTransform::new(srs, crs, &self.report.source)?;
             p.run(&mut self.buildings, |x| Some(x.item.fid))?;
             p.run(&mut self.admin, |x| Some(x.item.fid))?;
             p.run(&mut self.lines, |x| Some(x.item.fid))?;
