@@ -2,7 +2,8 @@
 # Installs what building and running dongne needs, and only what is missing:
 # GDAL's headers and libraries (libgdal-dev, which pulls in PROJ and GEOS),
 # GDAL's command-line tools (gdal-bin: ogrinfo, ogr2ogr) and pkg-config, through
-# which the gdal crate finds GDAL. A C compiler too, if there is none.
+# which the gdal crate finds GDAL; fonts-nanum, the font the PNG preview draws
+# its text in (Hangul and Latin). A C compiler too, if there is none.
 #
 # Used by .ci/run and ./run-sample.sh; run it on its own as well:
 #   bash .ci/install-deps.sh
@@ -18,7 +19,7 @@ if command -v dpkg-query >/dev/null 2>&1; then
     installed() {
         dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
     }
-    for pkg in libgdal-dev gdal-bin pkg-config; do
+    for pkg in libgdal-dev gdal-bin pkg-config fonts-nanum; do
         installed "$pkg" || missing+=("$pkg")
     done
     command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
@@ -37,7 +38,7 @@ if command -v dpkg-query >/dev/null 2>&1; then
         "${sudo[@]}" apt-get update
         "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
     else
-        echo "install-deps: libgdal-dev, gdal-bin, pkg-config and a C compiler are present"
+        echo "install-deps: libgdal-dev, gdal-bin, pkg-config, fonts-nanum and a C compiler are present"
     fi
 else
     # Not Debian: check, do not install.

@@ -37,8 +37,7 @@ pub struct Args {
     /// Width of the picture in pixels (400–8000).
     #[arg(long, default_value_t = 1200, value_name = "PX")]
     pub width: u32,
-    /// Title (default: the file name and the counts). The PNG prints
-    /// Latin-1 only.
+    /// Title (default: the file name and the counts).
     #[arg(long)]
     pub title: Option<String>,
     #[command(flatten)]
@@ -69,6 +68,13 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
         let loaded = inputs::load(&cfg)?;
         let geoms = layer.geoms_in(&loaded.crs.spatial_ref()?)?;
         scene.admin = loaded.inputs.admin.iter().map(|u| u.geom.clone()).collect();
+        scene.names = preview::names_of(
+            loaded
+                .inputs
+                .admin
+                .iter()
+                .map(|u| (&u.geom, u.name.as_str())),
+        );
         scene.lines = loaded
             .inputs
             .lines
@@ -93,7 +99,9 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
             let crs = WorkingCrs::auto((x / n.max(1.0), y / n.max(1.0)))?;
             layer.geoms_in(&crs.spatial_ref()?)?
         };
-        scene.admin = admin_outlines(&geoms, &layer.info)?;
+        let units = admin_outlines(&geoms, &layer.info)?;
+        scene.names = preview::names_of(units.iter().map(|(g, n)| (g, n.as_str())));
+        scene.admin = units.into_iter().map(|(g, _)| g).collect();
         geoms
     };
     scene.features = geoms
@@ -139,22 +147,27 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
 }
 
 /// The outline of each admin unit: its features dissolved by `admin_code`.
+/// The admin units as the layer has them: the union of the features of each
+/// `admin_code`, with the unit's name.
 fn admin_outlines(
     geoms: &[geo::MultiPolygon<f64>],
     info: &[locate::FeatureInfo],
-) -> Result<Vec<geo::MultiPolygon<f64>>> {
-    let mut by_code: BTreeMap<&str, Vec<dongne::geom::shape::Shape>> = BTreeMap::new();
+) -> Result<Vec<(geo::MultiPolygon<f64>, String)>> {
+    type Unit<'a> = (&'a str, Vec<dongne::geom::shape::Shape>);
+    let mut by_code: BTreeMap<&str, Unit> = BTreeMap::new();
     for (g, i) in geoms.iter().zip(info) {
         if i.admin_code.is_empty() {
             continue;
         }
-        by_code
+        let unit = by_code
             .entry(&i.admin_code)
-            .or_default()
-            .extend(overlay::shapes_of(g));
+            .or_insert_with(|| (&i.admin_name, Vec::new()));
+        unit.1.extend(overlay::shapes_of(g));
     }
     by_code
         .values()
-        .map(|s| overlay::union(s).map(|u| overlay::multipolygon_of(&u)))
+        .map(|(name, s)| {
+            overlay::union(s).map(|u| (overlay::multipolygon_of(&u), name.to_string()))
+        })
         .collect()
 }

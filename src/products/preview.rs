@@ -1,5 +1,6 @@
 //! A picture of a neighborhood layer that a person can read at a glance:
-//! PNG (tiny-skia) or SVG (written by hand), same layout.
+//! one SVG scene, written by hand, and the PNG is that SVG rasterised by
+//! resvg.
 //!
 //! Neighborhoods get pastel fills, neighbours always different
 //! ([`colour_classes`]: greedy colouring of the features that share a
@@ -10,22 +11,14 @@
 //! small dots when the input layers are given. A title, a legend and a scale
 //! bar in round metres frame the map.
 //!
-//! Text in the PNG uses the X11 bitmap fonts that embedded-graphics ships
-//! (Latin-1 only: other characters print as `?`; the SVG keeps any text),
-//! so the output needs no font file and is the same on every machine.
+//! The admin units' names are printed on the map. The PNG shapes its text
+//! with NanumGothic (Debian's fonts-nanum), so Hangul names print; the SVG
+//! names the same fonts and leaves drawing to its viewer.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-use embedded_graphics::mono_font::{ascii, MonoFont, MonoTextStyle};
-use embedded_graphics::pixelcolor::{Rgb888, RgbColor};
-use embedded_graphics::prelude::{DrawTarget, OriginDimensions, Pixel, Point as EgPoint, Size};
-use embedded_graphics::text::{Baseline, Text};
-use embedded_graphics::Drawable;
-use geo::{BoundingRect, Coord, LineString, MultiPolygon};
-use tiny_skia::{
-    Color, FillRule, LineCap, LineJoin, Paint, PathBuilder, Pixmap, Stroke, StrokeDash, Transform,
-};
+use geo::{BoundingRect, Coord, InteriorPoint, LineString, MultiPolygon};
 
 use crate::error::{Error, Result};
 use crate::io::palette::{colour_classes, kind_colour, PALETTE};
@@ -40,6 +33,8 @@ pub struct Scene {
     pub features: Vec<(MultiPolygon<f64>, String)>,
     /// Admin unit outlines.
     pub admin: Vec<MultiPolygon<f64>>,
+    /// Admin unit names and where to print them.
+    pub names: Vec<(Coord<f64>, String)>,
     /// Barrier lines with their kind.
     pub lines: Vec<(LineString<f64>, BarrierKind)>,
     pub buildings: Vec<Coord<f64>>,
@@ -56,6 +51,7 @@ impl Scene {
                 .map(|f| (f.geom.clone(), f.kind.as_str().to_string()))
                 .collect(),
             admin: inputs.admin.iter().map(|u| u.geom.clone()).collect(),
+            names: names_of(inputs.admin.iter().map(|u| (&u.geom, u.name.as_str()))),
             lines: inputs
                 .lines
                 .iter()
@@ -64,6 +60,36 @@ impl Scene {
             buildings: inputs.buildings.iter().map(|b| b.pt).collect(),
         }
     }
+}
+
+/// Each unit's name at a point inside it (the unit's largest part), for
+/// the labels on the map; unnamed units get none. Leading words every name
+/// shares are left out ("서울특별시 송파구 잠실4동" and "서울특별시 광진구
+/// 자양2동" print as "송파구 잠실4동" and "광진구 자양2동").
+pub fn names_of<'a>(
+    units: impl Iterator<Item = (&'a MultiPolygon<f64>, &'a str)>,
+) -> Vec<(Coord<f64>, String)> {
+    use geo::Area;
+    let named: Vec<(Coord<f64>, Vec<&str>)> = units
+        .filter(|(_, name)| !name.trim().is_empty())
+        .filter_map(|(g, name)| {
+            let largest =
+                g.0.iter()
+                    .max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()))?;
+            Some((
+                largest.interior_point()?.0,
+                name.split_whitespace().collect(),
+            ))
+        })
+        .collect();
+    let shortest = named.iter().map(|(_, w)| w.len()).min().unwrap_or(0);
+    let shared = (0..shortest.saturating_sub(1))
+        .take_while(|&k| named.iter().all(|(_, w)| w[k] == named[0].1[k]))
+        .count();
+    named
+        .into_iter()
+        .map(|(c, words)| (c, words[shared..].join(" ")))
+        .collect()
 }
 
 /// Writes the scene to `path`, PNG or SVG by its extension, atomically;
@@ -116,7 +142,6 @@ pub fn check_picture_path(path: &Path) -> Result<PictureFormat> {
 }
 
 const INK: (u8, u8, u8) = (40, 40, 40);
-const OUTLINE: (u8, u8, u8) = (90, 90, 90);
 const BACKGROUND: (u8, u8, u8) = (250, 250, 247);
 const BUILDING: (u8, u8, u8) = (50, 50, 60);
 
@@ -302,288 +327,66 @@ fn feature_fills(scene: &Scene) -> Vec<(u8, u8, u8)> {
 }
 
 // ---------------------------------------------------------------------------
-// PNG
+// PNG: the SVG, rasterised
 
-fn paint(c: (u8, u8, u8), alpha: u8) -> Paint<'static> {
-    let mut p = Paint::default();
-    p.set_color(Color::from_rgba8(c.0, c.1, c.2, alpha));
-    p.anti_alias = true;
-    p
-}
+/// Font files the picture's text is shaped with, in order: NanumGothic
+/// (Debian's fonts-nanum: Hangul and Latin), then DejaVu Sans. Named files,
+/// not whatever the system has, so a picture is the same on every machine
+/// that has them.
+const FONTS: [&str; 3] = [
+    "/usr/share/fonts/truetype/nanum/NanumGothic.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+];
 
-fn stroke(width: f32, dash: bool) -> Stroke {
-    Stroke {
-        width,
-        line_cap: LineCap::Round,
-        line_join: LineJoin::Round,
-        dash: if dash {
-            StrokeDash::new(vec![6.0, 4.0], 0.0)
-        } else {
-            None
-        },
-        ..Stroke::default()
-    }
-}
-
-fn polygon_path(l: &Layout, g: &MultiPolygon<f64>) -> Option<tiny_skia::Path> {
-    let mut pb = PathBuilder::new();
-    for p in &g.0 {
-        for r in std::iter::once(p.exterior()).chain(p.interiors()) {
-            ring_into(l, &r.0, &mut pb, true);
-        }
-    }
-    pb.finish()
-}
-
-fn ring_into(l: &Layout, pts: &[Coord<f64>], pb: &mut PathBuilder, close: bool) {
-    let mut first = true;
-    for c in pts {
-        let (x, y) = l.px(*c);
-        if first {
-            pb.move_to(x as f32, y as f32);
-            first = false;
-        } else {
-            pb.line_to(x as f32, y as f32);
-        }
-    }
-    if close && !first {
-        pb.close();
-    }
-}
-
-/// A pixmap as an embedded-graphics target, for the bitmap text.
-struct TextTarget<'a>(&'a mut Pixmap);
-
-impl OriginDimensions for TextTarget<'_> {
-    fn size(&self) -> Size {
-        Size::new(self.0.width(), self.0.height())
-    }
-}
-
-impl DrawTarget for TextTarget<'_> {
-    type Color = Rgb888;
-    type Error = std::convert::Infallible;
-
-    fn draw_iter<I>(&mut self, pixels: I) -> std::result::Result<(), Self::Error>
-    where
-        I: IntoIterator<Item = Pixel<Self::Color>>,
-    {
-        let (w, h) = (self.0.width() as i32, self.0.height() as i32);
-        let data = self.0.pixels_mut();
-        for Pixel(p, c) in pixels {
-            if p.x >= 0 && p.y >= 0 && p.x < w && p.y < h {
-                if let Some(px) =
-                    tiny_skia::PremultipliedColorU8::from_rgba(c.r(), c.g(), c.b(), 255)
-                {
-                    data[(p.y * w + p.x) as usize] = px;
-                }
+/// The fonts for the PNG's text; without NanumGothic, the system's fonts
+/// and a warning (Hangul names may then not print).
+fn fonts() -> std::sync::Arc<resvg::usvg::fontdb::Database> {
+    static FONTDB: std::sync::OnceLock<std::sync::Arc<resvg::usvg::fontdb::Database>> =
+        std::sync::OnceLock::new();
+    FONTDB
+        .get_or_init(|| {
+            let mut db = resvg::usvg::fontdb::Database::new();
+            for f in FONTS {
+                let _ = db.load_font_file(f);
             }
-        }
-        Ok(())
-    }
+            if !Path::new(FONTS[0]).exists() {
+                tracing::warn!(
+                    "{} not found: the picture's text uses the system's fonts, and Hangul may not print (install fonts-nanum)",
+                    FONTS[0]
+                );
+                db.load_system_fonts();
+            }
+            std::sync::Arc::new(db)
+        })
+        .clone()
 }
 
-fn latin1(s: &str) -> String {
-    s.chars()
-        .map(|c| if (c as u32) < 256 { c } else { '?' })
-        .collect()
-}
-
-fn text(pm: &mut Pixmap, s: &str, x: f64, y: f64, font: &MonoFont, c: (u8, u8, u8)) {
-    let style = MonoTextStyle::new(font, Rgb888::new(c.0, c.1, c.2));
-    let s = latin1(s);
-    let t = Text::with_baseline(
-        &s,
-        EgPoint::new(x as i32, y as i32),
-        style,
-        Baseline::Middle,
-    );
-    let _ = t.draw(&mut TextTarget(pm));
-}
-
-/// Renders the scene as a PNG `width` pixels wide.
+/// Renders the scene as PNG: [`render_svg`]'s picture drawn by resvg, so
+/// the two formats cannot drift apart.
 pub fn render_png(scene: &Scene, width: u32) -> Result<Vec<u8>> {
-    let l = Layout::new(scene, width)?;
-    let mut pm = Pixmap::new(l.width, l.height)
-        .ok_or_else(|| Error::input(format!("cannot draw a {}×{} picture", l.width, l.height)))?;
-    pm.fill(Color::from_rgba8(
-        BACKGROUND.0,
-        BACKGROUND.1,
-        BACKGROUND.2,
-        255,
-    ));
-    let id = Transform::identity();
-    let fills = feature_fills(scene);
-    let paths: Vec<Option<tiny_skia::Path>> = scene
-        .features
-        .iter()
-        .map(|(g, _)| polygon_path(&l, g))
-        .collect();
-    for (p, c) in paths.iter().zip(&fills) {
-        if let Some(p) = p {
-            pm.fill_path(p, &paint(*c, 255), FillRule::EvenOdd, id, None);
-        }
-    }
-    // Lines and buildings reach beyond the neighborhoods: kept to the map.
-    let mut clip = tiny_skia::Mask::new(l.width, l.height)
-        .ok_or_else(|| Error::internal("cannot make the map's clip mask"))?;
-    if let Some(r) = tiny_skia::Rect::from_xywh(
-        MARGIN as f32,
-        (TITLE_H + MARGIN) as f32,
-        l.map_w as f32,
-        l.map_h as f32,
-    ) {
-        clip.fill_path(&PathBuilder::from_rect(r), FillRule::Winding, false, id);
-    }
-    for (ls, kind) in &scene.lines {
-        let (c, w, dash) = line_style(*kind);
-        let mut pb = PathBuilder::new();
-        ring_into(&l, &ls.0, &mut pb, false);
-        if let Some(p) = pb.finish() {
-            pm.stroke_path(&p, &paint(c, 230), &stroke(w, dash), id, Some(&clip));
-        }
-    }
-    for p in paths.iter().flatten() {
-        pm.stroke_path(p, &paint(OUTLINE, 220), &stroke(0.8, false), id, None);
-    }
-    for g in &scene.admin {
-        if let Some(p) = polygon_path(&l, g) {
-            pm.stroke_path(&p, &paint(INK, 255), &stroke(2.6, false), id, None);
-        }
-    }
-    if !scene.buildings.is_empty() {
-        let mut pb = PathBuilder::new();
-        for c in &scene.buildings {
-            let (x, y) = l.px(*c);
-            pb.push_circle(x as f32, y as f32, 1.3);
-        }
-        if let Some(p) = pb.finish() {
-            pm.fill_path(
-                &p,
-                &paint(BUILDING, 200),
-                FillRule::Winding,
-                id,
-                Some(&clip),
-            );
-        }
-    }
-
-    // Frame of the map, title, scale bar, legend.
-    if let Some(r) = tiny_skia::Rect::from_xywh(
-        MARGIN as f32,
-        (TITLE_H + MARGIN) as f32,
-        l.map_w as f32,
-        l.map_h as f32,
-    ) {
-        let p = PathBuilder::from_rect(r);
-        pm.stroke_path(
-            &p,
-            &paint((180, 180, 180), 255),
-            &stroke(1.0, false),
-            id,
-            None,
-        );
-    }
-    text(
-        &mut pm,
-        &scene.title,
-        MARGIN,
-        TITLE_H / 2.0 + 4.0,
-        &ascii::FONT_10X20,
-        INK,
+    let svg = render_svg(scene, width, &[])?;
+    let opt = resvg::usvg::Options {
+        fontdb: fonts(),
+        ..Default::default()
+    };
+    let tree = resvg::usvg::Tree::from_str(&svg, &opt)
+        .map_err(|e| Error::internal(format!("the picture's SVG does not parse: {e}")))?;
+    let size = tree.size().to_int_size();
+    let mut pm = resvg::tiny_skia::Pixmap::new(size.width(), size.height()).ok_or_else(|| {
+        Error::input(format!(
+            "cannot draw a {}×{} picture",
+            size.width(),
+            size.height()
+        ))
+    })?;
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::identity(),
+        &mut pm.as_mut(),
     );
-    let (m, label) = scale_bar(l.map_w / l.scale);
-    let bar = m * l.scale;
-    let (bx, by) = (MARGIN + 14.0, TITLE_H + MARGIN + l.map_h - 22.0);
-    if let Some(r) = tiny_skia::Rect::from_xywh(
-        (bx - 6.0) as f32,
-        (by - 16.0) as f32,
-        (bar + 70.0) as f32,
-        30.0,
-    ) {
-        pm.fill_rect(r, &paint((255, 255, 255), 210), id, None);
-    }
-    for k in 0..2 {
-        let c = if k == 0 { INK } else { (255, 255, 255) };
-        if let Some(r) = tiny_skia::Rect::from_xywh(
-            (bx + k as f64 * bar / 2.0) as f32,
-            by as f32,
-            (bar / 2.0) as f32,
-            6.0,
-        ) {
-            pm.fill_rect(r, &paint(c, 255), id, None);
-            let p = PathBuilder::from_rect(r);
-            pm.stroke_path(&p, &paint(INK, 255), &stroke(1.0, false), id, None);
-        }
-    }
-    text(&mut pm, "0", bx - 3.0, by - 8.0, &ascii::FONT_7X13, INK);
-    text(
-        &mut pm,
-        &label,
-        bx + bar - 4.0,
-        by - 8.0,
-        &ascii::FONT_7X13,
-        INK,
-    );
-
-    let mut y = TITLE_H + MARGIN + 10.0;
-    let x = l.legend_x;
-    text(&mut pm, "Legend", x, y, &ascii::FONT_9X15_BOLD, INK);
-    y += 28.0;
-    for row in legend(scene) {
-        match row.swatch {
-            Swatch::Palette => {
-                for (k, c) in PALETTE.iter().take(3).enumerate() {
-                    if let Some(r) = tiny_skia::Rect::from_xywh(
-                        (x + k as f64 * 9.0) as f32,
-                        (y - 8.0) as f32,
-                        9.0,
-                        16.0,
-                    ) {
-                        pm.fill_rect(r, &paint(*c, 255), id, None);
-                    }
-                }
-                swatch_outline(&mut pm, x, y);
-            }
-            Swatch::Fill(c) => {
-                if let Some(r) = tiny_skia::Rect::from_xywh(x as f32, (y - 8.0) as f32, 27.0, 16.0)
-                {
-                    pm.fill_rect(r, &paint(c, 255), id, None);
-                }
-                swatch_outline(&mut pm, x, y);
-            }
-            Swatch::Line(c, w, dash) => {
-                let mut pb = PathBuilder::new();
-                pb.move_to(x as f32, y as f32);
-                pb.line_to((x + 27.0) as f32, y as f32);
-                if let Some(p) = pb.finish() {
-                    pm.stroke_path(&p, &paint(c, 255), &stroke(w, dash), id, None);
-                }
-            }
-            Swatch::Dot => {
-                if let Some(p) = PathBuilder::from_circle((x + 13.5) as f32, y as f32, 2.2) {
-                    pm.fill_path(&p, &paint(BUILDING, 220), FillRule::Winding, id, None);
-                }
-            }
-        }
-        text(&mut pm, &row.label, x + 38.0, y, &ascii::FONT_7X13, INK);
-        y += 24.0;
-    }
     pm.encode_png()
         .map_err(|e| Error::internal(format!("cannot encode the PNG: {e}")))
-}
-
-fn swatch_outline(pm: &mut Pixmap, x: f64, y: f64) {
-    if let Some(r) = tiny_skia::Rect::from_xywh(x as f32, (y - 8.0) as f32, 27.0, 16.0) {
-        let p = PathBuilder::from_rect(r);
-        pm.stroke_path(
-            &p,
-            &paint(OUTLINE, 255),
-            &stroke(0.8, false),
-            Transform::identity(),
-            None,
-        );
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -624,7 +427,7 @@ pub fn render_svg(scene: &Scene, width: u32, labels: &[String]) -> Result<String
     let mut s = String::new();
     let _ = writeln!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="DejaVu Sans, Noto Sans CJK KR, sans-serif">"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="NanumGothic, DejaVu Sans, Noto Sans CJK KR, sans-serif">"#,
         w = l.width,
         h = l.height
     );
@@ -684,6 +487,18 @@ pub fn render_svg(scene: &Scene, width: u32, labels: &[String]) -> Result<String
     for c in &scene.buildings {
         let (x, y) = l.px(*c);
         let _ = writeln!(s, r#"<circle cx="{x:.1}" cy="{y:.1}" r="1.3"/>"#);
+    }
+    s.push_str("</g>\n");
+    // Names over everything on the map, with a white halo.
+    s.push_str("<g id=\"names\" clip-path=\"url(#map)\" font-size=\"13\" text-anchor=\"middle\" fill=\"#282828\" stroke=\"#ffffff\" stroke-width=\"3\" stroke-linejoin=\"round\" paint-order=\"stroke\">\n");
+    for (c, name) in &scene.names {
+        let (x, y) = l.px(*c);
+        let _ = writeln!(
+            s,
+            r#"<text x="{x:.1}" y="{:.1}">{}</text>"#,
+            y + 4.5,
+            esc(name)
+        );
     }
     s.push_str("</g>\n");
     let _ = writeln!(

@@ -33,6 +33,41 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
     (be(&bytes[16..20]), be(&bytes[20..24]))
 }
 
+/// How many pixels two PNGs of one size differ in.
+fn pixels_apart(a: &[u8], b: &[u8]) -> usize {
+    let [a, b] = [a, b].map(|png| resvg::tiny_skia::Pixmap::decode_png(png).unwrap());
+    a.pixels()
+        .iter()
+        .zip(b.pixels())
+        .filter(|(p, q)| p != q)
+        .count()
+}
+
+#[test]
+fn hangul_names_print_in_the_png() {
+    use dongne::products::preview::{render_png, Scene};
+    use geo::polygon;
+    let square = geo::MultiPolygon(vec![polygon![
+        (x: 0.0, y: 0.0), (x: 1000.0, y: 0.0), (x: 1000.0, y: 1000.0), (x: 0.0, y: 1000.0)
+    ]]);
+    let mut scene = Scene {
+        features: vec![(square, "open".into())],
+        ..Scene::default()
+    };
+    let blank = render_png(&scene, 800).unwrap();
+    let mut with_name = |name: &str| {
+        scene.names = vec![(geo::Coord { x: 500.0, y: 500.0 }, name.into())];
+        render_png(&scene, 800).unwrap()
+    };
+    let (jamsil, dongne) = (with_name("잠실"), with_name("동네"));
+    // The name is drawn, and as its own glyphs: without a font that has
+    // Hangul (fonts-nanum) nothing would be drawn, or the same empty boxes
+    // for any two syllables.
+    assert!(pixels_apart(&blank, &jamsil) > 100);
+    let apart = pixels_apart(&jamsil, &dongne);
+    assert!(apart > 50, "잠실 and 동네 differ in {apart} pixels");
+}
+
 #[test]
 fn jamsil_png_and_svg_with_barriers_buildings_legend_and_scale() {
     let dir = tempfile::tempdir().unwrap();
