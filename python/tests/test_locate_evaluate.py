@@ -43,6 +43,6 @@ def test_evaluate_compares_with_h3_and_admin_units(repo, jamsil, cli, tmp_path):
     assert "units_in_pieces" in df.columns and "footprints_cut" in df.columns
     # The same figures as the CLI's CSV on the same layer.
     jamsil.to_parquet(tmp_path / "n.parquet")
-    cli("evaluate", "--neighborhoods", tmp_path / "n.parquet", "--config", cfg, "--csv", tmp_path / "e.csv")
+    cli("evaluate", tmp_path / "n.parquet", "--config", cfg, "--csv", tmp_path / "e.csv")
     cli_df = gpd.pd.read_csv(tmp_path / "e.csv")
     gpd.pd.testing.assert_frame_equal(df, cli_df)

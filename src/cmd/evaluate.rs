@@ -3,8 +3,8 @@
 //!
 //! ```text
 //! dongne generate --config examples/jamsil.toml -o out/jamsil.gpkg
-//! dongne evaluate --neighborhoods out/jamsil.gpkg --config examples/jamsil.toml
-//! dongne evaluate --neighborhoods nbhd.gpkg --osm extract.osm.pbf --admin-level 8 \
+//! dongne evaluate out/jamsil.gpkg --config examples/jamsil.toml
+//! dongne evaluate nbhd.gpkg --osm extract.osm.pbf --admin-level 8 \
 //!     --json eval.json --csv eval.csv
 //! ```
 //!
@@ -17,17 +17,15 @@
 use std::path::PathBuf;
 
 use super::generate::ParamArgs;
-use super::{LayerArgs, LogArgs};
+use super::{LayerArgs, LogArgs, NeighborhoodsArg};
 use dongne::error::{Error, Result};
-use dongne::io::config::LayerConfig;
 use dongne::io::{inputs, write};
 use dongne::products::{evaluate, locate};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// The neighborhood layer to evaluate (the output of `dongne generate`).
-    #[arg(long, value_name = "PATH[:LAYER]")]
-    pub neighborhoods: LayerConfig,
+    #[command(flatten)]
+    pub neighborhoods: NeighborhoodsArg,
     #[command(flatten)]
     pub layers: LayerArgs,
     #[command(flatten)]
@@ -44,7 +42,7 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
     let mut cfg = a.layers.to_config()?;
     a.params.apply(&mut cfg.params);
     cfg.validate()?;
-    let layer = locate::read_neighborhoods(&a.neighborhoods)?;
+    let layer = locate::read_neighborhoods(a.neighborhoods.layer()?)?;
     let loaded = inputs::load(&cfg)?;
     let geoms = layer.geoms_in(&loaded.crs.spatial_ref()?)?;
     let kinds: Vec<String> = layer.info.iter().map(|i| i.kind.clone()).collect();

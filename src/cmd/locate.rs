@@ -1,10 +1,10 @@
 //! `dongne locate`: which neighborhood is this point in?
 //!
 //! ```text
-//! dongne locate --neighborhoods nbhd.gpkg --lon 127.0862 --lat 37.5133
-//! dongne locate --neighborhoods nbhd.gpkg --points customers.csv -o customers_nbhd.csv
-//! dongne locate --neighborhoods nbhd.gpkg:neighborhoods --points stores.gpkg:stores
-//! dongne locate --neighborhoods nbhd.gpkg --points sites.csv --points-crs EPSG:5179
+//! dongne locate nbhd.gpkg --lon 127.0862 --lat 37.5133
+//! dongne locate nbhd.gpkg --points customers.csv -o customers_nbhd.csv
+//! dongne locate nbhd.gpkg:neighborhoods --points stores.gpkg:stores
+//! dongne locate nbhd.gpkg --points sites.csv --points-crs EPSG:5179
 //! ```
 //!
 //! Points are lon/lat (WGS 84) unless a point layer declares its CRS or
@@ -22,7 +22,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::LogArgs;
+use super::{LogArgs, NeighborhoodsArg};
 use dongne::error::{Error, Result};
 use dongne::io::config::LayerConfig;
 use dongne::io::reproject;
@@ -31,9 +31,8 @@ use dongne::products::locate::{self, Index, NeighborhoodLayer, Points};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// The neighborhood layer (the output of `dongne generate`).
-    #[arg(long, value_name = "PATH[:LAYER]")]
-    pub neighborhoods: LayerConfig,
+    #[command(flatten)]
+    pub neighborhoods: NeighborhoodsArg,
     /// Longitude of one point (WGS 84), with --lat.
     #[arg(
         long,
@@ -59,7 +58,7 @@ pub struct Args {
 
 pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
     let started = Instant::now();
-    let layer = locate::read_neighborhoods(&a.neighborhoods)?;
+    let layer = locate::read_neighborhoods(a.neighborhoods.layer()?)?;
     let pts = match (&a.points, a.lon, a.lat) {
         (Some(spec), _, _) => {
             let is_csv = spec.layer.is_none()

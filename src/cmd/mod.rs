@@ -68,6 +68,34 @@ pub enum LogFormat {
     Json,
 }
 
+/// The neighborhood layer `evaluate`, `preview` and `locate` read: first and
+/// positional, as ogrinfo takes its data source. `--neighborhoods PATH`, the
+/// older spelling, still works (hidden from the help).
+#[derive(Debug, Clone, Args)]
+pub struct NeighborhoodsArg {
+    /// The neighborhood layer, the output of `dongne generate`: a file
+    /// (GeoPackage, GeoJSON, FlatGeobuf, Shapefile, GeoParquet) with
+    /// :LAYER when it holds several, or "PG:…:TABLE".
+    #[arg(value_name = "NEIGHBORHOODS", required_unless_present = "nbhd_flag")]
+    nbhd: Option<LayerConfig>,
+    #[arg(
+        long = "neighborhoods",
+        value_name = "PATH[:LAYER]",
+        hide = true,
+        conflicts_with = "nbhd"
+    )]
+    nbhd_flag: Option<LayerConfig>,
+}
+
+impl NeighborhoodsArg {
+    pub fn layer(&self) -> Result<&LayerConfig> {
+        self.nbhd
+            .as_ref()
+            .or(self.nbhd_flag.as_ref())
+            .ok_or_else(|| Error::input("no neighborhood layer: give it first, e.g. nbhd.gpkg"))
+    }
+}
+
 /// The input layers, shared by every subcommand that reads them.
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Input layers (each PATH[:LAYER], read through GDAL)")]

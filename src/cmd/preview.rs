@@ -1,8 +1,8 @@
 //! `dongne preview`: a picture of a neighborhood layer, PNG or SVG.
 //!
 //! ```text
-//! dongne preview --neighborhoods out/jamsil.gpkg --config examples/jamsil.toml -o jamsil.png
-//! dongne preview --neighborhoods nbhd.gpkg -o nbhd.svg --width 1600 --title "Mapo-gu"
+//! dongne preview out/jamsil.gpkg --config examples/jamsil.toml -o jamsil.png
+//! dongne preview nbhd.gpkg -o nbhd.svg --width 1600 --title "Mapo-gu"
 //! ```
 //!
 //! The format follows the extension of `-o` (`.png`, `.svg`). With the input
@@ -17,10 +17,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use super::{LayerArgs, LogArgs};
+use super::{LayerArgs, LogArgs, NeighborhoodsArg};
 use dongne::error::{Error, Result};
 use dongne::geom::overlay;
-use dongne::io::config::LayerConfig;
 use dongne::io::inputs;
 use dongne::io::reproject::WorkingCrs;
 use dongne::products::locate;
@@ -28,9 +27,8 @@ use dongne::products::preview::{self, Scene};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// The neighborhood layer to draw (the output of `dongne generate`).
-    #[arg(long, value_name = "PATH[:LAYER]")]
-    pub neighborhoods: LayerConfig,
+    #[command(flatten)]
+    pub neighborhoods: NeighborhoodsArg,
     /// The picture: .png or .svg.
     #[arg(short, long, value_name = "FILE.png|FILE.svg")]
     pub output: PathBuf,
@@ -57,7 +55,7 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
                 .hint("name the output with .png or .svg"),
         );
     }
-    let layer = locate::read_neighborhoods(&a.neighborhoods)?;
+    let layer = locate::read_neighborhoods(a.neighborhoods.layer()?)?;
     let l = &a.layers;
     let with_inputs =
         l.config.is_some() || l.osm.is_some() || l.buildings.is_some() || l.admin.is_some();
@@ -116,9 +114,9 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
         .count();
     let units: std::collections::BTreeSet<&str> =
         layer.info.iter().map(|i| i.admin_code.as_str()).collect();
+    let source = a.neighborhoods.layer()?;
     scene.title = a.title.clone().unwrap_or_else(|| {
-        let stem = a
-            .neighborhoods
+        let stem = source
             .path
             .file_stem()
             .map(|s| s.to_string_lossy().to_string())

@@ -119,7 +119,7 @@ fn cli_prints_the_table_and_writes_json_and_csv() {
     let (json, csv) = (dir.path().join("e.json"), dir.path().join("e.csv"));
     let out = Command::cargo_bin("dongne")
         .unwrap()
-        .args(["evaluate", "-q", "--neighborhoods"])
+        .args(["evaluate", "-q"])
         .arg(&nbhd)
         .arg("--config")
         .arg(&config)

@@ -595,11 +595,11 @@ fn messages_say_what_is_wrong_and_where() {
     )
     .unwrap();
     assert_eq!(
-        err_of(&["locate", "--neighborhoods", "n.gpkg", "--points", "p.csv"]),
+        err_of(&["locate", "n.gpkg", "--points", "p.csv"]),
         "error: p.csv: line 3: latitude 95 is outside -90..90\n  hint: lon/lat columns hold WGS 84 degrees; for projected x,y name the columns x,y and give --points-crs"
     );
     assert_eq!(
-        err_of(&["locate", "--neighborhoods", "n.gpkg", "--lon", "500", "--lat", "37"]),
+        err_of(&["locate", "n.gpkg", "--lon", "500", "--lat", "37"]),
         "error: --lon 500 --lat 37: longitude 500 is outside -180..180\n  hint: --lon and --lat take WGS 84 degrees"
     );
 }

@@ -1380,7 +1380,6 @@ fn geoparquet_output_is_read_back() {
         .args([
             "-q",
             "locate",
-            "--neighborhoods",
             "a.parquet",
             "--lon",
             "24.9445",

@@ -70,7 +70,6 @@ fn one_point_inside_on_the_shared_edge_and_outside() {
         let (lon, lat) = lonlat(&crs, x, y);
         stdout_of(dongne().args([
             "locate",
-            "--neighborhoods",
             path.to_str().unwrap(),
             "--lon",
             &lon.to_string(),
@@ -135,7 +134,7 @@ fn csv_and_point_layer_input_keep_ids_and_order() {
     .unwrap();
     let out = dir.path().join("out.csv");
     dongne()
-        .args(["locate", "-q", "--neighborhoods"])
+        .args(["locate", "-q"])
         .arg(&path)
         .arg("--points")
         .arg(&csv)
@@ -170,7 +169,7 @@ fn csv_and_point_layer_input_keep_ids_and_order() {
     .unwrap();
     let text = stdout_of(
         dongne()
-            .args(["locate", "-q", "--neighborhoods"])
+            .args(["locate", "-q"])
             .arg(&path)
             .arg("--points")
             .arg(&gj),
@@ -185,13 +184,7 @@ fn csv_and_point_layer_input_keep_ids_and_order() {
     std::fs::write(&xy, "x,y\n999999.5,1950000.5\n1000000,1950100\n").unwrap();
     let text = stdout_of(
         dongne()
-            .args([
-                "locate",
-                "-q",
-                "--points-crs",
-                "EPSG:5179",
-                "--neighborhoods",
-            ])
+            .args(["locate", "-q", "--points-crs", "EPSG:5179"])
             .arg(&path)
             .arg("--points")
             .arg(&xy),
@@ -211,7 +204,7 @@ fn bad_input_is_an_input_error_naming_the_file() {
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "lon,lat\n127.0,37.5\n127.1,abc\n").unwrap();
     dongne()
-        .args(["locate", "--neighborhoods"])
+        .args(["locate"])
         .arg(&path)
         .arg("--points")
         .arg(&bad)
@@ -224,7 +217,7 @@ fn bad_input_is_an_input_error_naming_the_file() {
     let nocols = dir.path().join("nocols.csv");
     std::fs::write(&nocols, "a,b\n1,2\n").unwrap();
     dongne()
-        .args(["locate", "--neighborhoods"])
+        .args(["locate"])
         .arg(&path)
         .arg("--points")
         .arg(&nocols)
@@ -241,7 +234,7 @@ fn bad_input_is_an_input_error_naming_the_file() {
     )
     .unwrap();
     dongne()
-        .args(["locate", "--lon", "0.5", "--lat", "0.2", "--neighborhoods"])
+        .args(["locate", "--lon", "0.5", "--lat", "0.2"])
         .arg(&other)
         .assert()
         .code(2)
@@ -250,7 +243,7 @@ fn bad_input_is_an_input_error_naming_the_file() {
         ));
     // Points given as a polygon layer.
     dongne()
-        .args(["locate", "--neighborhoods"])
+        .args(["locate"])
         .arg(&path)
         .arg("--points")
         .arg(&path)
@@ -260,7 +253,7 @@ fn bad_input_is_an_input_error_naming_the_file() {
             "(layer 'neighborhoods', feature 1): geometry is a MultiPolygon, expected a point",
         ));
     dongne()
-        .args(["locate", "--neighborhoods"])
+        .args(["locate"])
         .arg(&path)
         .assert()
         .code(2)
@@ -286,7 +279,7 @@ fn every_jamsil_building_is_found_in_the_feature_that_counted_it() {
     std::fs::write(&pts, csv).unwrap();
     let text = stdout_of(
         dongne()
-            .args(["locate", "-q", "--neighborhoods"])
+            .args(["locate", "-q"])
             .arg(&path)
             .arg("--points")
             .arg(&pts),

@@ -76,7 +76,7 @@ fn jamsil_png_and_svg_with_barriers_buildings_legend_and_scale() {
     let render = |name: &str| {
         let out = dir.path().join(name);
         dongne()
-            .args(["preview", "-q", "--width", "1000", "--neighborhoods"])
+            .args(["preview", "-q", "--width", "1000"])
             .arg(&nbhd)
             .arg("--config")
             .arg(&config)
@@ -118,7 +118,7 @@ fn preview_without_inputs_and_bad_extension() {
     let nbhd = generate("gongdeok", dir.path());
     let out = dir.path().join("g.svg");
     dongne()
-        .args(["preview", "-q", "--title", "공덕 & 아현", "--neighborhoods"])
+        .args(["preview", "-q", "--title", "공덕 & 아현"])
         .arg(&nbhd)
         .arg("-o")
         .arg(&out)
@@ -132,7 +132,7 @@ fn preview_without_inputs_and_bad_extension() {
     assert_eq!(admin.matches("<path ").count(), 8);
     assert!(!svg.contains("building ("));
     dongne()
-        .args(["preview", "--neighborhoods"])
+        .args(["preview"])
         .arg(&nbhd)
         .arg("-o")
         .arg(dir.path().join("g.jpg"))
