@@ -1,0 +1,90 @@
+//! The change report: what happened to each feature between two runs.
+
+use super::*;
+
+/// What happened to a feature between the two runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Split,
+    Merged,
+    Reshaped,
+    Added,
+    Removed,
+}
+
+/// One entry of the change report (see the module docs for each kind).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub kind: ChangeKind,
+    /// `neighborhood`, or the barrier kind of a barrier feature.
+    pub feature_kind: String,
+    pub admin_code: String,
+    pub previous: Vec<String>,
+    pub current: Vec<String>,
+    pub overlap: Vec<f64>,
+}
+
+/// Counts: `kept` features kept their id and (nearly) their shape; the
+/// others count entries of the report. `ids_carried` + `ids_new` =
+/// `current_features`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ChangeSummary {
+    pub previous_features: usize,
+    pub current_features: usize,
+    pub kept: usize,
+    pub reshaped: usize,
+    pub split: usize,
+    pub merged: usize,
+    pub added: usize,
+    pub removed: usize,
+    pub ids_carried: usize,
+    pub ids_new: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Thresholds {
+    pub majority: f64,
+    pub reshaped_iou: f64,
+    pub reshaped_min_m2: f64,
+}
+
+/// What `--changes` writes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChangeReport {
+    /// The previous run's file, as given.
+    pub previous: String,
+    pub thresholds: Thresholds,
+    pub summary: ChangeSummary,
+    /// Sorted by kind (split, merged, reshaped, added, removed), then by the
+    /// first id of the entry.
+    pub changes: Vec<Change>,
+}
+
+impl ChangeReport {
+    /// `ids against y.gpkg: 540 kept, 2 reshaped, 1 split, 0 merged, 3 added, 1 removed`
+    pub fn one_line(&self) -> String {
+        let s = &self.summary;
+        format!(
+            "ids against {}: {} kept, {} reshaped, {} split, {} merged, {} added, {} removed",
+            self.previous, s.kept, s.reshaped, s.split, s.merged, s.added, s.removed
+        )
+    }
+
+    /// Pretty JSON with a final newline.
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string_pretty(self)
+            .map(|s| s + "\n")
+            .map_err(|e| Error::internal(format!("change report: {e}")))
+    }
+}
+
+pub(super) fn ratio(x: f64) -> f64 {
+    let f = 10f64.powi(RATIO_DECIMALS);
+    let r = (x * f).round() / f;
+    if r == 0.0 {
+        0.0
+    } else {
+        r
+    }
+}
