@@ -24,6 +24,12 @@ use crate::error::{Error, Result};
 use crate::io::palette::{colour_classes, kind_colour, PALETTE};
 use crate::model::{BarrierKind, Inputs, Neighborhood};
 
+mod png;
+mod svg;
+
+pub use png::render_png;
+pub use svg::render_svg;
+
 /// Everything drawn, in one metric CRS.
 #[derive(Debug, Clone, Default)]
 pub struct Scene {
@@ -141,9 +147,9 @@ pub fn check_picture_path(path: &Path) -> Result<PictureFormat> {
     Ok(format)
 }
 
-const INK: (u8, u8, u8) = (40, 40, 40);
-const BACKGROUND: (u8, u8, u8) = (250, 250, 247);
-const BUILDING: (u8, u8, u8) = (50, 50, 60);
+pub(super) const INK: (u8, u8, u8) = (40, 40, 40);
+pub(super) const BACKGROUND: (u8, u8, u8) = (250, 250, 247);
+pub(super) const BUILDING: (u8, u8, u8) = (50, 50, 60);
 
 fn line_style(kind: BarrierKind) -> ((u8, u8, u8), f32, bool) {
     match kind {
@@ -154,7 +160,7 @@ fn line_style(kind: BarrierKind) -> ((u8, u8, u8), f32, bool) {
 }
 
 /// Where things go on the canvas.
-struct Layout {
+pub(super) struct Layout {
     width: u32,
     height: u32,
     /// Map origin (left, top) and metres → pixels.
@@ -168,9 +174,9 @@ struct Layout {
     legend_x: f64,
 }
 
-const MARGIN: f64 = 16.0;
-const TITLE_H: f64 = 44.0;
-const LEGEND_W: f64 = 230.0;
+pub(super) const MARGIN: f64 = 16.0;
+pub(super) const TITLE_H: f64 = 44.0;
+pub(super) const LEGEND_W: f64 = 230.0;
 
 impl Layout {
     fn new(scene: &Scene, width: u32) -> Result<Layout> {
@@ -244,12 +250,12 @@ pub fn scale_bar(metres_across: f64) -> (f64, String) {
 }
 
 /// What the legend lists, in order.
-struct LegendRow {
+pub(super) struct LegendRow {
     label: String,
     swatch: Swatch,
 }
 
-enum Swatch {
+pub(super) enum Swatch {
     Palette,
     Fill((u8, u8, u8)),
     Line((u8, u8, u8), f32, bool),
@@ -324,282 +330,6 @@ fn feature_fills(scene: &Scene) -> Vec<(u8, u8, u8)> {
             }
         })
         .collect()
-}
-
-// ---------------------------------------------------------------------------
-// PNG: the SVG, rasterised
-
-/// Font files the picture's text is shaped with, in order: NanumGothic
-/// (Debian's fonts-nanum: Hangul and Latin), then DejaVu Sans. Named files,
-/// not whatever the system has, so a picture is the same on every machine
-/// that has them.
-const FONTS: [&str; 3] = [
-    "/usr/share/fonts/truetype/nanum/NanumGothic.ttf",
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-];
-
-/// The fonts for the PNG's text; without NanumGothic, the system's fonts
-/// and a warning (Hangul names may then not print).
-fn fonts() -> std::sync::Arc<resvg::usvg::fontdb::Database> {
-    static FONTDB: std::sync::OnceLock<std::sync::Arc<resvg::usvg::fontdb::Database>> =
-        std::sync::OnceLock::new();
-    FONTDB
-        .get_or_init(|| {
-            let mut db = resvg::usvg::fontdb::Database::new();
-            for f in FONTS {
-                let _ = db.load_font_file(f);
-            }
-            if !Path::new(FONTS[0]).exists() {
-                tracing::warn!(
-                    "{} not found: the picture's text uses the system's fonts, and Hangul may not print (install fonts-nanum)",
-                    FONTS[0]
-                );
-                db.load_system_fonts();
-            }
-            std::sync::Arc::new(db)
-        })
-        .clone()
-}
-
-/// Renders the scene as PNG: [`render_svg`]'s picture drawn by resvg, so
-/// the two formats cannot drift apart.
-pub fn render_png(scene: &Scene, width: u32) -> Result<Vec<u8>> {
-    let svg = render_svg(scene, width, &[])?;
-    let opt = resvg::usvg::Options {
-        fontdb: fonts(),
-        ..Default::default()
-    };
-    let tree = resvg::usvg::Tree::from_str(&svg, &opt)
-        .map_err(|e| Error::internal(format!("the picture's SVG does not parse: {e}")))?;
-    let size = tree.size().to_int_size();
-    let mut pm = resvg::tiny_skia::Pixmap::new(size.width(), size.height()).ok_or_else(|| {
-        Error::input(format!(
-            "cannot draw a {}×{} picture",
-            size.width(),
-            size.height()
-        ))
-    })?;
-    resvg::render(
-        &tree,
-        resvg::tiny_skia::Transform::identity(),
-        &mut pm.as_mut(),
-    );
-    pm.encode_png()
-        .map_err(|e| Error::internal(format!("cannot encode the PNG: {e}")))
-}
-
-// ---------------------------------------------------------------------------
-// SVG
-
-fn hex(c: (u8, u8, u8)) -> String {
-    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-fn svg_path_data(l: &Layout, g: &MultiPolygon<f64>) -> String {
-    let mut d = String::new();
-    for p in &g.0 {
-        for r in std::iter::once(p.exterior()).chain(p.interiors()) {
-            svg_points(l, &r.0, &mut d);
-            d.push('Z');
-        }
-    }
-    d
-}
-
-fn svg_points(l: &Layout, pts: &[Coord<f64>], d: &mut String) {
-    for (k, c) in pts.iter().enumerate() {
-        let (x, y) = l.px(*c);
-        let _ = write!(d, "{}{:.1} {:.1}", if k == 0 { 'M' } else { 'L' }, x, y);
-    }
-}
-
-/// Renders the scene as SVG; `labels[i]` is the tooltip of feature `i`.
-pub fn render_svg(scene: &Scene, width: u32, labels: &[String]) -> Result<String> {
-    let l = Layout::new(scene, width)?;
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="NanumGothic, DejaVu Sans, Noto Sans CJK KR, sans-serif">"#,
-        w = l.width,
-        h = l.height
-    );
-    let _ = writeln!(
-        s,
-        r#"<rect width="{}" height="{}" fill="{}"/>"#,
-        l.width,
-        l.height,
-        hex(BACKGROUND)
-    );
-    let _ = writeln!(
-        s,
-        r#"<defs><clipPath id="map"><rect x="{MARGIN}" y="{}" width="{:.1}" height="{:.1}"/></clipPath></defs>"#,
-        TITLE_H + MARGIN,
-        l.map_w,
-        l.map_h
-    );
-    let fills = feature_fills(scene);
-    s.push_str("<g id=\"features\" stroke=\"#5a5a5a\" stroke-width=\"0.8\" stroke-linejoin=\"round\" fill-rule=\"evenodd\">\n");
-    for (i, ((g, _), c)) in scene.features.iter().zip(&fills).enumerate() {
-        let _ = write!(
-            s,
-            r#"<path fill="{}" d="{}">"#,
-            hex(*c),
-            svg_path_data(&l, g)
-        );
-        if let Some(t) = labels.get(i) {
-            let _ = write!(s, "<title>{}</title>", esc(t));
-        }
-        s.push_str("</path>\n");
-    }
-    s.push_str("</g>\n<g id=\"barrier-lines\" clip-path=\"url(#map)\" fill=\"none\" stroke-linecap=\"round\" stroke-linejoin=\"round\">\n");
-    for (ls, kind) in &scene.lines {
-        let (c, w, dash) = line_style(*kind);
-        let mut d = String::new();
-        svg_points(&l, &ls.0, &mut d);
-        let _ = writeln!(
-            s,
-            r#"<path stroke="{}" stroke-width="{w}"{} d="{d}"/>"#,
-            hex(c),
-            if dash {
-                r#" stroke-dasharray="6 4""#
-            } else {
-                ""
-            }
-        );
-    }
-    s.push_str("</g>\n<g id=\"admin\" fill=\"none\" stroke=\"#282828\" stroke-width=\"2.6\" stroke-linejoin=\"round\">\n");
-    for g in &scene.admin {
-        let _ = writeln!(s, r#"<path d="{}"/>"#, svg_path_data(&l, g));
-    }
-    let _ = writeln!(
-        s,
-        "</g>\n<g id=\"buildings\" clip-path=\"url(#map)\" fill=\"{}\" fill-opacity=\"0.8\">",
-        hex(BUILDING)
-    );
-    for c in &scene.buildings {
-        let (x, y) = l.px(*c);
-        let _ = writeln!(s, r#"<circle cx="{x:.1}" cy="{y:.1}" r="1.3"/>"#);
-    }
-    s.push_str("</g>\n");
-    // Names over everything on the map, with a white halo.
-    s.push_str("<g id=\"names\" clip-path=\"url(#map)\" font-size=\"13\" text-anchor=\"middle\" fill=\"#282828\" stroke=\"#ffffff\" stroke-width=\"3\" stroke-linejoin=\"round\" paint-order=\"stroke\">\n");
-    for (c, name) in &scene.names {
-        let (x, y) = l.px(*c);
-        let _ = writeln!(
-            s,
-            r#"<text x="{x:.1}" y="{:.1}">{}</text>"#,
-            y + 4.5,
-            esc(name)
-        );
-    }
-    s.push_str("</g>\n");
-    let _ = writeln!(
-        s,
-        r##"<rect x="{MARGIN}" y="{}" width="{:.1}" height="{:.1}" fill="none" stroke="#b4b4b4"/>"##,
-        TITLE_H + MARGIN,
-        l.map_w,
-        l.map_h
-    );
-    let _ = writeln!(
-        s,
-        r#"<text x="{MARGIN}" y="{:.1}" font-size="20" fill="{}">{}</text>"#,
-        TITLE_H / 2.0 + 10.0,
-        hex(INK),
-        esc(&scene.title)
-    );
-    let (m, label) = scale_bar(l.map_w / l.scale);
-    let bar = m * l.scale;
-    let (bx, by) = (MARGIN + 14.0, TITLE_H + MARGIN + l.map_h - 22.0);
-    let _ = writeln!(
-        s,
-        r##"<g id="scale-bar" font-size="12"><rect x="{:.1}" y="{:.1}" width="{:.1}" height="30" fill="#ffffff" fill-opacity="0.8"/><rect x="{bx:.1}" y="{by:.1}" width="{:.1}" height="6" fill="#282828" stroke="#282828"/><rect x="{:.1}" y="{by:.1}" width="{:.1}" height="6" fill="#ffffff" stroke="#282828"/><text x="{:.1}" y="{:.1}">0</text><text x="{:.1}" y="{:.1}">{}</text></g>"##,
-        bx - 6.0,
-        by - 16.0,
-        bar + 70.0,
-        bar / 2.0,
-        bx + bar / 2.0,
-        bar / 2.0,
-        bx - 3.0,
-        by - 4.0,
-        bx + bar - 4.0,
-        by - 4.0,
-        esc(&label)
-    );
-    let x = l.legend_x;
-    let mut y = TITLE_H + MARGIN + 10.0;
-    let _ = writeln!(
-        s,
-        r#"<g id="legend" font-size="13"><text x="{x:.1}" y="{:.1}" font-weight="bold" font-size="15">Legend</text>"#,
-        y + 5.0
-    );
-    y += 28.0;
-    for row in legend(scene) {
-        match row.swatch {
-            Swatch::Palette => {
-                for (k, c) in PALETTE.iter().take(3).enumerate() {
-                    let _ = write!(
-                        s,
-                        r#"<rect x="{:.1}" y="{:.1}" width="9" height="16" fill="{}"/>"#,
-                        x + k as f64 * 9.0,
-                        y - 8.0,
-                        hex(*c)
-                    );
-                }
-                let _ = write!(
-                    s,
-                    r##"<rect x="{x:.1}" y="{:.1}" width="27" height="16" fill="none" stroke="#5a5a5a" stroke-width="0.8"/>"##,
-                    y - 8.0
-                );
-            }
-            Swatch::Fill(c) => {
-                let _ = write!(
-                    s,
-                    r##"<rect x="{x:.1}" y="{:.1}" width="27" height="16" fill="{}" stroke="#5a5a5a" stroke-width="0.8"/>"##,
-                    y - 8.0,
-                    hex(c)
-                );
-            }
-            Swatch::Line(c, w, dash) => {
-                let _ = write!(
-                    s,
-                    r#"<line x1="{x:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="{}" stroke-width="{w}"{}/>"#,
-                    x + 27.0,
-                    hex(c),
-                    if dash {
-                        r#" stroke-dasharray="6 4""#
-                    } else {
-                        ""
-                    }
-                );
-            }
-            Swatch::Dot => {
-                let _ = write!(
-                    s,
-                    r#"<circle cx="{:.1}" cy="{y:.1}" r="2.2" fill="{}"/>"#,
-                    x + 13.5,
-                    hex(BUILDING)
-                );
-            }
-        }
-        let _ = writeln!(
-            s,
-            r#"<text x="{:.1}" y="{:.1}">{}</text>"#,
-            x + 38.0,
-            y + 4.5,
-            esc(&row.label)
-        );
-        y += 24.0;
-    }
-    s.push_str("</g>\n</svg>\n");
-    Ok(s)
 }
 
 #[cfg(test)]
