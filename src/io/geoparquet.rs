@@ -184,7 +184,9 @@ pub fn open(path: &Path) -> Result<Dataset> {
         )
     };
     let bytes = if path.starts_with("/vsimem") {
-        gdal::vsi::get_vsi_mem_file_bytes_owned(path)
+        // Copied, not seized: the caller owns the file, and a layer may be
+        // opened twice (see `io::inputs`).
+        gdal::vsi::call_on_mem_file_bytes(path, |b| b.to_vec())
             .map_err(|e| Error::input(format!("in-memory file missing: {e}")).file(file.clone()))?
     } else {
         std::fs::read(path)

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use gdal::spatial_ref::SpatialRef;
+use gdal::spatial_ref::{AxisMappingStrategy, SpatialRef};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -286,22 +286,21 @@ fn data_centre(stages: &[(Stage, SpatialRef)]) -> Result<(f64, f64)> {
 /// when that rebuilds an equal CRS, as the parallel reprojection does, or
 /// else by opening the layer again where it is needed.
 enum SrsInTransit {
-    Projjson(String),
+    Projjson(String, AxisMappingStrategy),
     Reopen,
 }
 
 impl SrsInTransit {
     fn of(srs: &SpatialRef) -> SrsInTransit {
-        srs.to_projjson()
-            .ok()
-            .filter(|def| SpatialRef::from_definition(def).is_ok_and(|again| again == *srs))
-            .map_or(SrsInTransit::Reopen, SrsInTransit::Projjson)
+        match reproject::srs_definition(srs) {
+            Some(def) => SrsInTransit::Projjson(def, srs.axis_mapping_strategy()),
+            None => SrsInTransit::Reopen,
+        }
     }
 
     fn arrive(self, spec: &LayerConfig, opts: &ReadOptions) -> Result<SpatialRef> {
         match self {
-            SrsInTransit::Projjson(def) => SpatialRef::from_definition(&def)
-                .map_err(|e| Error::internal(format!("cannot rebuild a layer CRS: {e}"))),
+            SrsInTransit::Projjson(def, axes) => reproject::srs_from_definition(&def, axes),
             SrsInTransit::Reopen => {
                 let assumed = opts
                     .assume_crs

@@ -20,6 +20,11 @@ pub const PALETTE: [(u8, u8, u8); 10] = [
     (217, 231, 176),
 ];
 
+/// `#rrggbb`, as QML and SVG write a colour.
+pub fn hex(c: (u8, u8, u8)) -> String {
+    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
+}
+
 /// Fill of a feature kind other than `neighborhood`.
 pub fn kind_colour(kind: &str) -> (u8, u8, u8) {
     match kind {

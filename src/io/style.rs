@@ -24,7 +24,7 @@ use gdal::vector::{
 };
 use gdal::Dataset;
 
-use crate::io::palette::{colour_classes, kind_colour, PALETTE};
+use crate::io::palette::{colour_classes, hex, kind_colour, PALETTE};
 use crate::model::{FeatureKind, Neighborhood};
 
 /// Name of the style row.
@@ -109,11 +109,8 @@ fn rgb(c: (u8, u8, u8)) -> String {
     format!("{},{},{},255", c.0, c.1, c.2)
 }
 
-fn hex(c: (u8, u8, u8)) -> String {
-    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
-}
-
-fn xml(s: &str) -> String {
+/// Text escaped for XML (QML here, SVG in the preview).
+pub fn xml(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

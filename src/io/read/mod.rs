@@ -363,7 +363,7 @@ pub(crate) struct Stage {
 /// failing item in input order, as one pass would.
 struct ParTransform<'a> {
     one: Transformer,
-    projjson: Option<String>,
+    projjson: Option<(String, gdal::spatial_ref::AxisMappingStrategy)>,
     crs: &'a WorkingCrs,
     source: &'a Source,
 }

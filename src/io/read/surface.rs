@@ -6,7 +6,7 @@ use geo::{BooleanOps, MakeValid};
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 use rayon::prelude::*;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::io::reproject::{Coords, Transformer, WorkingCrs};
 use crate::model::Source;
 
@@ -19,10 +19,7 @@ impl<'a> ParTransform<'a> {
         source: &'a Source,
     ) -> Result<ParTransform<'a>> {
         let one = Transformer::to_working(srs, crs)?.with_source(source.clone());
-        let projjson = srs
-            .to_projjson()
-            .ok()
-            .filter(|def| SpatialRef::from_definition(def).is_ok_and(|again| again == *srs));
+        let projjson = reproject::srs_definition(srs).map(|def| (def, srs.axis_mapping_strategy()));
         Ok(ParTransform {
             one,
             projjson,
@@ -39,9 +36,9 @@ impl<'a> ParTransform<'a> {
         const MIN_CHUNK: usize = 1 << 16;
         let threads = rayon::current_num_threads();
         let chunk = items.len().div_ceil(4 * threads).max(MIN_CHUNK);
-        let Some(def) = self
+        let Some((def, axes)) = self
             .projjson
-            .as_deref()
+            .as_ref()
             .filter(|_| threads > 1 && items.len() > chunk)
         else {
             return self.one.transform_all(items, fid_of);
@@ -49,8 +46,7 @@ impl<'a> ParTransform<'a> {
         let results: Vec<Result<()>> = items
             .par_chunks_mut(chunk)
             .map(|part| {
-                let srs = SpatialRef::from_definition(def)
-                    .map_err(|e| Error::internal(format!("cannot rebuild a layer CRS: {e}")))?;
+                let srs = reproject::srs_from_definition(def, *axes)?;
                 Transformer::to_working(&srs, self.crs)?
                     .with_source(self.source.clone())
                     .transform_all(part, &fid_of)

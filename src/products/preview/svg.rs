@@ -3,17 +3,8 @@
 //! and legend.
 
 use super::*;
-
-pub(super) fn hex(c: (u8, u8, u8)) -> String {
-    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
-}
-
-pub(super) fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use crate::io::palette::hex;
+use crate::io::style::xml as esc;
 
 pub(super) fn svg_path_data(l: &Layout, g: &MultiPolygon<f64>) -> String {
     let mut d = String::new();
