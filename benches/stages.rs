@@ -23,7 +23,7 @@ use dongne::geom::coverage;
 use dongne::geom::overlay;
 use dongne::geom::shape::Shape;
 use dongne::io::config::{Config, Params};
-use dongne::method::barriers::{self, BarrierIndex};
+use dongne::method::barriers::BarrierIndex;
 use dongne::method::clustering::{self, ClusterParams};
 use dongne::method::enclosures::{self, Piece};
 use dongne::method::pipeline;
@@ -71,16 +71,8 @@ fn fixture() -> Fixture {
     let unit: &AdminUnit = &inputs.admin[k];
     let rect = overlay::grow(&unit.geom.bounding_rect().expect("rect"), 1.0);
     let index = BarrierIndex::new(&inputs.lines, &inputs.areas);
-    let lines: Vec<Vec<[f64; 2]>> = index
-        .lines_in(&rect)
-        .into_iter()
-        .map(|i| barriers::polyline(&inputs.lines[i]))
-        .collect();
-    let areas: Vec<_> = index
-        .areas_in(&rect)
-        .into_iter()
-        .map(|i| &inputs.areas[i])
-        .collect();
+    let near = index.near(&rect);
+    let (lines, areas) = (near.lines, near.areas);
     let pieces = enclosures::split(&unit_shapes, &lines, &areas).expect("split");
     let pts: Vec<Coord> = inputs
         .buildings

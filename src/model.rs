@@ -12,6 +12,15 @@ pub struct Source {
     pub layer: String,
 }
 
+impl Source {
+    /// An input error naming this file and layer.
+    pub fn error(&self, message: impl Into<String>) -> crate::error::Error {
+        crate::error::Error::input(message)
+            .file(self.file.clone())
+            .layer(self.layer.clone())
+    }
+}
+
 /// One building: a point (footprints: their point on surface), and for a
 /// footprint its outline, whose points become Voronoi generators so that the
 /// boundaries between hot spots pass between buildings, not through them.

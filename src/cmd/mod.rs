@@ -150,6 +150,13 @@ pub struct LayerArgs {
     pub bbox: Option<Vec<String>>,
 }
 
+/// A flag given on the command line replaces the config file's value.
+fn over<T: Clone>(slot: &mut Option<T>, flag: &Option<T>) {
+    if flag.is_some() {
+        slot.clone_from(flag);
+    }
+}
+
 impl LayerArgs {
     /// The config file (if any) with every given flag laid over it.
     pub fn to_config(&self) -> Result<Config> {
@@ -157,24 +164,12 @@ impl LayerArgs {
             Some(p) => Config::from_file(p)?,
             None => Config::default(),
         };
-        if let Some(v) = &self.osm {
-            c.osm = Some(v.clone());
-        }
-        if let Some(v) = self.admin_level {
-            c.admin_level = Some(v);
-        }
-        if let Some(v) = &self.buildings {
-            c.buildings = Some(v.clone());
-        }
-        if let Some(v) = &self.admin {
-            c.admin = Some(v.clone());
-        }
-        if let Some(v) = &self.admin_code {
-            c.admin_code = Some(v.clone());
-        }
-        if let Some(v) = &self.admin_name {
-            c.admin_name = Some(v.clone());
-        }
+        over(&mut c.osm, &self.osm);
+        over(&mut c.admin_level, &self.admin_level);
+        over(&mut c.buildings, &self.buildings);
+        over(&mut c.admin, &self.admin);
+        over(&mut c.admin_code, &self.admin_code);
+        over(&mut c.admin_name, &self.admin_name);
         let lists = [
             (&self.water, &mut c.water),
             (&self.roads, &mut c.roads),
@@ -187,15 +182,9 @@ impl LayerArgs {
                 *slot = flag.clone();
             }
         }
-        if let Some(v) = &self.landuse {
-            c.landuse = Some(v.clone());
-        }
-        if let Some(v) = &self.crs {
-            c.crs = Some(v.clone());
-        }
-        if let Some(v) = &self.assume_crs {
-            c.assume_crs = Some(v.clone());
-        }
+        over(&mut c.landuse, &self.landuse);
+        over(&mut c.crs, &self.crs);
+        over(&mut c.assume_crs, &self.assume_crs);
         if let Some(b) = &self.bbox {
             c.bbox = Some(parse_bbox(b)?);
         }

@@ -494,14 +494,11 @@ fn assemble(rings: Vec<Ring>) -> Vec<Shape> {
 mod tests {
     use super::*;
     use crate::geom::overlay::shape_area;
-
-    fn sq(x: f64, y: f64, w: f64) -> Shape {
-        vec![vec![[x, y], [x + w, y], [x + w, y + w], [x, y + w]]]
-    }
+    use crate::geom::shape::square;
 
     #[test]
     fn two_squares_sharing_an_edge_dissolve_into_one() {
-        let d = dissolve([&sq(0.0, 0.0, 1.0), &sq(1.0, 0.0, 1.0)]);
+        let d = dissolve([&square(0.0, 0.0, 1.0), &square(1.0, 0.0, 1.0)]);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].len(), 1);
         assert!((shape_area(&d[0]) - 2.0).abs() < 1e-12);
@@ -520,7 +517,7 @@ mod tests {
             (2., 2.),
         ]
         .iter()
-        .map(|&(x, y)| sq(x, y, 1.0))
+        .map(|&(x, y)| square(x, y, 1.0))
         .collect();
         let d = dissolve(faces.iter());
         assert_eq!(d.len(), 1);
@@ -547,7 +544,7 @@ mod tests {
 
     #[test]
     fn squares_touching_at_a_corner_stay_two_shells() {
-        let d = dissolve([&sq(0.0, 0.0, 1.0), &sq(1.0, 1.0, 1.0)]);
+        let d = dissolve([&square(0.0, 0.0, 1.0), &square(1.0, 1.0, 1.0)]);
         assert_eq!(d.len(), 2);
     }
 
@@ -556,7 +553,7 @@ mod tests {
         // Left square whole; right side split in two, with a vertex at (1, 0.5)
         // the left square lacks.
         let mut faces = vec![
-            sq(0.0, 0.0, 1.0),
+            square(0.0, 0.0, 1.0),
             vec![vec![[1.0, 0.0], [2.0, 0.0], [2.0, 0.5], [1.0, 0.5]]],
             vec![vec![[1.0, 0.5], [2.0, 0.5], [2.0, 1.0], [1.0, 1.0]]],
         ];

@@ -1,6 +1,7 @@
 //! The geometry kernel: shapes as plain rings ([`shape`]), point in polygon
 //! ([`contains`]), the fixed-grid overlay ([`overlay`]) and coverage
-//! operations (node, dissolve, adjacency: [`coverage`]), closing the gaps
+//! operations (node, dissolve, adjacency: [`coverage`]), perimeter and
+//! compactness ([`measure`]), closing the gaps
 //! of a line network ([`snap`]), and lon/lat polygons cut at 180°
 //! ([`antimeridian`]). Depends on nothing
 //! of dongne's but [`crate::error`]; within it, each file imports only those
@@ -13,6 +14,8 @@ pub mod contains;
 pub mod overlay;
 
 pub mod coverage;
+
+pub mod measure;
 
 pub mod snap;
 

@@ -496,10 +496,7 @@ pub fn shape_area(s: &Shape) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn square(x: f64, y: f64, w: f64) -> Shape {
-        vec![vec![[x, y], [x + w, y], [x + w, y + w], [x, y + w]]]
-    }
+    use crate::geom::shape::square;
 
     #[test]
     fn slice_by_a_line_gives_two_faces_sharing_their_edge() {

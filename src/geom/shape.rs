@@ -11,6 +11,13 @@ pub type Ring = Vec<[f64; 2]>;
 /// A polygon: exterior ring first, then holes.
 pub type Shape = Vec<Ring>;
 
+/// An axis-aligned square of side `w` with its lower left corner at `(x, y)`,
+/// counter-clockwise: the shape most kernel and stage tests start from.
+#[cfg(test)]
+pub(crate) fn square(x: f64, y: f64, w: f64) -> Shape {
+    vec![vec![[x, y], [x + w, y], [x + w, y + w], [x, y + w]]]
+}
+
 /// The bounding box of some rings (`None` when they have no vertex).
 pub fn bounds<'a>(rings: impl Iterator<Item = &'a Ring>) -> Option<Rect> {
     let mut it = rings.flat_map(|r| r.iter());

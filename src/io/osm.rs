@@ -176,7 +176,7 @@ impl Preset<'_> {
             }
         }
         if let Some(first) = stages.first() {
-            read::check_read_errors(first)?;
+            read::check_read_errors(&first.report.source)?;
         }
         Ok(stages.into_iter().map(|s| (s, srs.clone())).collect())
     }

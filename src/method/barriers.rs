@@ -86,6 +86,32 @@ impl<'a> BarrierIndex<'a> {
     pub fn areas_in(&self, r: &Rect) -> Vec<usize> {
         Self::query(&self.area_tree, r)
     }
+
+    /// The barriers whose bounds meet `r`, as the enclosure stage takes
+    /// them: the lines as grid polylines, the areas as they are.
+    pub fn near(&self, r: &Rect) -> Near<'a> {
+        let line_ids = self.lines_in(r);
+        let lines = line_ids.iter().map(|&i| polyline(&self.lines[i])).collect();
+        let areas = self
+            .areas_in(r)
+            .into_iter()
+            .map(|i| &self.areas[i])
+            .collect();
+        Near {
+            line_ids,
+            lines,
+            areas,
+        }
+    }
+}
+
+/// The barriers near one admin unit ([`BarrierIndex::near`]).
+pub struct Near<'a> {
+    /// Indices of the line barriers, in input order.
+    pub line_ids: Vec<usize>,
+    /// Those lines as grid polylines, in the same order.
+    pub lines: Vec<Vec<[f64; 2]>>,
+    pub areas: Vec<&'a AreaBarrier>,
 }
 
 /// A line barrier as a polyline on the grid.

@@ -82,11 +82,8 @@ fn kind_at(
 mod tests {
     use super::*;
     use crate::geom::overlay::shape_area;
+    use crate::geom::shape::square;
     use geo::polygon;
-
-    fn square(w: f64) -> Shape {
-        vec![vec![[0.0, 0.0], [w, 0.0], [w, w], [0.0, w]]]
-    }
 
     #[test]
     fn a_river_through_a_unit_leaves_two_enclosures_and_the_water() {
@@ -95,7 +92,7 @@ mod tests {
             kind: BarrierKind::Water,
             geom: polygon![(x: 40.0, y: -10.0), (x: 60.0, y: -10.0), (x: 60.0, y: 110.0), (x: 40.0, y: 110.0)],
         };
-        let pieces = split(&[square(100.0)], &[], &[&river]).unwrap();
+        let pieces = split(&[square(0.0, 0.0, 100.0)], &[], &[&river]).unwrap();
         let land: Vec<_> = pieces.iter().filter(|p| p.barrier.is_none()).collect();
         let water: Vec<_> = pieces
             .iter()
@@ -113,7 +110,7 @@ mod tests {
             kind: BarrierKind::Park,
             geom: polygon![(x: 40.0, y: 40.0), (x: 60.0, y: 40.0), (x: 60.0, y: 60.0), (x: 40.0, y: 60.0)],
         };
-        let pieces = split(&[square(100.0)], &[], &[&park]).unwrap();
+        let pieces = split(&[square(0.0, 0.0, 100.0)], &[], &[&park]).unwrap();
         let land: Vec<_> = pieces.iter().filter(|p| p.barrier.is_none()).collect();
         assert_eq!(land.len(), 1);
         assert_eq!(land[0].shape.len(), 2, "shell and the park's hole");
@@ -124,7 +121,7 @@ mod tests {
     fn a_road_across_cuts_and_a_dead_end_does_not() {
         let across = vec![[-5.0, 50.0], [105.0, 50.0]];
         let dead_end = vec![[50.0, -5.0], [50.0, 30.0]];
-        let pieces = split(&[square(100.0)], &[across, dead_end], &[]).unwrap();
+        let pieces = split(&[square(0.0, 0.0, 100.0)], &[across, dead_end], &[]).unwrap();
         assert_eq!(pieces.len(), 2);
         assert!(pieces
             .iter()

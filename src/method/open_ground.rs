@@ -185,10 +185,7 @@ fn disk(c: Coord, r: f64) -> Shape {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn square(x0: f64, y0: f64, w: f64) -> Shape {
-        vec![vec![[x0, y0], [x0 + w, y0], [x0 + w, y0 + w], [x0, y0 + w]]]
-    }
+    use crate::geom::shape::square;
 
     /// One house in the middle of a 2 km square.
     fn lone() -> [Coord; 1] {

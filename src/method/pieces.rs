@@ -183,35 +183,35 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn an_empty_piece_goes_to_the_neighbour_between() {
-        // A B A: the second piece of A holds no building, so B takes it.
+    /// Groups 0, 1, 0 over three faces in a row, two neighborhoods, after `one_piece`.
+    fn a_b_a_after(area: &[f64], buildings: &[usize]) -> Vec<usize> {
         let adj = row(3);
         let g = FaceGraph {
             adj: &adj,
-            area: &[100.0, 100.0, 100.0],
-            buildings: &[5, 5, 0],
+            area,
+            buildings,
             piece: &[0, 0, 0],
         };
         let mut group = vec![0, 1, 0];
-        let mut kind = vec!['n', 'n'];
-        one_piece(&g, &mut group, &mut kind);
-        assert_eq!(group, vec![0, 1, 1]);
+        one_piece(&g, &mut group, &mut vec!['n', 'n']);
+        group
+    }
+
+    #[test]
+    fn an_empty_piece_goes_to_the_neighbour_between() {
+        // The second piece of A holds no building, so B takes it.
+        assert_eq!(
+            a_b_a_after(&[100.0, 100.0, 100.0], &[5, 5, 0]),
+            vec![0, 1, 1]
+        );
     }
 
     #[test]
     fn the_piece_with_more_buildings_stays() {
-        let adj = row(3);
-        let g = FaceGraph {
-            adj: &adj,
-            area: &[100.0, 100.0, 50.0],
-            buildings: &[1, 5, 3],
-            piece: &[0, 0, 0],
-        };
-        let mut group = vec![0, 1, 0];
-        let mut kind = vec!['n', 'n'];
-        one_piece(&g, &mut group, &mut kind);
-        assert_eq!(group, vec![1, 1, 0]);
+        assert_eq!(
+            a_b_a_after(&[100.0, 100.0, 50.0], &[1, 5, 3]),
+            vec![1, 1, 0]
+        );
     }
 
     #[test]

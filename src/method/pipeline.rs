@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::geom::coverage;
+use crate::geom::measure;
 use crate::geom::overlay;
 use crate::geom::shape::{rect_to_rtree, Shape};
 use crate::io::cache::Cache;
@@ -24,7 +25,7 @@ pub use crate::method::report::{RunReport, STAGES};
 pub use crate::method::shards::Shard;
 use crate::method::unit::{run_unit, UnitCtx, UnitOut};
 use crate::model::{AdminUnit, DebugLayers, FeatureKind, Inputs, Neighborhood};
-use geo::{Area, Coord, Euclidean, Length, Point};
+use geo::{Area, Coord, Point};
 use rayon::prelude::*;
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
@@ -247,17 +248,7 @@ pub fn assemble(
         .map(|(_, s)| {
             let geom = overlay::multipolygon_of(&coverage::clean(s));
             let area = geom.unsigned_area();
-            let perimeter: f64 = geom
-                .0
-                .iter()
-                .map(|p| {
-                    Euclidean.length(p.exterior())
-                        + p.interiors()
-                            .iter()
-                            .map(|r| Euclidean.length(r))
-                            .sum::<f64>()
-                })
-                .sum();
+            let perimeter = measure::perimeter(&geom);
             (geom, area, perimeter)
         })
         .collect();
@@ -289,11 +280,7 @@ pub fn assemble(
                 area_m2: area,
                 perimeter_m: perimeter,
                 buildings: f.buildings,
-                compactness: if perimeter > 0.0 {
-                    4.0 * std::f64::consts::PI * area / (perimeter * perimeter)
-                } else {
-                    0.0
-                },
+                compactness: measure::compactness(area, perimeter),
                 bounded_by: f.bounded_by,
             });
         }

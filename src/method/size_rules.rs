@@ -164,6 +164,22 @@ mod tests {
             is_neighborhood: true,
         }
     }
+    /// Ground of a barrier feature (water, forest) with no building.
+    fn barrier(a: f64) -> Region {
+        Region {
+            buildings: 0,
+            area: a,
+            is_neighborhood: false,
+        }
+    }
+    fn border(a: usize, b: usize, length: f64) -> Border {
+        Border {
+            a,
+            b,
+            length,
+            across_barrier: false,
+        }
+    }
     const P: SizeParams = SizeParams {
         min_area: 10_000.0,
         min_buildings: 5,
@@ -171,38 +187,14 @@ mod tests {
 
     #[test]
     fn empty_ground_inside_a_barrier_joins_it() {
-        let forest = Region {
-            buildings: 0,
-            area: 1e6,
-            is_neighborhood: false,
-        };
-        let regions = [forest, r(0, 100.0)];
-        let borders = [Border {
-            a: 0,
-            b: 1,
-            length: 40.0,
-            across_barrier: false,
-        }];
-        let m = merge_small(&regions, &borders, P);
+        let m = merge_small(&[barrier(1e6), r(0, 100.0)], &[border(0, 1, 40.0)], P);
         assert_eq!(m.into, vec![0, 0]);
         assert!(m.stuck.is_empty());
     }
 
     #[test]
     fn barrier_features_do_not_take_ground_with_buildings() {
-        let water = Region {
-            buildings: 0,
-            area: 1.0,
-            is_neighborhood: false,
-        };
-        let regions = [water, r(1, 100.0)];
-        let borders = [Border {
-            a: 0,
-            b: 1,
-            length: 10.0,
-            across_barrier: false,
-        }];
-        let m = merge_small(&regions, &borders, P);
+        let m = merge_small(&[barrier(1.0), r(1, 100.0)], &[border(0, 1, 10.0)], P);
         assert_eq!(m.into, vec![0, 1]);
         assert_eq!(m.stuck, vec![1]);
     }
@@ -210,13 +202,7 @@ mod tests {
     #[test]
     fn two_small_regions_merge_together_then_into_a_large_one() {
         let regions = [r(2, 3_000.0), r(2, 3_000.0), r(50, 50_000.0)];
-        let b = |a, bb, l| Border {
-            a,
-            b: bb,
-            length: l,
-            across_barrier: false,
-        };
-        let m = merge_small(&regions, &[b(0, 1, 50.0), b(1, 2, 10.0)], P);
+        let m = merge_small(&regions, &[border(0, 1, 50.0), border(1, 2, 10.0)], P);
         assert_eq!(m.into, vec![2, 2, 2]);
         assert!(m.stuck.is_empty());
     }

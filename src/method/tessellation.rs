@@ -288,9 +288,14 @@ fn circumcentre(a: &delaunator::Point, b: &delaunator::Point, c: &delaunator::Po
 mod tests {
     use super::*;
     use crate::geom::overlay::shape_area;
+    use crate::geom::shape::square;
 
-    fn square(w: f64) -> Shape {
-        vec![vec![[0.0, 0.0], [w, 0.0], [w, w], [0.0, w]]]
+    fn labelled_area(faces: &[Face], label: usize) -> f64 {
+        faces
+            .iter()
+            .filter(|f| f.label == label)
+            .map(|f| shape_area(&f.shape))
+            .sum()
     }
 
     #[test]
@@ -301,14 +306,8 @@ mod tests {
             Coord { x: 80.0, y: 50.0 },
             Coord { x: 75.0, y: 60.0 },
         ];
-        let faces = tessellate(&square(100.0), &sites, &[0, 0, 1, 1]).unwrap();
-        let area = |l| {
-            faces
-                .iter()
-                .filter(|f| f.label == l)
-                .map(|f| shape_area(&f.shape))
-                .sum::<f64>()
-        };
+        let faces = tessellate(&square(0.0, 0.0, 100.0), &sites, &[0, 0, 1, 1]).unwrap();
+        let area = |l| labelled_area(&faces, l);
         assert!((area(0) + area(1) - 10_000.0).abs() < 1e-6);
         assert!((area(0) - 5_000.0).abs() < 300.0, "{}", area(0));
         assert_eq!(faces.len(), 2);
@@ -321,13 +320,9 @@ mod tests {
             Coord { x: 30.0, y: 50.0 },
             Coord { x: 70.0, y: 50.0 },
         ];
-        let faces = tessellate(&square(100.0), &sites, &[0, 0, 1]).unwrap();
+        let faces = tessellate(&square(0.0, 0.0, 100.0), &sites, &[0, 0, 1]).unwrap();
         assert_eq!(faces.len(), 2);
-        let a0: f64 = faces
-            .iter()
-            .filter(|f| f.label == 0)
-            .map(|f| shape_area(&f.shape))
-            .sum();
+        let a0 = labelled_area(&faces, 0);
         assert!((a0 - 5_000.0).abs() < 1e-6, "{a0}");
     }
 
@@ -339,7 +334,7 @@ mod tests {
             Coord { x: 90.0, y: 90.0 },
             Coord { x: 90.0, y: 10.0 },
         ];
-        let faces = tessellate(&square(100.0), &sites, &[0, 0, 1, 1]).unwrap();
+        let faces = tessellate(&square(0.0, 0.0, 100.0), &sites, &[0, 0, 1, 1]).unwrap();
         let total: f64 = faces.iter().map(|f| shape_area(&f.shape)).sum();
         assert!((total - 10_000.0).abs() < 1e-6);
         assert!(faces.iter().any(|f| f.label == 0) && faces.iter().any(|f| f.label == 1));

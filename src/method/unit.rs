@@ -84,20 +84,11 @@ pub(crate) fn run_unit(
         });
     };
     let rect = overlay::grow(&rect, 1.0);
-    let (line_ids, lines, areas) = t.time(1, || {
-        let line_ids = ctx.index.lines_in(&rect);
-        let lines: Vec<Vec<[f64; 2]>> = line_ids
-            .iter()
-            .map(|&i| barriers::polyline(&ctx.index.lines[i]))
-            .collect();
-        let areas: Vec<_> = ctx
-            .index
-            .areas_in(&rect)
-            .into_iter()
-            .map(|i| &ctx.index.areas[i])
-            .collect();
-        (line_ids, lines, areas)
-    });
+    let barriers::Near {
+        line_ids,
+        lines,
+        areas,
+    } = t.time(1, || ctx.index.near(&rect));
     // Ground farther than a walk from every building: an area of its own.
     let open: Vec<AreaBarrier> = if p.fill_open {
         Vec::new()

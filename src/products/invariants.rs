@@ -223,7 +223,7 @@ pub fn no_barrier_inside(
     min_buildings: usize,
 ) -> Vec<Violation> {
     use crate::geom::contains::shape_contains;
-    use crate::method::barriers::{polyline, BarrierIndex};
+    use crate::method::barriers::BarrierIndex;
     let index = BarrierIndex::new(&inputs.lines, &inputs.areas);
     let pts: Vec<Coord> = inputs
         .buildings
@@ -237,17 +237,8 @@ pub fn no_barrier_inside(
             continue;
         };
         let r = overlay::grow(&r, 1.0);
-        let lines: Vec<_> = index
-            .lines_in(&r)
-            .into_iter()
-            .map(|i| polyline(&inputs.lines[i]))
-            .collect();
-        let areas: Vec<_> = index
-            .areas_in(&r)
-            .into_iter()
-            .map(|i| &inputs.areas[i])
-            .collect();
-        let Ok(pieces) = crate::method::enclosures::split(shapes, &lines, &areas) else {
+        let near = index.near(&r);
+        let Ok(pieces) = crate::method::enclosures::split(shapes, &near.lines, &near.areas) else {
             out.push(v(
                 6,
                 format!("unit {code}: enclosures could not be recomputed"),

@@ -182,7 +182,7 @@ pub(crate) fn read_layer(
         attrs.covered = underground;
         stage.push(fid, f.geometry(), attrs)?;
     }
-    check_read_errors(&stage)?;
+    check_read_errors(&stage.report.source)?;
     if stage.report.features_read == 0 {
         return Err(empty_layer_error(
             &stage,
@@ -198,17 +198,6 @@ pub(crate) fn feature_id(f: &Feature, position: usize) -> i64 {
     f.fid()
         .and_then(|x| i64::try_from(x).ok())
         .unwrap_or(position as i64)
-}
-
-/// A failure GDAL raised while features were read (a truncated file stops
-/// early but otherwise looks like a shorter one).
-pub(crate) fn check_read_errors(stage: &Stage) -> Result<()> {
-    match take_gdal_errors().into_iter().next() {
-        Some(msg) => Err(stage
-            .error(format!("read error: {msg}"))
-            .hint("the file may be truncated or damaged; check it with ogrinfo -al -so")),
-        None => Ok(()),
-    }
 }
 
 pub(crate) fn empty_layer_error(

@@ -61,3 +61,17 @@ pub(super) fn without_sql(m: String) -> String {
 pub fn take_gdal_errors() -> Vec<String> {
     GDAL_ERRORS.with(|e| std::mem::take(&mut *e.borrow_mut()))
 }
+
+/// A failure GDAL raised while the features of `source` were read (a
+/// truncated file stops early but otherwise looks like a shorter one). Call
+/// [`take_gdal_errors`] before the first feature. Every reader of a layer
+/// ends with this, so a damaged file is reported in the same words whatever
+/// read it.
+pub fn check_read_errors(source: &Source) -> Result<()> {
+    match take_gdal_errors().into_iter().next() {
+        Some(msg) => Err(source
+            .error(format!("read error: {msg}"))
+            .hint("the file may be truncated or damaged; check it with ogrinfo -al -so")),
+        None => Ok(()),
+    }
+}

@@ -212,8 +212,17 @@ impl OpenedLayer {
     }
 
     pub fn error(&self, message: impl Into<String>) -> Error {
-        Error::input(message)
-            .file(self.source.file.clone())
-            .layer(self.source.layer.clone())
+        self.source.error(message)
+    }
+
+    /// The layer's CRS as WKT, `None` when it declares none.
+    pub fn crs_wkt(&self) -> Result<Option<String>> {
+        self.srs
+            .as_ref()
+            .map(|s| {
+                s.to_wkt()
+                    .map_err(|e| self.error(format!("cannot read the layer's CRS: {e}")))
+            })
+            .transpose()
     }
 }

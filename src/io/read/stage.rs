@@ -56,9 +56,7 @@ impl Stage {
     }
 
     pub(crate) fn error(&self, message: impl Into<String>) -> Error {
-        Error::input(message)
-            .file(self.report.source.file.clone())
-            .layer(self.report.source.layer.clone())
+        self.report.source.error(message)
     }
 
     /// Counts a feature that is read but not used, under `reason`.

@@ -163,17 +163,8 @@ pub(super) fn unit_ground(
         });
     };
     let rect = overlay::grow(&rect, 1.0);
-    let lines: Vec<Vec<[f64; 2]>> = bidx
-        .lines_in(&rect)
-        .into_iter()
-        .map(|i| barriers::polyline(&bidx.lines[i]))
-        .collect();
-    let areas: Vec<_> = bidx
-        .areas_in(&rect)
-        .into_iter()
-        .map(|i| &bidx.areas[i])
-        .collect();
-    let pieces = enclosures::split(shapes, &lines, &areas)?;
+    let near = bidx.near(&rect);
+    let pieces = enclosures::split(shapes, &near.lines, &near.areas)?;
     let index = Index::new(
         &pieces
             .iter()

@@ -1,7 +1,8 @@
 //! The figures of one partition against the ground.
 
 use super::*;
-use geo::{Centroid, Length};
+use crate::geom::measure::{compactness, perimeter};
+use geo::Centroid;
 
 /// The figures of one partition against the ground truth.
 pub fn measure(p: &Partition, g: &Ground, params: &Params) -> PartitionStats {
@@ -37,22 +38,8 @@ pub fn measure(p: &Partition, g: &Ground, params: &Params) -> PartitionStats {
             continue;
         }
         let a = m.unsigned_area();
-        let per: f64 =
-            m.0.iter()
-                .map(|q| {
-                    Euclidean.length(q.exterior())
-                        + q.interiors()
-                            .iter()
-                            .map(|r| Euclidean.length(r))
-                            .sum::<f64>()
-                })
-                .sum();
         areas.push(a);
-        compact.push(if per > 0.0 {
-            4.0 * std::f64::consts::PI * a / (per * per)
-        } else {
-            0.0
-        });
+        compact.push(compactness(a, perimeter(m)));
         with_buildings += has_building[i] as usize;
     }
     areas.sort_by(f64::total_cmp);

@@ -145,6 +145,23 @@ fn largest(list: &[(usize, f64)]) -> Option<(usize, f64)> {
     })
 }
 
+/// The members of a split or merge with their shared area, in the order the
+/// change report lists them: the one that keeps the id first, then by share
+/// (largest first), then by position.
+fn ranked(
+    members: &[usize],
+    keeper: Option<usize>,
+    area: impl Fn(usize) -> f64,
+) -> Vec<(usize, f64)> {
+    let mut order: Vec<(usize, f64)> = members.iter().map(|&m| (m, area(m))).collect();
+    order.sort_by(|x, y| {
+        let kx = keeper == Some(x.0);
+        let ky = keeper == Some(y.0);
+        ky.cmp(&kx).then(y.1.total_cmp(&x.1)).then(x.0.cmp(&y.0))
+    });
+    order
+}
+
 /// Gives `current` the ids of `previous` where they continue a previous
 /// feature and new ids elsewhere (in place), and reports what changed.
 pub fn carry_over(current: &mut [Neighborhood], previous: &Previous) -> Result<ChangeReport> {
@@ -250,13 +267,7 @@ pub fn carry_over(current: &mut [Neighborhood], previous: &Previous) -> Result<C
         if pieces[j].len() < 2 {
             continue;
         }
-        let mut order: Vec<(usize, f64)> = pieces[j].iter().map(|&i| (i, area_of(i, j))).collect();
-        // The heir first, then by share (largest first), then by position.
-        order.sort_by(|x, y| {
-            let hx = heir[j] == Some(x.0);
-            let hy = heir[j] == Some(y.0);
-            hy.cmp(&hx).then(y.1.total_cmp(&x.1)).then(x.0.cmp(&y.0))
-        });
+        let order = ranked(&pieces[j], heir[j], |i| area_of(i, j));
         prev_listed[j] = true;
         for &(i, _) in &order {
             cur_listed[i] = true;
@@ -283,15 +294,7 @@ pub fn carry_over(current: &mut [Neighborhood], previous: &Previous) -> Result<C
         if contributors[i].len() < 2 {
             continue;
         }
-        let mut order: Vec<(usize, f64)> = contributors[i]
-            .iter()
-            .map(|&j| (j, area_of(i, j)))
-            .collect();
-        order.sort_by(|x, y| {
-            let kx = carried[i] == Some(x.0);
-            let ky = carried[i] == Some(y.0);
-            ky.cmp(&kx).then(y.1.total_cmp(&x.1)).then(x.0.cmp(&y.0))
-        });
+        let order = ranked(&contributors[i], carried[i], |j| area_of(i, j));
         cur_listed[i] = true;
         for &(j, _) in &order {
             prev_listed[j] = true;

@@ -232,10 +232,7 @@ pub(super) fn read_raw(path: &Path, table: Option<&TableName>) -> Result<RawPrev
             },
         ));
     }
-    if let Some(msg) = read::take_gdal_errors().into_iter().next() {
-        return Err(err(format!("read error: {msg}"))
-            .hint("the file may be truncated or damaged; check it with ogrinfo -al -so"));
-    }
+    read::check_read_errors(&source)?;
     Ok(RawPrevious {
         source,
         driver,

@@ -99,26 +99,14 @@ pub fn read_neighborhoods(spec: &LayerConfig) -> Result<NeighborhoodLayer> {
     let kind_field = opened.find_field(&["kind"]);
     let code_field = opened.find_field(&["admin_code"]);
     let name_field = opened.find_field(&["admin_name"]);
-    let srs = opened.srs.clone();
     let crs_label = opened.crs_label();
-    let crs_wkt = match &srs {
-        Some(s) => Some(
-            s.to_wkt()
-                .map_err(|e| opened.error(format!("cannot read the layer's CRS: {e}")))?,
-        ),
-        None => None,
-    };
+    let crs_wkt = opened.crs_wkt()?;
     let mut rows: Vec<(FeatureInfo, MultiPolygon<f64>)> = Vec::new();
     read::take_gdal_errors();
     let source = opened.source.clone();
     for (position, f) in opened.layer.features().enumerate() {
-        let fid = f.fid().map(|v| v as i64).unwrap_or(position as i64);
-        let err = |msg: String| {
-            Error::input(msg)
-                .file(source.file.clone())
-                .layer(source.layer.clone())
-                .feature(fid)
-        };
+        let fid = read::feature_id(&f, position);
+        let err = |msg: String| source.error(msg).feature(fid);
         let text = |idx: Option<usize>| -> String {
             idx.and_then(|i| f.field_as_string(i).ok().flatten())
                 .unwrap_or_default()
@@ -163,12 +151,7 @@ pub fn read_neighborhoods(spec: &LayerConfig) -> Result<NeighborhoodLayer> {
         };
         rows.push((info, mp));
     }
-    let failures = read::take_gdal_errors();
-    if !failures.is_empty() {
-        return Err(opened
-            .error(format!("reading failed: {}", failures.join("; ")))
-            .hint("the file may be truncated or damaged; write it again"));
-    }
+    read::check_read_errors(&source)?;
     if rows.is_empty() {
         return Err(opened
             .error("the layer has no polygon feature")

@@ -111,13 +111,7 @@ pub fn read_csv_points(path: &Path) -> Result<Points> {
 /// is kept (lon/lat when it declares none).
 pub fn read_layer_points(spec: &LayerConfig) -> Result<Points> {
     let mut opened = read::open_layer(spec)?;
-    let crs_wkt = match &opened.srs {
-        Some(s) => Some(
-            s.to_wkt()
-                .map_err(|e| opened.error(format!("cannot read the layer's CRS: {e}")))?,
-        ),
-        None => None,
-    };
+    let crs_wkt = opened.crs_wkt()?;
     let geographic = opened.srs.as_ref().is_none_or(|s| s.is_geographic());
     let source = opened.source.clone();
     let mut pts = Points {
@@ -131,13 +125,8 @@ pub fn read_layer_points(spec: &LayerConfig) -> Result<Points> {
     };
     read::take_gdal_errors();
     for (position, f) in opened.layer.features().enumerate() {
-        let fid = f.fid().map(|v| v as i64).unwrap_or(position as i64);
-        let err = |msg: String| {
-            Error::input(msg)
-                .file(source.file.clone())
-                .layer(source.layer.clone())
-                .feature(fid)
-        };
+        let fid = read::feature_id(&f, position);
+        let err = |msg: String| source.error(msg).feature(fid);
         let Some(g) = f.geometry() else {
             return Err(err("feature without geometry".into())
                 .hint("every feature of --points needs a point"));
@@ -155,12 +144,7 @@ pub fn read_layer_points(spec: &LayerConfig) -> Result<Points> {
         pts.ys.push(y);
         pts.ids.push(fid.to_string());
     }
-    let failures = read::take_gdal_errors();
-    if !failures.is_empty() {
-        return Err(opened
-            .error(format!("reading failed: {}", failures.join("; ")))
-            .hint("the file may be truncated or damaged"));
-    }
+    read::check_read_errors(&source)?;
     Ok(pts)
 }
 
