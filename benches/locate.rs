@@ -20,6 +20,7 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use dongne::geom::shape::union_rect;
 use dongne::io::config::{Config, LayerConfig};
 use dongne::products::locate::{self, Index};
 use geo::BoundingRect;
@@ -67,15 +68,7 @@ fn main() {
     let build_s = t.elapsed().as_secs_f64();
     let vertices: usize = layer.geoms.iter().map(geo::CoordsIter::coords_count).sum();
 
-    let mut ext = layer.geoms[0].bounding_rect().expect("extent");
-    for g in &layer.geoms {
-        if let Some(r) = g.bounding_rect() {
-            ext = geo::Rect::new(
-                geo::coord! { x: ext.min().x.min(r.min().x), y: ext.min().y.min(r.min().y) },
-                geo::coord! { x: ext.max().x.max(r.max().x), y: ext.max().y.max(r.max().y) },
-            );
-        }
-    }
+    let ext = union_rect(layer.geoms.iter().map(|g| g.bounding_rect())).expect("extent");
     // A fixed-seed generator (PCG-style LCG): the same points on every run.
     let mut s: u64 = 0x5eed_d09e;
     let mut next = || {

@@ -44,6 +44,7 @@ use geo::{Area, BooleanOps, BoundingRect, Contains, Coord, InteriorPoint, LineSt
 use geo::{MultiPolygon, Point, Polygon, Rect};
 use rayon::prelude::*;
 
+use dongne::geom::shape::union_rect;
 use dongne::io::config::Config;
 use dongne::io::reproject::{self, Transformer, WorkingCrs};
 use dongne::model::{AreaBarrier, BarrierKind, LineBarrier};
@@ -350,30 +351,12 @@ fn tiled(a: &Args) -> Result<String> {
     let copies = size.div_ceil(per_copy).max(1);
 
     // Extent of everything, plus a margin: copies never touch.
-    let mut ext: Option<Rect> = None;
-    let mut add = |r: Option<Rect>| {
-        if let Some(r) = r {
-            ext = Some(match ext {
-                None => r,
-                Some(e) => Rect::new(
-                    Coord {
-                        x: e.min().x.min(r.min().x),
-                        y: e.min().y.min(r.min().y),
-                    },
-                    Coord {
-                        x: e.max().x.max(r.max().x),
-                        y: e.max().y.max(r.max().y),
-                    },
-                ),
-            })
-        }
-    };
-    inp.admin.iter().for_each(|u| add(u.geom.bounding_rect()));
-    inp.lines.iter().for_each(|l| add(l.geom.bounding_rect()));
-    inp.areas.iter().for_each(|p| add(p.geom.bounding_rect()));
-    inp.buildings
-        .iter()
-        .for_each(|b| add(Some(Rect::new(b.pt, b.pt))));
+    let ext = union_rect(
+        (inp.admin.iter().map(|u| u.geom.bounding_rect()))
+            .chain(inp.lines.iter().map(|l| l.geom.bounding_rect()))
+            .chain(inp.areas.iter().map(|p| p.geom.bounding_rect()))
+            .chain(inp.buildings.iter().map(|b| Some(Rect::new(b.pt, b.pt)))),
+    );
     let ext = ext.ok_or_else(|| anyhow!("empty extract"))?;
     let (w, h) = (ext.width() + 500.0, ext.height() + 500.0);
     // A near-square block of copies.

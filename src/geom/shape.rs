@@ -32,6 +32,34 @@ pub fn bounds<'a>(rings: impl Iterator<Item = &'a Ring>) -> Option<Rect> {
     Some(Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 }))
 }
 
+/// The box around every given box (`None` when there is none): the extent
+/// of a layer from its features' boxes.
+///
+/// ```
+/// use dongne::geom::shape::union_rect;
+/// use geo::{coord, Rect};
+///
+/// let a = Rect::new(coord! { x: 0.0, y: 0.0 }, coord! { x: 1.0, y: 1.0 });
+/// let b = Rect::new(coord! { x: 2.0, y: -1.0 }, coord! { x: 3.0, y: 0.5 });
+/// let u = union_rect([Some(a), None, Some(b)]).unwrap();
+/// assert_eq!((u.min().x, u.min().y, u.max().x, u.max().y), (0.0, -1.0, 3.0, 1.0));
+/// assert!(union_rect([None]).is_none());
+/// ```
+pub fn union_rect(rects: impl IntoIterator<Item = Option<Rect>>) -> Option<Rect> {
+    rects.into_iter().flatten().reduce(|e, r| {
+        Rect::new(
+            Coord {
+                x: e.min().x.min(r.min().x),
+                y: e.min().y.min(r.min().y),
+            },
+            Coord {
+                x: e.max().x.max(r.max().x),
+                y: e.max().y.max(r.max().y),
+            },
+        )
+    })
+}
+
 /// Bounding box of the shapes' vertices (`None` when there are none).
 pub fn shapes_rect(shapes: &[Shape]) -> Option<Rect> {
     bounds(shapes.iter().flatten())

@@ -187,9 +187,13 @@ mod tests {
         assert_eq!(ext[0][1], None);
     }
 
+    fn lake() -> Polygon {
+        polygon![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0), (x: 100.0, y: 100.0), (x: 0.0, y: 100.0)]
+    }
+
     #[test]
     fn an_end_inside_a_lake_is_connected() {
-        let lake = polygon![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0), (x: 100.0, y: 100.0), (x: 0.0, y: 100.0)];
+        let lake = lake();
         let stream = line_string![(x: -50.0, y: 50.0), (x: 40.0, y: 50.0)];
         let ext = close_gaps(&[&stream], &[], &[&lake], 15.0);
         assert_eq!(ext[0], [None, None]);
@@ -197,7 +201,7 @@ mod tests {
 
     #[test]
     fn a_stream_short_of_a_lake_meets_its_shore() {
-        let lake = polygon![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0), (x: 100.0, y: 100.0), (x: 0.0, y: 100.0)];
+        let lake = lake();
         let stream = line_string![(x: -50.0, y: 50.0), (x: -8.0, y: 50.0)];
         let ext = close_gaps(&[&stream], &[], &[&lake], 15.0);
         let e = ext[0][1].unwrap();

@@ -7,13 +7,14 @@
 //! ends inside the unit without closing anything off (a dead-end road) cuts
 //! nothing, as the method wants.
 
-use geo::{BoundingRect, Contains, Point};
+use geo::{BoundingRect, Contains, Coord, Distance, Euclidean, Point};
 use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::RTree;
+use rstar::{PointDistance, RTree};
 
 use crate::error::Result;
+use crate::geom::contains::PreparedShape;
 use crate::geom::overlay;
-use crate::geom::shape::Shape;
+use crate::geom::shape::{box_tree, shapes_rect, Indexed, Shape};
 use crate::model::{AreaBarrier, BarrierKind};
 
 /// A face of the split unit and what it is.
@@ -76,6 +77,57 @@ fn kind_at(
     crate::method::barriers::AREA_PRIORITY
         .into_iter()
         .find(|k| here.iter().any(|a| a.kind == *k && a.geom.contains(&pt)))
+}
+
+/// The piece of the split unit each building stands in. A building on a
+/// shared edge goes to the first piece; one a hair outside every piece (grid
+/// rounding at the unit's edge) to the nearest. The pipeline and evaluate's
+/// ground both place buildings with this.
+pub fn building_pieces(bids: &[usize], pts: &[Coord], pieces: &[Piece]) -> Vec<usize> {
+    let tree = box_tree(
+        pieces
+            .iter()
+            .map(|p| shapes_rect(std::slice::from_ref(&p.shape))),
+    );
+    // Pieces are prepared when first met: most are small or meet few points.
+    let prepared: Vec<std::cell::OnceCell<PreparedShape>> = (0..pieces.len())
+        .map(|_| std::cell::OnceCell::new())
+        .collect();
+    let contains = |i: usize, p: [f64; 2]| {
+        prepared[i]
+            .get_or_init(|| PreparedShape::new(&pieces[i].shape))
+            .contains(p)
+    };
+    bids.iter()
+        .map(|&b| {
+            let p = [pts[b].x, pts[b].y];
+            let inside = tree
+                .locate_all_at_point(&p)
+                .filter(|g| contains(g.data, p))
+                .map(|g| g.data)
+                .min();
+            inside.unwrap_or_else(|| nearest_piece(p, pieces, &tree))
+        })
+        .collect()
+}
+
+/// The piece nearest to `p` (the first by index among equals). Pieces are
+/// taken by the distance of their boxes, nearest first, until a box lies
+/// farther than the best piece found: O(log n) instead of every piece.
+fn nearest_piece(p: [f64; 2], pieces: &[Piece], tree: &RTree<Indexed>) -> usize {
+    let pt = Point::new(p[0], p[1]);
+    let mut best: Option<(f64, usize)> = None;
+    for g in tree.nearest_neighbor_iter(&p) {
+        let box_d = g.geom().distance_2(&p).sqrt();
+        if best.is_some_and(|(d, _)| box_d > d) {
+            break;
+        }
+        let d = Euclidean.distance(&overlay::polygon_of(&pieces[g.data].shape), &pt);
+        if best.is_none_or(|(bd, bi)| d < bd || (d == bd && g.data < bi)) {
+            best = Some((d, g.data));
+        }
+    }
+    best.map_or(0, |b| b.1)
 }
 
 #[cfg(test)]

@@ -4,13 +4,11 @@
 //! (`--fill-barriers`) between the neighborhoods around it.
 
 use geo::Coord;
-use rstar::primitives::GeomWithData;
-use rstar::RTree;
 
 use crate::error::Result;
 use crate::geom::contains::{shape_contains, PreparedShape};
 use crate::geom::coverage;
-use crate::geom::shape::{rect_to_rtree, shapes_rect, Shape};
+use crate::geom::shape::{box_tree, shapes_rect, Shape};
 use crate::method::tessellation;
 use crate::model::{BarrierKind, FeatureKind};
 
@@ -116,15 +114,10 @@ pub(crate) fn fill_barriers(
         }
         // Buildings standing on the barrier go with the piece they stand in
         // (the first by index where pieces share an edge).
-        let piece_tree = RTree::bulk_load(
+        let piece_tree = box_tree(
             pieces
                 .iter()
-                .enumerate()
-                .filter_map(|(i, f)| {
-                    shapes_rect(std::slice::from_ref(&f.shape))
-                        .map(|r| GeomWithData::new(rect_to_rtree(&r), i))
-                })
-                .collect::<Vec<_>>(),
+                .map(|f| shapes_rect(std::slice::from_ref(&f.shape))),
         );
         for &fi in &comp {
             let r = face_region[fi];

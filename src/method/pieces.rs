@@ -183,18 +183,34 @@ mod tests {
             .collect()
     }
 
-    /// Groups 0, 1, 0 over three faces in a row, two neighborhoods, after `one_piece`.
-    fn a_b_a_after(area: &[f64], buildings: &[usize]) -> Vec<usize> {
-        let adj = row(3);
+    /// The groups and kinds after `one_piece` on this face graph.
+    fn after(
+        adj: &[Vec<(usize, f64)>],
+        faces: (&[f64], &[usize], &[usize]),
+        group: &[usize],
+        kind: &[char],
+    ) -> (Vec<usize>, Vec<char>) {
+        let (area, buildings, piece) = faces;
         let g = FaceGraph {
-            adj: &adj,
+            adj,
             area,
             buildings,
-            piece: &[0, 0, 0],
+            piece,
         };
-        let mut group = vec![0, 1, 0];
-        one_piece(&g, &mut group, &mut vec!['n', 'n']);
-        group
+        let (mut group, mut kind) = (group.to_vec(), kind.to_vec());
+        one_piece(&g, &mut group, &mut kind);
+        (group, kind)
+    }
+
+    /// Groups 0, 1, 0 over three faces in a row, two neighborhoods, after `one_piece`.
+    fn a_b_a_after(area: &[f64], buildings: &[usize]) -> Vec<usize> {
+        after(
+            &row(3),
+            (area, buildings, &[0, 0, 0]),
+            &[0, 1, 0],
+            &['n', 'n'],
+        )
+        .0
     }
 
     #[test]
@@ -220,15 +236,12 @@ mod tests {
         let mut adj = row(3);
         adj.push(Vec::new());
         adj[1][1].1 = 20.0;
-        let g = FaceGraph {
-            adj: &adj,
-            area: &[100.0, 0.3, 100.0, 40.0],
-            buildings: &[5, 0, 5, 0],
-            piece: &[0, 0, 0, 1],
-        };
-        let mut group = vec![0, 1, 2, 0];
-        let mut kind = vec!['n', 'w', 'n'];
-        one_piece(&g, &mut group, &mut kind);
+        let (group, kind) = after(
+            &adj,
+            (&[100.0, 0.3, 100.0, 40.0], &[5, 0, 5, 0], &[0, 0, 0, 1]),
+            &[0, 1, 2, 0],
+            &['n', 'w', 'n'],
+        );
         assert_eq!(group, vec![0, 2, 2, 3]);
         assert_eq!(kind, vec!['n', 'w', 'n', 'n']);
     }
@@ -243,15 +256,12 @@ mod tests {
             vec![(1, 50.0), (3, 10.0)],
             vec![(2, 10.0)],
         ];
-        let g = FaceGraph {
-            adj: &adj,
-            area: &[100.0, 100.0, 100.0, 100.0],
-            buildings: &[5, 0, 0, 5],
-            piece: &[0, 1, 0, 0],
-        };
-        let mut group = vec![0, 1, 0, 3];
-        let mut kind = vec!['n', 'w', 'n', 'n'];
-        one_piece(&g, &mut group, &mut kind);
+        let (group, _) = after(
+            &adj,
+            (&[100.0; 4], &[5, 0, 0, 5], &[0, 1, 0, 0]),
+            &[0, 1, 0, 3],
+            &['n', 'w', 'n', 'n'],
+        );
         assert_eq!(group, vec![0, 1, 3, 3]);
     }
 }

@@ -16,7 +16,7 @@ use rstar::{RTree, AABB};
 
 use crate::error::Result;
 use crate::geom::overlay;
-use crate::geom::shape::{Ring, Shape};
+use crate::geom::shape::{bounds, Ring, Shape};
 
 /// One piece of an enclosure and the hot spot it belongs to.
 #[derive(Debug, Clone)]
@@ -162,15 +162,7 @@ fn dedup(sites: &[Coord], labels: &[usize]) -> (Vec<Coord>, Vec<usize>) {
 }
 
 fn frame_of(shape: &Shape) -> Option<Rect> {
-    let ext = shape.first()?;
-    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-    for p in ext {
-        x0 = x0.min(p[0]);
-        y0 = y0.min(p[1]);
-        x1 = x1.max(p[0]);
-        y1 = y1.max(p[1]);
-    }
-    let r = Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 });
+    let r = bounds(shape.first().into_iter())?;
     Some(overlay::grow(&r, 1.0 + 0.01 * r.width().max(r.height())))
 }
 
@@ -290,6 +282,10 @@ mod tests {
     use crate::geom::overlay::shape_area;
     use crate::geom::shape::square;
 
+    fn coords(xy: &[(f64, f64)]) -> Vec<Coord> {
+        xy.iter().map(|&(x, y)| Coord { x, y }).collect()
+    }
+
     fn labelled_area(faces: &[Face], label: usize) -> f64 {
         faces
             .iter()
@@ -300,12 +296,7 @@ mod tests {
 
     #[test]
     fn two_hot_spots_split_a_square_at_their_bisector() {
-        let sites = [
-            Coord { x: 20.0, y: 50.0 },
-            Coord { x: 25.0, y: 40.0 },
-            Coord { x: 80.0, y: 50.0 },
-            Coord { x: 75.0, y: 60.0 },
-        ];
+        let sites = coords(&[(20.0, 50.0), (25.0, 40.0), (80.0, 50.0), (75.0, 60.0)]);
         let faces = tessellate(&square(0.0, 0.0, 100.0), &sites, &[0, 0, 1, 1]).unwrap();
         let area = |l| labelled_area(&faces, l);
         assert!((area(0) + area(1) - 10_000.0).abs() < 1e-6);
@@ -315,11 +306,7 @@ mod tests {
 
     #[test]
     fn collinear_generators_still_split() {
-        let sites = [
-            Coord { x: 10.0, y: 50.0 },
-            Coord { x: 30.0, y: 50.0 },
-            Coord { x: 70.0, y: 50.0 },
-        ];
+        let sites = coords(&[(10.0, 50.0), (30.0, 50.0), (70.0, 50.0)]);
         let faces = tessellate(&square(0.0, 0.0, 100.0), &sites, &[0, 0, 1]).unwrap();
         assert_eq!(faces.len(), 2);
         let a0 = labelled_area(&faces, 0);
@@ -328,12 +315,7 @@ mod tests {
 
     #[test]
     fn duplicate_generators_are_harmless() {
-        let sites = [
-            Coord { x: 10.0, y: 10.0 },
-            Coord { x: 10.0, y: 10.0 },
-            Coord { x: 90.0, y: 90.0 },
-            Coord { x: 90.0, y: 10.0 },
-        ];
+        let sites = coords(&[(10.0, 10.0), (10.0, 10.0), (90.0, 90.0), (90.0, 10.0)]);
         let faces = tessellate(&square(0.0, 0.0, 100.0), &sites, &[0, 0, 1, 1]).unwrap();
         let total: f64 = faces.iter().map(|f| shape_area(&f.shape)).sum();
         assert!((total - 10_000.0).abs() < 1e-6);

@@ -6,17 +6,14 @@
 
 use std::collections::BTreeMap;
 
-use geo::{Buffer, ConvexHull, Coord, Euclidean, MultiPoint, Point};
+use geo::{Buffer, ConvexHull, Coord, MultiPoint, Point};
 use rayon::prelude::*;
-use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::RTree;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::geom::contains::PreparedShape;
 use crate::geom::coverage;
 use crate::geom::overlay;
-use crate::geom::shape::{rect_to_rtree, shapes_rect, Shape};
+use crate::geom::shape::{shapes_rect, Shape};
 use crate::io::config::Params;
 use crate::method::barriers::{self, BarrierIndex};
 use crate::method::clustering::{self, ClusterParams};
@@ -108,7 +105,7 @@ pub(crate) fn run_unit(
     let mut areas = areas;
     areas.extend(open.iter());
     let pieces: Vec<Piece> = t.time(2, || enclosures::split(shapes, &lines, &areas))?;
-    let piece_of = t.time(2, || building_pieces(bids, ctx.pts, &pieces));
+    let piece_of = t.time(2, || enclosures::building_pieces(bids, ctx.pts, &pieces));
 
     // Regions and their faces.
     let mut faces = Faces::default();
@@ -436,67 +433,6 @@ fn find(uf: &mut [usize], mut i: usize) -> usize {
         i = uf[i];
     }
     i
-}
-
-/// The piece of the split unit each building stands in. A building on a
-/// shared edge goes to the first piece; one a hair outside every piece (grid
-/// rounding at the unit's edge) to the nearest.
-fn building_pieces(bids: &[usize], pts: &[Coord], pieces: &[Piece]) -> Vec<usize> {
-    let tree = RTree::bulk_load(
-        pieces
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| {
-                shapes_rect(std::slice::from_ref(&p.shape))
-                    .map(|r| GeomWithData::new(rect_to_rtree(&r), i))
-            })
-            .collect::<Vec<_>>(),
-    );
-    // Pieces are prepared when first met: most are small or meet few points.
-    let prepared: Vec<std::cell::OnceCell<PreparedShape>> = (0..pieces.len())
-        .map(|_| std::cell::OnceCell::new())
-        .collect();
-    let contains = |i: usize, p: [f64; 2]| {
-        prepared[i]
-            .get_or_init(|| PreparedShape::new(&pieces[i].shape))
-            .contains(p)
-    };
-    bids.iter()
-        .map(|&b| {
-            let p = [pts[b].x, pts[b].y];
-            let inside = tree
-                .locate_all_at_point(&p)
-                .filter(|g| contains(g.data, p))
-                .map(|g| g.data)
-                .min();
-            inside.unwrap_or_else(|| nearest_piece(p, pieces, &tree))
-        })
-        .collect()
-}
-
-/// The piece nearest to `p` (the first by index among equals). Pieces are
-/// taken by the distance of their boxes, nearest first, until a box lies
-/// farther than the best piece found: O(log n) instead of every piece.
-fn nearest_piece(
-    p: [f64; 2],
-    pieces: &[Piece],
-    tree: &RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
-) -> usize {
-    use geo::Distance;
-    use rstar::PointDistance;
-    let pt = Point::new(p[0], p[1]);
-    let mut best: Option<(f64, usize)> = None;
-    for g in tree.nearest_neighbor_iter(&p) {
-        let box_d = g.geom().distance_2(&p).sqrt();
-        if best.is_some_and(|(d, _)| box_d > d) {
-            break;
-        }
-        let d = Euclidean.distance(&overlay::polygon_of(&pieces[g.data].shape), &pt);
-        if best.is_none_or(|(bd, bi)| d < bd || (d == bd && g.data < bi)) {
-            best = Some((d, g.data));
-        }
-    }
-    best.map_or(0, |b| b.1)
 }
 
 /// The barrier segments a unit sees: those of its lines (`line_ids`,

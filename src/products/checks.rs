@@ -185,6 +185,12 @@ mod tests {
         }
     }
 
+    fn the_one_error(layers: &[Placed]) -> Error {
+        let mut errs = disjoint_layers(layers);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        errs.remove(0)
+    }
+
     #[test]
     fn a_layer_away_from_the_admin_units_is_named() {
         let layers = [
@@ -194,10 +200,8 @@ mod tests {
             placed("roads", Some([9.47, 47.04, 9.64, 47.28])),
             placed("water", None),
         ];
-        let errs = disjoint_layers(&layers);
-        assert_eq!(errs.len(), 1);
         assert_eq!(
-            errs[0].to_string(),
+            the_one_error(&layers).to_string(),
             "f.gpkg (layer 'roads'): the roads layer lies outside the admin units: its extent [9.4700, 47.0400, 9.6400, 47.2800] does not overlap theirs, [126.9000, 37.5000, 127.1000, 37.6000] (lon/lat)\n  hint: check that the layer covers the same area, and its CRS (the .prj, or --assume-crs for a file without one); drop the layer if it belongs to another area"
         );
     }
@@ -209,10 +213,9 @@ mod tests {
             placed("parks", Some([1.0, 1.0, 2.0, 2.0])),
             placed("rail", Some([3.0, 0.0, 4.0, 1.0])),
         ];
-        let errs = disjoint_layers(&layers);
-        assert_eq!(errs.len(), 1);
-        assert_eq!(errs[0].layer.as_deref(), Some("rail"));
-        assert!(errs[0].message.contains("outside the buildings"));
+        let err = the_one_error(&layers);
+        assert_eq!(err.layer.as_deref(), Some("rail"));
+        assert!(err.message.contains("outside the buildings"));
     }
 
     #[test]

@@ -328,7 +328,6 @@ impl Stage {
         let t = std::time::Instant::now();
         self.repair_admin()?;
         self.repair_areas()?;
-        self.repair_landuse()?;
         seconds[1] += t.elapsed().as_secs_f64();
         self.apply_area_thresholds(params);
         self.report.geometry_types = self.geometry_types.iter().cloned().collect();
@@ -397,50 +396,40 @@ impl Stage {
         Ok(())
     }
 
+    /// Area barriers and land-use areas: one polygon per item, repaired
+    /// into as many items as the repair gives.
     pub(super) fn repair_areas(&mut self) -> Result<()> {
-        let areas = std::mem::take(&mut self.areas);
-        self.areas = self.repair_polygons(
-            areas,
-            |a| (a.fid, &a.geom),
-            |a, geom| AreaBarrier { geom, ..a.clone() },
-        )?;
-        Ok(())
-    }
-
-    pub(super) fn repair_landuse(&mut self) -> Result<()> {
-        let landuse = std::mem::take(&mut self.landuse);
-        self.landuse = self.repair_polygons(
-            landuse,
-            |l| (l.fid, &l.geom),
-            |l, geom| LanduseArea { geom, ..l.clone() },
-        )?;
+        let (areas, landuse) = (
+            std::mem::take(&mut self.areas),
+            std::mem::take(&mut self.landuse),
+        );
+        self.areas = self.repair_polygons(areas)?;
+        self.landuse = self.repair_polygons(landuse)?;
         Ok(())
     }
 
     /// Checks every polygon (in parallel) and repairs the invalid ones, each
     /// into as many items as the repair gives polygons, counted and named.
-    pub(super) fn repair_polygons<T: Sync>(
+    pub(super) fn repair_polygons<T: PolygonItem>(
         &mut self,
         items: Vec<Tagged<T>>,
-        geom: impl Fn(&T) -> (i64, &Polygon<f64>) + Sync,
-        with: impl Fn(&T, Polygon<f64>) -> T,
     ) -> Result<Vec<Tagged<T>>> {
         let mut out = Vec::with_capacity(items.len());
         let checks: Vec<_> = items
             .par_iter()
-            .map(|t| polygon_validation(geom(&t.item).1))
+            .map(|t| polygon_validation(t.item.polygon()))
             .collect();
         for (t, check) in items.into_iter().zip(checks) {
             match check {
                 Ok(()) => out.push(t),
                 Err(reason) => {
-                    let (fid, g) = geom(&t.item);
-                    let fixed = repair(std::slice::from_ref(g))
+                    let fid = t.item.fid();
+                    let fixed = repair(std::slice::from_ref(t.item.polygon()))
                         .map_err(|why| self.unrepairable(fid, &reason.to_string(), &why))?;
                     self.note_invalid(fid, reason.to_string());
                     out.extend(fixed.0.into_iter().map(|g| Tagged {
                         ord: t.ord,
-                        item: with(&t.item, g),
+                        item: t.item.with_polygon(g),
                     }));
                 }
             }
@@ -489,3 +478,29 @@ impl Stage {
         used.iter().filter(|&&u| u).count()
     }
 }
+
+/// An item read as one polygon with its feature id.
+pub(super) trait PolygonItem: Sync + Sized {
+    fn fid(&self) -> i64;
+    fn polygon(&self) -> &Polygon<f64>;
+    /// The same item with another polygon (a part of its repair).
+    fn with_polygon(&self, geom: Polygon<f64>) -> Self;
+}
+
+/// Both carry `fid` and `geom`.
+macro_rules! polygon_item {
+    ($($t:ident),*) => {$(
+        impl PolygonItem for $t {
+            fn fid(&self) -> i64 {
+                self.fid
+            }
+            fn polygon(&self) -> &Polygon<f64> {
+                &self.geom
+            }
+            fn with_polygon(&self, geom: Polygon<f64>) -> Self {
+                $t { geom, ..self.clone() }
+            }
+        }
+    )*};
+}
+polygon_item!(AreaBarrier, LanduseArea);

@@ -172,23 +172,10 @@ pub(super) fn unit_ground(
             .collect::<Vec<_>>(),
     );
 
-    // Buildings to pieces as the pipeline does: the first piece holding it,
-    // else the nearest.
-    let tree = box_tree(
-        pieces
-            .iter()
-            .map(|p| shapes_rect(std::slice::from_ref(&p.shape))),
-    );
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); pieces.len()];
-    for &b in bids {
-        let p = [pts[b].x, pts[b].y];
-        let k = tree
-            .locate_all_at_point(&p)
-            .map(|g| g.data)
-            .filter(|&k| shape_contains(&pieces[k].shape, p))
-            .min()
-            .or_else(|| nearest_piece(p, &pieces));
-        if let Some(k) = k {
+    if !pieces.is_empty() {
+        let piece_of = enclosures::building_pieces(bids, pts, &pieces);
+        for (&b, k) in bids.iter().zip(piece_of) {
             members[k].push(b);
         }
     }
@@ -256,16 +243,6 @@ pub(super) fn unit_ground(
         }
     }
     Ok(out)
-}
-
-pub(super) fn nearest_piece(p: [f64; 2], pieces: &[Piece]) -> Option<usize> {
-    use geo::Distance;
-    let pt = Point::new(p[0], p[1]);
-    (0..pieces.len()).min_by(|&a, &b| {
-        let da = Euclidean.distance(&overlay::polygon_of(&pieces[a].shape), &pt);
-        let db = Euclidean.distance(&overlay::polygon_of(&pieces[b].shape), &pt);
-        da.total_cmp(&db)
-    })
 }
 
 pub(super) type SegTree = RTree<RLine<[f64; 2]>>;

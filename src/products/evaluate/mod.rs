@@ -43,7 +43,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use geo::{Area, Coord, Euclidean, MultiPolygon, Point, Polygon};
+use geo::{Area, Coord, MultiPolygon, Point, Polygon};
 use h3o::geom::{ContainmentMode, TilerBuilder};
 use h3o::{CellIndex, Resolution};
 use rayon::prelude::*;

@@ -145,6 +145,24 @@ fn largest(list: &[(usize, f64)]) -> Option<(usize, f64)> {
     })
 }
 
+/// A change of the report about `item` (the feature it is filed under).
+fn change_of(
+    kind: ChangeKind,
+    item: &Item,
+    previous: Vec<String>,
+    current: Vec<String>,
+    overlap: Vec<f64>,
+) -> Change {
+    Change {
+        kind,
+        feature_kind: item.kind.clone(),
+        admin_code: item.admin_code.clone(),
+        previous,
+        current,
+        overlap,
+    }
+}
+
 /// The members of a split or merge with their shared area, in the order the
 /// change report lists them: the one that keeps the id first, then by share
 /// (largest first), then by position.
@@ -272,17 +290,16 @@ pub fn carry_over(current: &mut [Neighborhood], previous: &Previous) -> Result<C
         for &(i, _) in &order {
             cur_listed[i] = true;
         }
-        changes.push(Change {
-            kind: ChangeKind::Split,
-            feature_kind: prev[j].kind.clone(),
-            admin_code: prev[j].admin_code.clone(),
-            previous: vec![prev_id(j)],
-            current: order.iter().map(|&(i, _)| cur_id(i)).collect(),
-            overlap: order
+        changes.push(change_of(
+            ChangeKind::Split,
+            &prev[j],
+            vec![prev_id(j)],
+            order.iter().map(|&(i, _)| cur_id(i)).collect(),
+            order
                 .iter()
                 .map(|&(_, a)| ratio(a / prev[j].area))
                 .collect(),
-        });
+        ));
     }
     let mut contributors: Vec<Vec<usize>> = vec![Vec::new(); cur.len()];
     for (j, c) in child.iter().enumerate() {
@@ -299,14 +316,13 @@ pub fn carry_over(current: &mut [Neighborhood], previous: &Previous) -> Result<C
         for &(j, _) in &order {
             prev_listed[j] = true;
         }
-        changes.push(Change {
-            kind: ChangeKind::Merged,
-            feature_kind: cur[i].kind.clone(),
-            admin_code: cur[i].admin_code.clone(),
-            previous: order.iter().map(|&(j, _)| prev_id(j)).collect(),
-            current: vec![cur_id(i)],
-            overlap: order.iter().map(|&(_, a)| ratio(a / cur[i].area)).collect(),
-        });
+        changes.push(change_of(
+            ChangeKind::Merged,
+            &cur[i],
+            order.iter().map(|&(j, _)| prev_id(j)).collect(),
+            vec![cur_id(i)],
+            order.iter().map(|&(_, a)| ratio(a / cur[i].area)).collect(),
+        ));
     }
     let mut summary = ChangeSummary {
         previous_features: prev.len(),
@@ -324,14 +340,13 @@ pub fn carry_over(current: &mut [Neighborhood], previous: &Previous) -> Result<C
                 let union = cur[i].area + prev[j].area - a;
                 let iou = if union > 0.0 { a / union } else { 1.0 };
                 if iou < RESHAPED_IOU && union - a >= RESHAPED_MIN_M2 {
-                    changes.push(Change {
-                        kind: ChangeKind::Reshaped,
-                        feature_kind: cur[i].kind.clone(),
-                        admin_code: cur[i].admin_code.clone(),
-                        previous: vec![prev_id(j)],
-                        current: vec![cur_id(i)],
-                        overlap: vec![ratio(iou)],
-                    });
+                    changes.push(change_of(
+                        ChangeKind::Reshaped,
+                        &cur[i],
+                        vec![prev_id(j)],
+                        vec![cur_id(i)],
+                        vec![ratio(iou)],
+                    ));
                 } else {
                     summary.kept += 1;
                 }
@@ -339,28 +354,26 @@ pub fn carry_over(current: &mut [Neighborhood], previous: &Previous) -> Result<C
             None => {
                 summary.ids_new += 1;
                 if !cur_listed[i] {
-                    changes.push(Change {
-                        kind: ChangeKind::Added,
-                        feature_kind: cur[i].kind.clone(),
-                        admin_code: cur[i].admin_code.clone(),
-                        previous: vec![],
-                        current: vec![cur_id(i)],
-                        overlap: vec![],
-                    });
+                    changes.push(change_of(
+                        ChangeKind::Added,
+                        &cur[i],
+                        vec![],
+                        vec![cur_id(i)],
+                        vec![],
+                    ));
                 }
             }
         }
     }
     for j in 0..prev.len() {
         if heir[j].is_none() && !prev_listed[j] {
-            changes.push(Change {
-                kind: ChangeKind::Removed,
-                feature_kind: prev[j].kind.clone(),
-                admin_code: prev[j].admin_code.clone(),
-                previous: vec![prev_id(j)],
-                current: vec![],
-                overlap: vec![],
-            });
+            changes.push(change_of(
+                ChangeKind::Removed,
+                &prev[j],
+                vec![prev_id(j)],
+                vec![],
+                vec![],
+            ));
         }
     }
     let first_id = |c: &Change| {
@@ -457,19 +470,23 @@ mod tests {
         Previous::from_features("y.gpkg", &f)
     }
 
+    /// Today's features (in one admin unit) after `carry_over` from `p`:
+    /// their ids and the report.
+    fn carry(p: &Previous, today: &[MultiPolygon<f64>]) -> (Vec<String>, ChangeReport) {
+        let mut cur: Vec<Neighborhood> = today.iter().map(|g| nbhd("x", g.clone())).collect();
+        let r = carry_over(&mut cur, p).unwrap();
+        (cur.into_iter().map(|c| c.id).collect(), r)
+    }
+
     #[test]
     fn identical_keeps_every_id_and_reports_nothing() {
         let p = prev(&[
             ("A-001", rect(0., 0., 100., 100.)),
             ("A-007", rect(100., 0., 200., 100.)),
         ]);
-        let mut cur = vec![
-            nbhd("A-001", rect(100., 0., 200., 100.)),
-            nbhd("A-002", rect(0., 0., 100., 100.)),
-        ];
-        let r = carry_over(&mut cur, &p).unwrap();
-        assert_eq!(cur[0].id, "A-007");
-        assert_eq!(cur[1].id, "A-001");
+        let (ids, r) = carry(&p, &[rect(100., 0., 200., 100.), rect(0., 0., 100., 100.)]);
+        assert_eq!(ids[0], "A-007");
+        assert_eq!(ids[1], "A-001");
         assert!(r.changes.is_empty());
         assert_eq!((r.summary.kept, r.summary.ids_carried), (2, 2));
     }
@@ -483,15 +500,16 @@ mod tests {
             ("A-004", rect(500., 0., 600., 100.)), // reshaped
             ("A-009", rect(800., 0., 900., 100.)), // removed
         ]);
-        let mut cur = vec![
-            nbhd("x", rect(0., 0., 60., 100.)),
-            nbhd("x", rect(60., 0., 100., 100.)),
-            nbhd("x", rect(200., 0., 340., 100.)),
-            nbhd("x", rect(500., 0., 680., 100.)),
-            nbhd("x", rect(1000., 0., 1100., 100.)), // added
-        ];
-        let r = carry_over(&mut cur, &p).unwrap();
-        let ids: Vec<&str> = cur.iter().map(|c| c.id.as_str()).collect();
+        let (ids, r) = carry(
+            &p,
+            &[
+                rect(0., 0., 60., 100.),
+                rect(60., 0., 100., 100.),
+                rect(200., 0., 340., 100.),
+                rect(500., 0., 680., 100.),
+                rect(1000., 0., 1100., 100.), // added
+            ],
+        );
         assert_eq!(ids, ["A-001", "A-010", "A-002", "A-004", "A-011"]);
         let change = |kind, previous: &[&str], current: &[&str], overlap: &[f64]| Change {
             kind,
@@ -530,13 +548,14 @@ mod tests {
     #[test]
     fn three_way_split_keeps_the_id_in_the_largest_piece() {
         let p = prev(&[("A-001", rect(0., 0., 100., 100.))]);
-        let mut cur = vec![
-            nbhd("x", rect(0., 0., 30., 100.)),
-            nbhd("x", rect(30., 0., 64., 100.)),
-            nbhd("x", rect(64., 0., 100., 100.)),
-        ];
-        let r = carry_over(&mut cur, &p).unwrap();
-        let ids: Vec<&str> = cur.iter().map(|c| c.id.as_str()).collect();
+        let (ids, r) = carry(
+            &p,
+            &[
+                rect(0., 0., 30., 100.),
+                rect(30., 0., 64., 100.),
+                rect(64., 0., 100., 100.),
+            ],
+        );
         assert_eq!(ids, ["A-002", "A-003", "A-001"]);
         assert_eq!(r.changes.len(), 1);
         assert_eq!(r.changes[0].current, ["A-001", "A-003", "A-002"]);
@@ -551,13 +570,9 @@ mod tests {
             ("A-001", rect(0., 0., 100., 100.)),
             ("A-002", rect(100., 0., 120., 100.)),
         ]);
-        let mut cur = vec![
-            nbhd("x", rect(0., 0., 118., 100.)),
-            nbhd("x", rect(118., 0., 120., 100.)),
-        ];
-        let r = carry_over(&mut cur, &p).unwrap();
-        assert_eq!(cur[0].id, "A-001");
-        assert_eq!(cur[1].id, "A-003");
+        let (ids, r) = carry(&p, &[rect(0., 0., 118., 100.), rect(118., 0., 120., 100.)]);
+        assert_eq!(ids[0], "A-001");
+        assert_eq!(ids[1], "A-003");
         let kinds: Vec<ChangeKind> = r.changes.iter().map(|c| c.kind).collect();
         assert_eq!(kinds, [ChangeKind::Merged, ChangeKind::Added]);
     }
@@ -586,8 +601,7 @@ mod tests {
             ("A-1000", rect(20., 0., 30., 10.)),
             ("A-custom", rect(40., 0., 50., 10.)),
         ]);
-        let mut cur = vec![nbhd("x", rect(100., 0., 110., 10.))];
-        carry_over(&mut cur, &p).unwrap();
-        assert_eq!(cur[0].id, "A-1001");
+        let (ids, _) = carry(&p, &[rect(100., 0., 110., 10.)]);
+        assert_eq!(ids[0], "A-1001");
     }
 }

@@ -21,6 +21,7 @@ use std::path::Path;
 use geo::{BoundingRect, Coord, InteriorPoint, LineString, MultiPolygon};
 
 use crate::error::{Error, Result};
+use crate::geom::shape::union_rect;
 use crate::io::palette::{colour_classes, kind_colour, PALETTE};
 use crate::model::{BarrierKind, Inputs, Neighborhood};
 
@@ -180,24 +181,7 @@ pub(super) const LEGEND_W: f64 = 230.0;
 
 impl Layout {
     fn new(scene: &Scene, width: u32) -> Result<Layout> {
-        let mut ext: Option<geo::Rect<f64>> = None;
-        for (g, _) in &scene.features {
-            if let Some(r) = g.bounding_rect() {
-                ext = Some(match ext {
-                    None => r,
-                    Some(e) => geo::Rect::new(
-                        Coord {
-                            x: e.min().x.min(r.min().x),
-                            y: e.min().y.min(r.min().y),
-                        },
-                        Coord {
-                            x: e.max().x.max(r.max().x),
-                            y: e.max().y.max(r.max().y),
-                        },
-                    ),
-                });
-            }
-        }
+        let ext = union_rect(scene.features.iter().map(|(g, _)| g.bounding_rect()));
         let ext = ext.ok_or_else(|| Error::input("nothing to draw: the layer has no polygon"))?;
         let width = width.clamp(400, 8000);
         let map_w = width as f64 - LEGEND_W - 3.0 * MARGIN;
