@@ -8,26 +8,17 @@
 //! (src/write.rs): the run sleeps once its files are staged, and the test
 //! kills it then.
 
-use crate::common::repo;
+use crate::common::{dongne_in, file_names, read_json, repo};
 use std::path::Path;
 use std::process::{Child, Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
-
-use assert_cmd::Command;
 
 fn config() -> String {
     repo().join("examples/jamsil.toml").display().to_string()
 }
 
 fn temp_files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".dongne-tmp-"))
-        .collect();
-    v.sort();
-    v
+    file_names(dir, ".dongne-tmp-")
 }
 
 /// `generate` of the daily kind: previous, changes, summary.
@@ -45,6 +36,14 @@ fn daily_args(cfg: &str, with_previous: bool) -> Vec<String> {
     }
     a.extend(["--summary", "summary.json"].iter().map(|s| s.to_string()));
     a
+}
+
+/// A daily `generate` run in `d` that must succeed.
+fn daily_run(d: &Path, cfg: &str, with_previous: bool) {
+    dongne_in(d)
+        .args(daily_args(cfg, with_previous))
+        .assert()
+        .success();
 }
 
 /// Kills the child when dropped, so that a failed assertion never leaves a
@@ -65,12 +64,7 @@ fn sigkill_before_the_rename_leaves_yesterday_intact_and_the_next_run_cleans_up(
     let cfg = config();
 
     // Yesterday.
-    Command::cargo_bin("dongne")
-        .unwrap()
-        .current_dir(d)
-        .args(daily_args(&cfg, false))
-        .assert()
-        .success();
+    daily_run(d, &cfg, false);
     let out_bytes = std::fs::read(d.join("out.gpkg")).unwrap();
     let summary_bytes = std::fs::read(d.join("summary.json")).unwrap();
     assert_eq!(temp_files(d), Vec::<String>::new());
@@ -132,9 +126,7 @@ fn sigkill_before_the_rename_leaves_yesterday_intact_and_the_next_run_cleans_up(
     }
 
     // `check` reads yesterday's file, not the leftovers.
-    let out = Command::cargo_bin("dongne")
-        .unwrap()
-        .current_dir(d)
+    let out = dongne_in(d)
         .args([
             "check",
             "--config",
@@ -162,17 +154,11 @@ fn sigkill_before_the_rename_leaves_yesterday_intact_and_the_next_run_cleans_up(
     assert_eq!(left, vec![".changes", ".summary"]);
 
     // The next run removes them and replaces every file.
-    Command::cargo_bin("dongne")
-        .unwrap()
-        .current_dir(d)
-        .args(daily_args(&cfg, true))
-        .assert()
-        .success();
+    daily_run(d, &cfg, true);
     assert_eq!(temp_files(d), Vec::<String>::new());
     // Same input as yesterday: same neighborhoods, same ids, nothing to report.
     assert_eq!(std::fs::read(d.join("out.gpkg")).unwrap(), out_bytes);
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("changes.json")).unwrap()).unwrap();
+    let report = read_json(&d.join("changes.json"));
     assert_eq!(report["changes"], serde_json::json!([]));
     assert_eq!(report["summary"]["kept"], 45);
 }
@@ -198,13 +184,8 @@ fn stale_temp_files_of_dead_runs_go_and_those_of_live_ones_stay() {
         std::fs::write(d.join(n), b"x").unwrap();
     }
     dongne::io::write::check_writable(&d.join("out.gpkg")).unwrap();
-    let mut left: Vec<String> = std::fs::read_dir(d)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    left.sort();
     assert_eq!(
-        left,
+        file_names(d, ""),
         vec![
             ".other.dongne-tmp-999999999-1-0.gpkg",
             ".out.dongne-tmp-1-18c0a1b2-0.gpkg",

@@ -3,9 +3,7 @@
 //! bridge and the river under it both separate, and a line that stops a few
 //! metres short of another barrier or the unit's edge is extended to meet it.
 
-use std::path::Path;
-
-use crate::common::repo;
+use crate::common::{repo, units};
 
 use dongne::io::config::Config;
 use dongne::io::config::LayerConfig;
@@ -30,17 +28,9 @@ fn spans_on_raw_network(cfg: &Config) -> Vec<String> {
     raw_cfg.params.culvert_length = 1e9;
     raw_cfg.params.snap_distance = 0.0;
     let raw = inputs::load(&raw_cfg).unwrap();
-    let (frame, _) = pipeline::frame(&raw.inputs.admin).unwrap();
-    let units: Vec<_> = raw
-        .inputs
-        .admin
-        .iter()
-        .map(|u| u.code.clone())
-        .zip(frame)
-        .collect();
     invariants::no_barrier_inside(
         &out.features,
-        &units,
+        &units(&raw.inputs.admin),
         &raw.inputs,
         cfg.params.min_area,
         cfg.params.min_buildings,
@@ -101,14 +91,7 @@ fn the_binnenkanal_separates_the_ground_it_separates() {
     // against the network with the culvert, a neighborhood beside the
     // culvert spans the canal. With the culvert (the default run, checked
     // by invariant 6 in real_data), none does.
-    let (frame, _) = pipeline::frame(&loaded.inputs.admin).unwrap();
-    let units: Vec<_> = loaded
-        .inputs
-        .admin
-        .iter()
-        .map(|u| u.code.clone())
-        .zip(frame)
-        .collect();
+    let units = units(&loaded.inputs.admin);
     let spans_near_culvert = |culvert_length: f64| {
         let mut c = cfg.clone();
         c.params.culvert_length = culvert_length;
@@ -184,13 +167,15 @@ fn houses() -> Vec<(f64, f64)> {
     v
 }
 
-/// A run on `water` and `roads` lines (GeoJSON features) in the square.
+/// A run on `water` and `roads` lines (GeoJSON features) in the square,
+/// its layers written to a temporary folder of its own.
 fn scene(
-    dir: &Path,
     water: &[String],
     roads: &[String],
     tweak: impl Fn(&mut Config),
 ) -> (Vec<dongne::model::Neighborhood>, Vec<Coord>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let pts: Vec<String> = houses()
         .iter()
         .map(|&(x, y)| {
@@ -249,87 +234,89 @@ fn scene(
     (out.features, pts)
 }
 
-/// Neighborhoods holding houses on both sides of the line y = 500.
-fn across_y500(f: &[dongne::model::Neighborhood], pts: &[Coord]) -> usize {
-    let l = [
-        Coord {
-            x: X0 - 100.0,
-            y: Y0 + 500.0,
-        },
-        Coord {
-            x: X0 + 1100.0,
-            y: Y0 + 500.0,
-        },
-    ];
-    invariants::straddles(f, pts, &l, 100.0).len()
+/// Neighborhoods holding houses on both sides of the line from `a` to `b`
+/// (in the square's coordinates).
+fn across(f: &[dongne::model::Neighborhood], pts: &[Coord], a: (f64, f64), b: (f64, f64)) -> usize {
+    let at = |(x, y): (f64, f64)| Coord {
+        x: X0 + x,
+        y: Y0 + y,
+    };
+    invariants::straddles(f, pts, &[at(a), at(b)], 100.0).len()
 }
 
-fn stream(props: &str, pts: &[(f64, f64)]) -> String {
-    line(&format!(r#""waterway":"stream"{props}"#), pts)
+/// Neighborhoods holding houses on both sides of the line y = 500, in a run
+/// of [`scene`].
+fn across_y500(water: &[String], roads: &[String], tweak: impl Fn(&mut Config)) -> usize {
+    let (f, pts) = scene(water, roads, tweak);
+    across(&f, &pts, (-100.0, 500.0), (1100.0, 500.0))
+}
+
+/// A river along y = 500 from the square's left, ending at `x_end`.
+fn river(x_end: f64) -> [String; 1] {
+    [line(
+        r#""waterway":"river""#,
+        &[(-100.0, 500.0), (x_end, 500.0)],
+    )]
+}
+
+/// A stream along y = 500 in pieces, each `(more properties, from x, to x)`.
+fn stream_along_y500(pieces: &[(&str, f64, f64)]) -> Vec<String> {
+    pieces
+        .iter()
+        .map(|&(props, x0, x1)| {
+            line(
+                &format!(r#""waterway":"stream"{props}"#),
+                &[(x0, 500.0), (x1, 500.0)],
+            )
+        })
+        .collect()
 }
 
 #[test]
 fn a_river_stopping_5_m_short_of_the_units_edge_is_extended_to_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let river = [line(
-        r#""waterway":"river""#,
-        &[(-100.0, 500.0), (995.0, 500.0)],
-    )];
-    let (f, pts) = scene(dir.path(), &river, &[], |_| {});
-    assert_eq!(across_y500(&f, &pts), 0);
-    let (f, pts) = scene(dir.path(), &river, &[], |c| c.params.snap_distance = 0.0);
+    let river = river(995.0);
+    assert_eq!(across_y500(&river, &[], |_| {}), 0);
     assert!(
-        across_y500(&f, &pts) > 0,
+        across_y500(&river, &[], |c| c.params.snap_distance = 0.0) > 0,
         "the gap separates nothing without snapping"
     );
 }
 
 #[test]
 fn a_stream_in_a_15_m_culvert_under_a_road_still_separates_its_banks() {
-    let dir = tempfile::tempdir().unwrap();
-    let water = [
-        stream("", &[(-100.0, 500.0), (492.0, 500.0)]),
-        stream(r#","tunnel":"culvert""#, &[(492.0, 500.0), (507.0, 500.0)]),
-        stream("", &[(507.0, 500.0), (1100.0, 500.0)]),
-    ];
+    let water = stream_along_y500(&[
+        ("", -100.0, 492.0),
+        (r#","tunnel":"culvert""#, 492.0, 507.0),
+        ("", 507.0, 1100.0),
+    ]);
     // A village street (no barrier) over the culvert.
     let roads = [line(
         r#""highway":"residential""#,
         &[(500.0, -100.0), (500.0, 1100.0)],
     )];
     let no_snap = |c: &mut Config| c.params.snap_distance = 0.0;
-    let (f, pts) = scene(dir.path(), &water, &roads, no_snap);
-    assert_eq!(across_y500(&f, &pts), 0);
-    let (f, pts) = scene(dir.path(), &water, &roads, |c| {
+    assert_eq!(across_y500(&water, &roads, no_snap), 0);
+    let dropped = across_y500(&water, &roads, |c| {
         no_snap(c);
         c.params.culvert_length = 10.0;
     });
-    assert!(
-        across_y500(&f, &pts) > 0,
-        "a dropped culvert leaves the banks joined"
-    );
+    assert!(dropped > 0, "a dropped culvert leaves the banks joined");
 }
 
 #[test]
 fn a_stream_covered_for_800_m_is_no_barrier() {
-    let dir = tempfile::tempdir().unwrap();
-    let water = [
-        stream("", &[(-100.0, 500.0), (100.0, 500.0)]),
-        stream(r#","tunnel":"yes""#, &[(100.0, 500.0), (500.0, 500.0)]),
-        stream(r#","tunnel":"yes""#, &[(500.0, 500.0), (900.0, 500.0)]),
-        stream("", &[(900.0, 500.0), (1100.0, 500.0)]),
-    ];
-    let (f, pts) = scene(dir.path(), &water, &[], |_| {});
-    assert!(across_y500(&f, &pts) > 0);
+    let water = stream_along_y500(&[
+        ("", -100.0, 100.0),
+        (r#","tunnel":"yes""#, 100.0, 500.0),
+        (r#","tunnel":"yes""#, 500.0, 900.0),
+        ("", 900.0, 1100.0),
+    ]);
+    assert!(across_y500(&water, &[], |_| {}) > 0);
 }
 
 #[test]
 fn a_road_on_a_bridge_and_the_river_under_it_both_separate() {
-    let dir = tempfile::tempdir().unwrap();
-    let water = [line(
-        r#""waterway":"river""#,
-        &[(-100.0, 500.0), (1100.0, 500.0)],
-    )];
+    let water = river(1100.0);
     let roads = [
         line(r#""highway":"primary""#, &[(500.0, -100.0), (500.0, 480.0)]),
         line(
@@ -338,17 +325,7 @@ fn a_road_on_a_bridge_and_the_river_under_it_both_separate() {
         ),
         line(r#""highway":"primary""#, &[(500.0, 520.0), (500.0, 1100.0)]),
     ];
-    let (f, pts) = scene(dir.path(), &water, &roads, |_| {});
-    assert_eq!(across_y500(&f, &pts), 0);
-    let l = [
-        Coord {
-            x: X0 + 500.0,
-            y: Y0 - 100.0,
-        },
-        Coord {
-            x: X0 + 500.0,
-            y: Y0 + 1100.0,
-        },
-    ];
-    assert!(invariants::straddles(&f, &pts, &l, 100.0).is_empty());
+    let (f, pts) = scene(&water, &roads, |_| {});
+    assert_eq!(across(&f, &pts, (-100.0, 500.0), (1100.0, 500.0)), 0);
+    assert_eq!(across(&f, &pts, (500.0, -100.0), (500.0, 1100.0)), 0);
 }

@@ -2,21 +2,11 @@
 //! and exits 0; a broken one lists every problem (not only the first) and
 //! exits 2; the JSON report carries the same.
 
-use crate::common::{repo, shared};
+use crate::common::{assert_contains, dongne_in, ogr2ogr, repo, shared};
 use std::path::Path;
 
-use assert_cmd::Command;
-
 fn check(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("dongne")
-        .unwrap()
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .env_remove("SHAPE_ENCODING")
-        .arg("check")
-        .args(args)
-        .output()
-        .unwrap();
+    let out = dongne_in(dir).arg("check").args(args).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8(out.stdout).unwrap(),
@@ -36,14 +26,26 @@ fn block<'a>(text: &'a str, header_start: &str) -> &'a str {
     &text[start..end]
 }
 
+/// `check` of a config of the repository with output `o`: it must pass with
+/// nothing on stderr. Its report.
+fn check_clean(config: &str, o: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = repo().join(config);
+    let (code, out, err) = check(
+        dir.path(),
+        &["-q", "--config", cfg.to_str().unwrap(), "-o", o],
+    );
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    assert!(
+        out.ends_with(&format!("output     {o}\nok: generate would run\n")),
+        "{out}"
+    );
+    out
+}
+
 #[test]
 fn a_good_config_is_described_and_exits_0() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = repo().join("examples/jamsil.toml");
-    let cfg = cfg.to_str().unwrap();
-    let (code, out, err) = check(dir.path(), &["-q", "--config", cfg, "-o", "out.gpkg"]);
-    assert_eq!(code, 0, "{out}{err}");
-    assert_eq!(err, "");
+    let out = check_clean("examples/jamsil.toml", "out.gpkg");
     let ex = repo().join("examples").display().to_string();
     assert_eq!(
         block(&out, "admin "),
@@ -71,11 +73,7 @@ fn a_good_config_is_described_and_exits_0() {
         &out,
         &format!("buildings  {ex}/../../shared/data/seoul/seoul_songpa_asanH.osm.pbf (layer multipolygons)"),
     );
-    assert!(multi.contains("\n  features  1357\n"), "{multi}");
-    assert!(
-        out.ends_with("output     out.gpkg\nok: generate would run\n"),
-        "{out}"
-    );
+    assert_contains(multi, "\n  features  1357\n");
 }
 
 #[test]
@@ -193,7 +191,7 @@ where = \"leisure = 'park'\"
         )
     );
     // The layer with the missing field still shows what it has.
-    assert!(out.contains("  missing   code\n"), "{out}");
+    assert_contains(&out, "  missing   code\n");
 }
 
 #[test]
@@ -218,59 +216,43 @@ fn invalid_polygons_are_counted_with_their_reason_but_do_not_stop_the_run() {
         &["-q", "--buildings", &buildings, "--admin", "bowtie.geojson"],
     );
     assert_eq!(code, 0, "{out}");
-    assert!(
-        out.contains("\n  invalid   1 (repaired by generate); feature 2: polygon at index 0 is invalid: exterior ring has a self-intersection\n"),
-        "{out}"
-    );
+    assert_contains(&out, "\n  invalid   1 (repaired by generate); feature 2: polygon at index 0 is invalid: exterior ring has a self-intersection\n");
 }
 
 #[test]
 fn a_shapefile_without_prj_needs_assume_crs() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let status = std::process::Command::new("ogr2ogr")
-        .current_dir(d)
-        .args(["-f", "ESRI Shapefile", "-lco", "ENCODING=UTF-8", "dong.shp"])
-        .arg(shared().join("seoul/seoul_gongdeok_hangjeongdong.geojson"))
-        .status()
-        .expect("ogr2ogr (gdal-bin)");
-    assert!(status.success());
+    let dong = shared().join("seoul/seoul_gongdeok_hangjeongdong.geojson");
+    ogr2ogr(
+        d,
+        &[
+            "-f",
+            "ESRI Shapefile",
+            "-lco",
+            "ENCODING=UTF-8",
+            "dong.shp",
+            dong.to_str().unwrap(),
+        ],
+    );
     std::fs::remove_file(d.join("dong.prj")).unwrap();
     let pbf = shared().join("seoul/seoul_gongdeok_mapo.osm.pbf");
     let base = ["-q", "--osm", pbf.to_str().unwrap(), "--admin", "dong.shp"];
     let (code, out, _) = check(d, &base);
     assert_eq!(code, 2);
-    assert!(
-        out.contains(
-            "admin      dong.shp (layer dong)\n  driver    ESRI Shapefile\n  crs       none\n"
-        ),
-        "{out}"
+    assert_contains(
+        &out,
+        "admin      dong.shp (layer dong)\n  driver    ESRI Shapefile\n  crs       none\n",
     );
-    assert!(
-        out.contains("problems (1):\n  - dong.shp (layer 'dong'): no CRS: the layer does not say which coordinate reference system it is in\n    hint: add a .prj or pass --assume-crs EPSG:NNNN\n"),
-        "{out}"
-    );
+    assert_contains(&out, "problems (1):\n  - dong.shp (layer 'dong'): no CRS: the layer does not say which coordinate reference system it is in\n    hint: add a .prj or pass --assume-crs EPSG:NNNN\n");
     let mut assumed = base.to_vec();
     assumed.extend(["--assume-crs", "EPSG:4326"]);
     let (code, out, _) = check(d, &assumed);
     assert_eq!(code, 0, "{out}");
-    assert!(
-        out.contains("  crs       EPSG:4326 (WGS 84) (assumed)\n"),
-        "{out}"
-    );
+    assert_contains(&out, "  crs       EPSG:4326 (WGS 84) (assumed)\n");
 }
 
 #[test]
 fn the_daily_job_config_checks_clean() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = repo().join("examples/daily/daily.toml");
-    let (code, out, err) = check(
-        dir.path(),
-        &["-q", "--config", cfg.to_str().unwrap(), "-o", "n.gpkg"],
-    );
-    assert_eq!((code, err.as_str()), (0, ""), "{out}");
-    assert!(
-        out.ends_with("output     n.gpkg\nok: generate would run\n"),
-        "{out}"
-    );
+    check_clean("examples/daily/daily.toml", "n.gpkg");
 }

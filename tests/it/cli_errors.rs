@@ -7,7 +7,7 @@
 //! binary runs in that folder so that messages name files by short relative
 //! paths.
 
-use crate::common::{dongne_in as dongne, ogr2ogr, shared};
+use crate::common::{dongne_in as dongne, file_names, ogr2ogr, read_json, run_in as run, shared};
 use std::path::Path;
 
 fn data(rel: &str) -> String {
@@ -29,23 +29,12 @@ fn generate(dir: &Path, extra: &[&str]) -> (i32, String) {
     let p = pbf();
     let mut args = vec!["generate", "--osm", &p, "--crs", "EPSG:5179"];
     args.extend_from_slice(extra);
-    let out = dongne(dir).args(&args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    run(dir, &args)
 }
 
 /// Files in `dir` whose name says they are a run's temporary files.
 fn temp_files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains("dongne-tmp"))
-        .collect();
-    v.sort();
-    v
+    file_names(dir, "dongne-tmp")
 }
 
 /// A failing run: its exit code, its whole stderr, and nothing written.
@@ -54,10 +43,66 @@ fn assert_fails(dir: &Path, extra: &[&str], code: i32, stderr: &str) {
     args.extend_from_slice(extra);
     args.extend_from_slice(&["-o", "out.gpkg"]);
     let (got_code, got) = generate(dir, &args);
+    assert_failed(dir, (got_code, got), code, stderr);
+    assert_eq!(temp_files(dir), Vec::<String>::new());
+}
+
+/// A run's (exit code, stderr) is `code` and exactly `stderr`, and it left no
+/// out.gpkg.
+fn assert_failed(dir: &Path, (got_code, got): (i32, String), code: i32, stderr: &str) {
     assert_eq!(got, stderr);
     assert_eq!(got_code, code, "{got}");
     assert!(!dir.join("out.gpkg").exists(), "output written");
-    assert_eq!(temp_files(dir), Vec::<String>::new());
+}
+
+/// `generate` with buildings and roads from the 공덕 extract, warnings
+/// logged to stderr, writing `out`; the run must succeed. `cmd` is the
+/// binary, perhaps with more set in its environment. Returns stderr.
+fn generate_logged(mut cmd: assert_cmd::Command, admin: &[&str], out: &str) -> String {
+    let p = pbf();
+    let mut args = vec!["generate", "--osm", &p, "--crs", "EPSG:5179"];
+    args.extend_from_slice(admin);
+    args.extend_from_slice(&["-o", out]);
+    let o = cmd.env("RUST_LOG", "warn").args(&args).output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `--admin PATH` with the 행정동 code and name fields.
+fn admin_args(path: &str) -> [&str; 6] {
+    [
+        "--admin",
+        path,
+        "--admin-code",
+        "adm_cd2",
+        "--admin-name",
+        "adm_nm",
+    ]
+}
+
+/// The features of `src` (a path, perhaps then a layer) that pass `filter`,
+/// as the one layer of a new GeoPackage: `(file, layer)`.
+fn gpkg_of(dir: &Path, filter: &[&str], (file, layer): (&str, &str), src: &[&str]) {
+    let mut args = vec!["-f", "GPKG"];
+    args.extend_from_slice(filter);
+    args.extend_from_slice(&["-nln", layer, file]);
+    args.extend_from_slice(src);
+    ogr2ogr(dir, &args);
+}
+
+/// The 행정동 as dong.shp in `dir`, its .dbf in `encoding`.
+fn dong_shapefile(dir: &Path, encoding: &str) {
+    ogr2ogr(
+        dir,
+        &[
+            "-f",
+            "ESRI Shapefile",
+            "-lco",
+            &format!("ENCODING={encoding}"),
+            "dong.shp",
+            &dong(),
+        ],
+    );
 }
 
 /// A copy of the 행정동 GeoJSON with one coordinate of one feature edited.
@@ -77,20 +122,10 @@ const FORMATS: &str = "dongne reads GDAL vector formats (GeoPackage, Shapefile, 
 fn a_good_run_succeeds() {
     let dir = tempfile::tempdir().unwrap();
     let d = dong();
-    let (code, err) = generate(
-        dir.path(),
-        &[
-            "-q",
-            "--admin",
-            &d,
-            "--admin-code",
-            "adm_cd2",
-            "--admin-name",
-            "adm_nm",
-            "-o",
-            "out.gpkg",
-        ],
-    );
+    let mut args = vec!["-q"];
+    args.extend_from_slice(&admin_args(&d));
+    args.extend_from_slice(&["-o", "out.gpkg"]);
+    let (code, err) = generate(dir.path(), &args);
     assert_eq!((code, err.as_str()), (0, ""));
     assert!(dir.path().join("out.gpkg").exists());
     assert_eq!(temp_files(dir.path()), Vec::<String>::new());
@@ -135,16 +170,15 @@ fn unreadable_and_truncated_files() {
     // An OSM extract cut short opens, then fails while it is read.
     let bytes = std::fs::read(data("seoul/seoul_dongjak_cauH.osm.pbf")).unwrap();
     std::fs::write(dir.path().join("cut.osm.pbf"), &bytes[..40_000]).unwrap();
-    let out = dongne(dir.path())
-        .args(["-q", "generate", "--osm", "cut.osm.pbf", "-o", "out.gpkg"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "error: cut.osm.pbf (layer 'points'): read error: An error occurred during the parsing of data around byte 23807\n  hint: the file may be truncated or damaged; check it with ogrinfo -al -so\n"
+    assert_failed(
+        dir.path(),
+        run(
+            dir.path(),
+            &["-q", "generate", "--osm", "cut.osm.pbf", "-o", "out.gpkg"],
+        ),
+        2,
+        "error: cut.osm.pbf (layer 'points'): read error: An error occurred during the parsing of data around byte 23807\n  hint: the file may be truncated or damaged; check it with ogrinfo -al -so\n",
     );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(!dir.path().join("out.gpkg").exists());
 }
 
 #[test]
@@ -162,21 +196,9 @@ fn layer_that_does_not_exist() {
 #[test]
 fn shapefile_without_prj_is_refused_unless_a_crs_is_assumed() {
     let dir = tempfile::tempdir().unwrap();
-    ogr2ogr(
-        dir.path(),
-        &[
-            "-f",
-            "ESRI Shapefile",
-            "-lco",
-            "ENCODING=UTF-8",
-            "dong.shp",
-            &dong(),
-        ],
-    );
+    dong_shapefile(dir.path(), "UTF-8");
     std::fs::remove_file(dir.path().join("dong.prj")).unwrap();
-    let fields = ["--admin-code", "adm_cd2", "--admin-name", "adm_nm"];
-    let mut args = vec!["--admin", "dong.shp"];
-    args.extend_from_slice(&fields);
+    let mut args = admin_args("dong.shp").to_vec();
     assert_fails(
         dir.path(),
         &args,
@@ -218,18 +240,11 @@ fn field_that_does_not_exist() {
 #[test]
 fn empty_layer() {
     let dir = tempfile::tempdir().unwrap();
-    ogr2ogr(
+    gpkg_of(
         dir.path(),
-        &[
-            "-f",
-            "GPKG",
-            "-where",
-            "adm_cd2 = 'none'",
-            "-nln",
-            "dong",
-            "empty.gpkg",
-            &dong(),
-        ],
+        &["-where", "adm_cd2 = 'none'"],
+        ("empty.gpkg", "dong"),
+        &[&dong()],
     );
     assert_fails(
         dir.path(),
@@ -250,25 +265,11 @@ fn self_intersecting_polygons_are_repaired_and_counted_in_a_warning() {
         ring[1] = b;
         ring[2] = a;
     });
-    let out = dongne(dir.path())
-        .env("RUST_LOG", "warn")
-        .args([
-            "generate",
-            "--osm",
-            &pbf(),
-            "--crs",
-            "EPSG:5179",
-            "--admin",
-            &bowtie,
-            "--admin-code",
-            "adm_cd2",
-            "-o",
-            "out.gpkg",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = generate_logged(
+        dongne(dir.path()),
+        &["--admin", &bowtie, "--admin-code", "adm_cd2"],
+        "out.gpkg",
+    );
     let first = err.lines().next().unwrap();
     assert_eq!(
         first,
@@ -281,11 +282,9 @@ fn self_intersecting_polygons_are_repaired_and_counted_in_a_warning() {
 fn layers_that_do_not_overlap() {
     let dir = tempfile::tempdir().unwrap();
     // Buildings of Liechtenstein against the 행정동 of Seoul.
-    ogr2ogr(
+    gpkg_of(
         dir.path(),
         &[
-            "-f",
-            "GPKG",
             "-where",
             "building IS NOT NULL",
             "-spat",
@@ -293,32 +292,29 @@ fn layers_that_do_not_overlap() {
             "47.04",
             "9.64",
             "47.28",
-            "-nln",
-            "buildings",
-            "li.gpkg",
-            &data("osm/liechtenstein.osm.pbf"),
-            "multipolygons",
         ],
+        ("li.gpkg", "buildings"),
+        &[&data("osm/liechtenstein.osm.pbf"), "multipolygons"],
     );
-    let out = dongne(dir.path())
-        .args([
-            "-q",
-            "generate",
-            "--buildings",
-            "li.gpkg",
-            "--admin",
-            &dong(),
-            "-o",
-            "out.gpkg",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "error: li.gpkg (layer 'buildings'): the buildings layer lies outside the admin units: its extent [9.4763, 47.0492, 9.6313, 47.2643] does not overlap theirs, [126.9340, 37.5294, 126.9714, 37.5620] (lon/lat)\n  hint: check that the layer covers the same area, and its CRS (the .prj, or --assume-crs for a file without one); drop the layer if it belongs to another area\n"
+    let d = dong();
+    assert_failed(
+        dir.path(),
+        run(
+            dir.path(),
+            &[
+                "-q",
+                "generate",
+                "--buildings",
+                "li.gpkg",
+                "--admin",
+                &d,
+                "-o",
+                "out.gpkg",
+            ],
+        ),
+        2,
+        "error: li.gpkg (layer 'buildings'): the buildings layer lies outside the admin units: its extent [9.4763, 47.0492, 9.6313, 47.2643] does not overlap theirs, [126.9340, 37.5294, 126.9714, 37.5620] (lon/lat)\n  hint: check that the layer covers the same area, and its CRS (the .prj, or --assume-crs for a file without one); drop the layer if it belongs to another area\n",
     );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(!dir.path().join("out.gpkg").exists());
 }
 
 #[test]
@@ -337,8 +333,7 @@ fn coordinates_that_are_not_finite() {
 
 /// The admin names of a GeoJSON output, sorted and deduplicated.
 fn admin_names(path: &Path) -> Vec<String> {
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let v = read_json(path);
     let mut names: Vec<String> = v["features"]
         .as_array()
         .unwrap()
@@ -354,17 +349,7 @@ fn admin_names(path: &Path) -> Vec<String> {
 fn korean_shapefile_in_cp949_reads_hangul() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    ogr2ogr(
-        d,
-        &[
-            "-f",
-            "ESRI Shapefile",
-            "-lco",
-            "ENCODING=CP949",
-            "dong.shp",
-            &dong(),
-        ],
-    );
+    dong_shapefile(d, "CP949");
     assert_eq!(
         std::fs::read_to_string(d.join("dong.cpg")).unwrap(),
         "CP949"
@@ -379,27 +364,7 @@ fn korean_shapefile_in_cp949_reads_hangul() {
         if let Some(e) = encoding {
             c.env("SHAPE_ENCODING", e);
         }
-        let o = c
-            .env("RUST_LOG", "warn")
-            .args([
-                "generate",
-                "--osm",
-                &pbf(),
-                "--crs",
-                "EPSG:5179",
-                "--admin",
-                "dong.shp",
-                "--admin-code",
-                "adm_cd2",
-                "--admin-name",
-                "adm_nm",
-                "-o",
-                out,
-            ])
-            .output()
-            .unwrap();
-        assert_eq!(o.status.code(), Some(0));
-        String::from_utf8_lossy(&o.stderr).into_owned()
+        generate_logged(c, &admin_args("dong.shp"), out)
     };
     let want = vec![
         "서울특별시 마포구 공덕동",
@@ -430,17 +395,7 @@ fn korean_shapefile_in_cp949_reads_hangul() {
 fn latin_1_shapefile_without_cpg_is_read_as_latin_1_and_named() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    ogr2ogr(
-        d,
-        &[
-            "-f",
-            "ESRI Shapefile",
-            "-lco",
-            "ENCODING=ISO-8859-1",
-            "dong.shp",
-            &dong(),
-        ],
-    );
+    dong_shapefile(d, "ISO-8859-1");
     // Latin-1 names in place of the Hangul ones.
     ogr2ogr(
         d,
@@ -456,27 +411,7 @@ fn latin_1_shapefile_without_cpg_is_read_as_latin_1_and_named() {
         ],
     );
     std::fs::remove_file(d.join("z.cpg")).unwrap();
-    let o = dongne(d)
-        .env("RUST_LOG", "warn")
-        .args([
-            "generate",
-            "--osm",
-            &pbf(),
-            "--crs",
-            "EPSG:5179",
-            "--admin",
-            "z.shp",
-            "--admin-code",
-            "adm_cd2",
-            "--admin-name",
-            "adm_nm",
-            "-o",
-            "z.geojson",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0));
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = generate_logged(dongne(d), &admin_args("z.shp"), "z.geojson");
     assert_eq!(
         err.lines().next().unwrap(),
         " WARN z.shp: the .dbf holds non-ASCII text that is neither UTF-8 nor CP949 and no .cpg gives its encoding: read as ISO-8859-1; if names come out wrong, write the encoding into z.cpg or set SHAPE_ENCODING"
@@ -533,18 +468,12 @@ fn output_folder_missing_or_not_writable() {
 fn previous_that_is_not_a_dongne_output() {
     let dir = tempfile::tempdir().unwrap();
     let d = dong();
-    assert_fails(
-        dir.path(),
-        &["--admin", &d, "--previous", &d],
-        2,
-        &format!("error: {d} (layer 'seoul_gongdeok_hangjeongdong'): field 'nbhd_id' not found, so this is not a dongne output; the layer has: OBJECTID, adm_nm, adm_cd, adm_cd2, sgg, sido, sidonm, sggnm\n  hint: --previous takes a file written by dongne generate (yesterday's -o); leave --previous out on the first run\n"),
-    );
-    assert_fails(
-        dir.path(),
-        &["--admin", &d, "--previous", "yesterday.gpkg"],
-        2,
-        "error: yesterday.gpkg: file not found\n  hint: --previous takes a file written by dongne generate (yesterday's -o); leave --previous out on the first run\n",
-    );
+    for (previous, stderr) in [
+        (d.as_str(), format!("error: {d} (layer 'seoul_gongdeok_hangjeongdong'): field 'nbhd_id' not found, so this is not a dongne output; the layer has: OBJECTID, adm_nm, adm_cd, adm_cd2, sgg, sido, sidonm, sggnm\n  hint: --previous takes a file written by dongne generate (yesterday's -o); leave --previous out on the first run\n")),
+        ("yesterday.gpkg", "error: yesterday.gpkg: file not found\n  hint: --previous takes a file written by dongne generate (yesterday's -o); leave --previous out on the first run\n".to_string()),
+    ] {
+        assert_fails(dir.path(), &["--admin", &d, "--previous", previous], 2, &stderr);
+    }
     // --changes means nothing without --previous: a usage error.
     let (code, err) = generate(
         dir.path(),

@@ -3,7 +3,7 @@
 //! same size do both. Each run generates its layer into a temporary folder
 //! first, as a user would.
 
-use crate::common::repo;
+use crate::common::{read_json, repo};
 
 use assert_cmd::Command;
 use dongne::io::config::{Config, LayerConfig};
@@ -73,28 +73,58 @@ fn assert_dongne_wins(e: &Evaluation, neighborhoods: usize) {
     }
 }
 
+/// The figures of one example's evaluation.
+struct Figures {
+    neighborhoods: usize,
+    buildings: usize,
+    hot_spots: usize,
+    h3_resolution: u8,
+    h3_hot_spots_split: usize,
+    admin_units: usize,
+}
+
+/// An example's evaluation: dongne wins ([`assert_dongne_wins`]) with
+/// exactly these figures.
+fn assert_figures(example: &str, f: Figures) -> Evaluation {
+    let e = generate_and_evaluate(example);
+    assert_dongne_wins(&e, f.neighborhoods);
+    assert_eq!(e.buildings, f.buildings);
+    assert_eq!(e.hot_spots, f.hot_spots);
+    assert_eq!(e.h3_resolution, f.h3_resolution);
+    assert_eq!(by_name(&e, "H3 r").hot_spots_split, f.h3_hot_spots_split);
+    assert_eq!(by_name(&e, "admin").units, f.admin_units);
+    e
+}
+
 #[test]
 fn jamsil_dongne_keeps_barriers_and_hot_spots_whole_where_h3_does_not() {
-    let e = generate_and_evaluate("jamsil.toml");
-    assert_dongne_wins(&e, 22);
-    assert_eq!(e.buildings, 1357);
-    assert_eq!(e.hot_spots, 25);
-    assert_eq!(e.h3_resolution, 8);
-    let h3 = by_name(&e, "H3 r");
-    assert_eq!(h3.name, "H3 r8");
-    assert_eq!(h3.hot_spots_split, 15);
-    assert_eq!(by_name(&e, "admin").units, 16);
+    let e = assert_figures(
+        "jamsil.toml",
+        Figures {
+            neighborhoods: 22,
+            buildings: 1357,
+            hot_spots: 25,
+            h3_resolution: 8,
+            h3_hot_spots_split: 15,
+            admin_units: 16,
+        },
+    );
+    assert_eq!(by_name(&e, "H3 r").name, "H3 r8");
 }
 
 #[test]
 fn liechtenstein_dongne_keeps_barriers_and_hot_spots_whole_where_h3_does_not() {
-    let e = generate_and_evaluate("liechtenstein.toml");
-    assert_dongne_wins(&e, 526);
-    assert_eq!(e.buildings, 14005);
-    assert_eq!(e.hot_spots, 876);
-    assert_eq!(e.h3_resolution, 9);
-    assert_eq!(by_name(&e, "H3 r").hot_spots_split, 525);
-    assert_eq!(by_name(&e, "admin").units, 11);
+    let e = assert_figures(
+        "liechtenstein.toml",
+        Figures {
+            neighborhoods: 526,
+            buildings: 14005,
+            hot_spots: 876,
+            h3_resolution: 9,
+            h3_hot_spots_split: 525,
+            admin_units: 11,
+        },
+    );
     // Of 14,031 footprints, 88 lie in two features: 48 of them on a
     // municipality's boundary, the others under a road, a river or a
     // forest's edge (invariant 10 allows both). The grid cuts 1,225.
@@ -145,8 +175,7 @@ fn cli_prints_the_table_and_writes_json_and_csv() {
     assert!(lines[7].starts_with("barrier length inside a unit") && lines[7].contains(" 0.0% "));
     assert!(lines[8].starts_with("hot spots split across units") && lines[8].contains("4 (21.1%)"));
 
-    let e: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let e = read_json(&json);
     assert_eq!(e["hot_spots"], 19);
     assert_eq!(e["partitions"][0]["name"], "dongne");
     assert_eq!(e["partitions"][0]["hot_spots_split"], 4);

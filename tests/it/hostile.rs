@@ -4,13 +4,33 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{dongne_in as dongne, ogr2ogr};
+use crate::common::{assert_contains, dongne_in as dongne, ogr2ogr, read_json, run_in as run};
 
-fn run(dir: &Path, args: &[&str]) -> (i32, String) {
-    let out = dongne(dir).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+/// A run that must succeed: its stderr.
+fn succeeds(dir: &Path, args: &[&str]) -> String {
+    let (code, err) = run(dir, args);
+    assert_eq!(code, 0, "{err}");
+    err
+}
+
+/// A run refused for its input (exit code 2): its stderr.
+fn fails(dir: &Path, args: &[&str]) -> String {
+    let (code, err) = run(dir, args);
+    assert_eq!(code, 2, "{err}");
+    err
+}
+
+fn collection<S: std::borrow::Borrow<str>>(features: &[S]) -> String {
+    format!(
+        r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+        features.join(",")
+    )
+}
+
+/// A GeoJSON point feature; `xy` is its coordinates as they are to be written.
+fn point(props: &str, xy: &str) -> String {
+    format!(
+        r#"{{"type":"Feature","properties":{{{props}}},"geometry":{{"type":"Point","coordinates":[{xy}]}}}}"#
     )
 }
 
@@ -25,11 +45,7 @@ fn admin(dir: &Path, props: [&str; 2]) -> PathBuf {
     let path = dir.join("dong.geojson");
     std::fs::write(
         &path,
-        format!(
-            r#"{{"type":"FeatureCollection","features":[{},{}]}}"#,
-            unit(126.95, props[0]),
-            unit(126.96, props[1])
-        ),
+        collection(&[unit(126.95, props[0]), unit(126.96, props[1])]),
     )
     .unwrap();
     path
@@ -42,20 +58,11 @@ fn houses(dir: &Path) -> PathBuf {
         for k in 0..60 {
             let x = 126.951 + 0.01 * u as f64 + 0.00034 * (k % 10) as f64;
             let y = 37.551 + 0.00027 * (k / 10) as f64;
-            f.push(format!(
-                r#"{{"type":"Feature","properties":{{"n":{k}}},"geometry":{{"type":"Point","coordinates":[{x:.6},{y:.6}]}}}}"#
-            ));
+            f.push(point(&format!(r#""n":{k}"#), &format!("{x:.6},{y:.6}")));
         }
     }
     let path = dir.join("bld.geojson");
-    std::fs::write(
-        &path,
-        format!(
-            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
-            f.join(",")
-        ),
-    )
-    .unwrap();
+    std::fs::write(&path, collection(&f)).unwrap();
     path
 }
 
@@ -69,20 +76,24 @@ fn setup() -> tempfile::TempDir {
     dir
 }
 
-const BASE: [&str; 7] = [
-    "generate",
-    "--buildings",
-    "bld.geojson",
-    "--admin",
-    "dong.geojson",
-    "--admin-code",
-    "code",
-];
-
-fn args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut v: Vec<&str> = BASE.to_vec();
+/// `generate` of `buildings` in the units of `admin`, coded by `code`.
+fn generate_args<'a>(buildings: &'a str, admin: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![
+        "generate",
+        "--buildings",
+        buildings,
+        "--admin",
+        admin,
+        "--admin-code",
+        "code",
+    ];
     v.extend_from_slice(extra);
     v
+}
+
+/// `generate` on the layers of [`setup`].
+fn args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    generate_args("bld.geojson", "dong.geojson", extra)
 }
 
 /// Item 2: a code shared by units of different names is refused, naming
@@ -99,9 +110,11 @@ fn admin_codes_must_name_one_unit() {
             r#""code":"11710","name":"East""#,
         ],
     );
-    let (code, err) = run(d, &args(&["--admin-name", "name", "-o", "n.geojson"]));
-    assert_eq!(code, 2);
-    assert!(err.contains("dong.geojson (layer 'dong'): 1 admin code in code names several units of different names: '11710' (2 features: East, West…); nbhd_id would not be unique"), "{err}");
+    let err = fails(d, &args(&["--admin-name", "name", "-o", "n.geojson"]));
+    assert_contains(
+        &err,
+        "dong.geojson (layer 'dong'): 1 admin code in code names several units of different names: '11710' (2 features: East, West…); nbhd_id would not be unique",
+    );
     assert!(!d.join("n.geojson").exists());
     // `check` says so before a run.
     let (code, out) = {
@@ -125,7 +138,7 @@ fn admin_codes_must_name_one_unit() {
         )
     };
     assert_eq!(code, 2);
-    assert!(out.contains("nbhd_id would not be unique"), "{out}");
+    assert_contains(&out, "nbhd_id would not be unique");
 
     admin(
         d,
@@ -134,18 +147,16 @@ fn admin_codes_must_name_one_unit() {
             r#""code":"11710","name":"Songpa""#,
         ],
     );
-    let (code, err) = run(d, &args(&["--admin-name", "name", "-o", "n.geojson"]));
-    assert_eq!(code, 0, "{err}");
+    let err = succeeds(d, &args(&["--admin-name", "name", "-o", "n.geojson"]));
     let text = std::fs::read_to_string(d.join("n.geojson")).unwrap();
-    assert!(err.contains("in 1 admin units"), "{err}");
+    assert_contains(&err, "in 1 admin units");
     assert!(text.contains(r#""nbhd_id":"11710-001""#));
 
     admin(d, [r#""code":"A""#, r#""code":null"#]);
-    let (code, err) = run(d, &args(&["-o", "n2.geojson"]));
-    assert_eq!(code, 2);
-    assert!(
-        err.contains("(layer 'dong', feature 1): 1 admin unit without a code in code (feature 1)"),
-        "{err}"
+    let err = fails(d, &args(&["-o", "n2.geojson"]));
+    assert_contains(
+        &err,
+        "(layer 'dong', feature 1): 1 admin unit without a code in code (feature 1)",
     );
 }
 
@@ -167,21 +178,14 @@ fn an_output_naming_an_input_is_refused() {
     );
     ogr2ogr(d, &["-update", "same.gpkg", "dong.geojson", "-nln", "dong"]);
     let before = std::fs::read(d.join("same.gpkg")).unwrap();
-    let (code, err) = run(
+    let err = fails(
         d,
-        &[
-            "generate",
-            "--buildings",
+        &generate_args(
             "same.gpkg:buildings",
-            "--admin",
             "same.gpkg:dong",
-            "--admin-code",
-            "code",
-            "-o",
-            "same.gpkg",
-        ],
+            &["-o", "same.gpkg"],
+        ),
     );
-    assert_eq!(code, 2);
     assert_eq!(
         err.trim_end(),
         "error: same.gpkg: -o names an input of this run (the buildings layer): writing it would destroy it\n  hint: write the output to another file"
@@ -216,58 +220,35 @@ fn a_file_of_several_layers_needs_the_layer_named() {
         &["-f", "GPKG", "two.gpkg", "dong.geojson", "-nln", "sido"],
     );
     ogr2ogr(d, &["-update", "two.gpkg", "dong.geojson", "-nln", "dong"]);
-    let (code, err) = run(
-        d,
-        &[
-            "generate",
-            "--buildings",
-            "bld.geojson",
-            "--admin",
-            "two.gpkg",
-            "-o",
-            "n.geojson",
-        ],
-    );
-    assert_eq!(code, 2);
+    let base = ["generate", "--buildings", "bld.geojson", "--admin"];
+    let err = fails(d, &[&base[..], &["two.gpkg", "-o", "n.geojson"]].concat());
     assert_eq!(
         err.trim_end(),
         "error: two.gpkg: the file holds 2 layers; name one of: sido, dong\n  hint: give the layer as two.gpkg:sido (or layer = \"…\" in the config)"
     );
-    let (code, err) = run(
+    succeeds(
         d,
-        &[
-            "generate",
-            "--buildings",
-            "bld.geojson",
-            "--admin",
-            "two.gpkg:dong",
-            "-o",
-            "n.geojson",
-            "-q",
-        ],
+        &[&base[..], &["two.gpkg:dong", "-o", "n.geojson", "-q"]].concat(),
     );
-    assert_eq!(code, 0, "{err}");
 }
 
 /// Item 6: a working CRS that distorts the data's lengths is refused.
 #[test]
 fn a_working_crs_that_stretches_the_data_is_refused() {
     let dir = setup();
-    let (code, err) = run(
+    let err = fails(
         dir.path(),
         &args(&["--crs", "EPSG:3857", "-o", "n.geojson"]),
     );
-    assert_eq!(code, 2);
     assert!(
         err.starts_with("error: the working CRS EPSG:3857 (WGS 84 / Pseudo-Mercator) stretches lengths by 26.5 % at 126.950, 37.558 (lon/lat)"),
         "{err}"
     );
     assert!(!dir.path().join("n.geojson").exists());
-    let (code, err) = run(
+    succeeds(
         dir.path(),
         &args(&["--crs", "EPSG:32652", "-o", "n.geojson", "-q"]),
     );
-    assert_eq!(code, 0, "{err}");
 }
 
 /// Items 7 and 8: a preview that cannot be written fails the run before
@@ -278,51 +259,31 @@ fn outputs_commit_together_and_apart() {
     let d = dir.path();
     std::fs::write(d.join("n.geojson"), "yesterday").unwrap();
     std::fs::write(d.join("s.json"), "yesterday").unwrap();
-    for (preview, code) in [("p.bmp", 2), ("missing/p.png", 3)] {
-        let (c, err) = run(
-            d,
-            &args(&[
-                "-o",
-                "n.geojson",
-                "--summary",
-                "s.json",
-                "--preview",
-                preview,
-            ]),
-        );
-        assert_eq!(c, code, "{err}");
-        assert_eq!(
-            std::fs::read_to_string(d.join("n.geojson")).unwrap(),
-            "yesterday"
-        );
-        assert_eq!(
-            std::fs::read_to_string(d.join("s.json")).unwrap(),
-            "yesterday"
-        );
-    }
-    let (c, err) = run(d, &args(&["-o", "n.geojson", "--summary", "n.geojson"]));
-    assert_eq!(c, 2);
-    assert_eq!(
-        err.trim_end(),
-        "error: n.geojson: -o and --summary name the same file: one would overwrite the other\n  hint: give each output a file of its own"
-    );
-    assert_eq!(
-        std::fs::read_to_string(d.join("n.geojson")).unwrap(),
-        "yesterday"
-    );
-    let (c, err) = run(
-        d,
-        &args(&[
+    let all_three = |preview| {
+        args(&[
             "-o",
             "n.geojson",
             "--summary",
             "s.json",
             "--preview",
-            "p.png",
-            "-q",
-        ]),
+            preview,
+        ])
+    };
+    let untouched =
+        |name: &str| assert_eq!(std::fs::read_to_string(d.join(name)).unwrap(), "yesterday");
+    for (preview, code) in [("p.bmp", 2), ("missing/p.png", 3)] {
+        let (c, err) = run(d, &all_three(preview));
+        assert_eq!(c, code, "{err}");
+        untouched("n.geojson");
+        untouched("s.json");
+    }
+    let err = fails(d, &args(&["-o", "n.geojson", "--summary", "n.geojson"]));
+    assert_eq!(
+        err.trim_end(),
+        "error: n.geojson: -o and --summary name the same file: one would overwrite the other\n  hint: give each output a file of its own"
     );
-    assert_eq!(c, 0, "{err}");
+    untouched("n.geojson");
+    succeeds(d, &[all_three("p.png"), vec!["-q"]].concat());
     assert!(std::fs::read(d.join("p.png"))
         .unwrap()
         .starts_with(b"\x89PNG"));
@@ -340,19 +301,16 @@ fn bbox_in_every_written_form() {
     ] {
         let mut a = args(&["-o", "n.geojson", "-q", "--bbox"]);
         a.extend(bbox);
-        let (c, err) = run(d, &a);
-        assert_eq!(c, 0, "{err}");
+        succeeds(d, &a);
     }
     // West of Greenwich: nothing of the data there, but the box is parsed.
     for bbox in [vec!["-10,37.5,-9,37.6"], vec!["-10", "37.5", "-9", "37.6"]] {
         let mut a = args(&["-o", "w.geojson", "--bbox"]);
         a.extend(bbox);
-        let (c, err) = run(d, &a);
-        assert_eq!(c, 2);
-        assert!(err.contains("inside the bbox"), "{err}");
+        let err = fails(d, &a);
+        assert_contains(&err, "inside the bbox");
     }
-    let (c, err) = run(d, &args(&["-o", "n.geojson", "--bbox", "126.9,37.5,127.0"]));
-    assert_eq!(c, 2);
+    let err = fails(d, &args(&["-o", "n.geojson", "--bbox", "126.9,37.5,127.0"]));
     assert_eq!(
         err.trim_end(),
         "error: --bbox 126.9,37.5,127.0: 3 values where four are needed\n  hint: give four numbers W,S,E,N in lon/lat, e.g. --bbox 9.47,47.04,9.64,47.28"
@@ -373,24 +331,13 @@ fn a_null_geometry_is_skipped_and_named() {
     assert!(text.contains("null"));
     std::fs::write(d.join("bld.geojson"), text).unwrap();
     ogr2ogr(d, &["bld.shp", "bld.geojson"]);
-    let (c, err) = run(
+    let err = succeeds(
         d,
-        &[
-            "generate",
-            "--buildings",
-            "bld.shp",
-            "--admin",
-            "dong.geojson",
-            "--admin-code",
-            "code",
-            "-o",
-            "n.geojson",
-        ],
+        &generate_args("bld.shp", "dong.geojson", &["-o", "n.geojson"]),
     );
-    assert_eq!(c, 0, "{err}");
-    assert!(
-        err.contains(" WARN 1 feature without geometry skipped (feature 3) file=bld.shp layer=bld"),
-        "{err}"
+    assert_contains(
+        &err,
+        " WARN 1 feature without geometry skipped (feature 3) file=bld.shp layer=bld",
     );
 }
 
@@ -398,7 +345,7 @@ fn a_null_geometry_is_skipped_and_named() {
 #[test]
 fn errors_are_json_under_log_format_json() {
     let dir = setup();
-    let (c, err) = run(
+    let err = fails(
         dir.path(),
         &[
             "--log-format",
@@ -410,7 +357,6 @@ fn errors_are_json_under_log_format_json() {
             "n.geojson",
         ],
     );
-    assert_eq!(c, 2);
     let v: serde_json::Value = serde_json::from_str(err.trim()).unwrap();
     assert_eq!(v["level"], "ERROR");
     assert_eq!(v["message"], "file not found");
@@ -427,22 +373,15 @@ fn buildings_in_a_row_are_all_kept() {
     let row = |n: usize, step: f64| {
         let f: Vec<String> = (0..n)
             .map(|i| {
-                format!(
-                    r#"{{"type":"Feature","properties":{{}},"geometry":{{"type":"Point","coordinates":[{:.6},{:.6}]}}}}"#,
-                    126.951 + step * i as f64,
-                    37.551 + step / 2.0 * i as f64
-                )
+                let (x, y) = (126.951 + step * i as f64, 37.551 + step / 2.0 * i as f64);
+                point("", &format!("{x:.6},{y:.6}"))
             })
             .collect();
-        format!(
-            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
-            f.join(",")
-        )
+        collection(&f)
     };
     admin(d, [r#""code":"A""#, r#""code":"B""#]);
     let count = |out: &str| -> (usize, u64, Vec<String>) {
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(d.join(out)).unwrap()).unwrap();
+        let v = read_json(&d.join(out));
         let f = v["features"].as_array().unwrap();
         let n = f
             .iter()
@@ -459,24 +398,14 @@ fn buildings_in_a_row_are_all_kept() {
         (n, b, kinds)
     };
     std::fs::write(d.join("row.geojson"), row(40, 0.0002)).unwrap();
-    let base = [
-        "generate",
-        "--buildings",
-        "row.geojson",
-        "--admin",
-        "dong.geojson",
-        "--admin-code",
-        "code",
-        "-q",
-    ];
-    let (c, err) = run(d, &[&base[..], &["-o", "a.geojson"]].concat());
-    assert_eq!(c, 0, "{err}");
+    let base = generate_args("row.geojson", "dong.geojson", &["-q"]);
+    succeeds(d, &[&base[..], &["-o", "a.geojson"]].concat());
     let (_, b, kinds) = count("a.geojson");
     assert_eq!(b, 40);
     assert!(kinds.iter().any(|k| k == "open"), "{kinds:?}");
     // Three houses 90 m apart, each its own neighborhood.
     std::fs::write(d.join("row.geojson"), row(3, 0.001)).unwrap();
-    let (c, err) = run(
+    succeeds(
         d,
         &[
             &base[..],
@@ -493,7 +422,6 @@ fn buildings_in_a_row_are_all_kept() {
         ]
         .concat(),
     );
-    assert_eq!(c, 0, "{err}");
     let (n, b, _) = count("b.geojson");
     assert_eq!((n, b), (3, 3));
 }
@@ -509,18 +437,9 @@ fn a_hundred_thousand_buildings_at_one_spot() {
     let mut f = vec![one; 100_000];
     let other = r#"{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[126.965,37.553]}}"#;
     f.extend(std::iter::repeat_n(other, 10));
-    std::fs::write(
-        d.join("bld.geojson"),
-        format!(
-            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
-            f.join(",")
-        ),
-    )
-    .unwrap();
-    let (c, err) = run(d, &args(&["-o", "n.geojson", "-q"]));
-    assert_eq!(c, 0, "{err}");
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("n.geojson")).unwrap()).unwrap();
+    std::fs::write(d.join("bld.geojson"), collection(&f)).unwrap();
+    succeeds(d, &args(&["-o", "n.geojson", "-q"]));
+    let v = read_json(&d.join("n.geojson"));
     let mut held: Vec<(String, u64)> = v["features"]
         .as_array()
         .unwrap()
@@ -546,15 +465,11 @@ fn messages_say_what_is_wrong_and_where() {
     let dir = setup();
     let d = dir.path();
     ogr2ogr(d, &["dong.shp", "dong.geojson"]);
-    let err_of = |a: &[&str]| {
-        let (c, err) = run(d, a);
-        assert_eq!(c, 2, "{err}");
-        err.trim_end().to_string()
-    };
+    let err_of = |a: &[&str]| fails(d, a).trim_end().to_string();
     // A shapefile without its .dbf.
     std::fs::remove_file(d.join("dong.dbf")).unwrap();
     assert_eq!(
-        err_of(&args(&["-o", "n.geojson"]).iter().map(|s| if *s == "dong.geojson" { "dong.shp" } else { s }).collect::<Vec<_>>()),
+        err_of(&generate_args("bld.geojson", "dong.shp", &["-o", "n.geojson"])),
         "error: dong.shp (layer 'dong'): field 'code' (admin code) not found: the layer has no attribute fields\n  hint: a shapefile keeps its fields in the .dbf beside the .shp: check that it is there"
     );
     // A .prj GDAL cannot read is not a missing one.
@@ -587,8 +502,7 @@ fn messages_say_what_is_wrong_and_where() {
     assert!(err_of(&args(&["--config", "w.toml", "-o", "n.geojson"]))
         .starts_with("error: road_widths.primary must be a width of zero or more metres, got -5"));
     // locate: a latitude of 95 in a CSV, a longitude of 500 on the line.
-    let (c, err) = run(d, &args(&["-o", "n.gpkg", "-q"]));
-    assert_eq!(c, 0, "{err}");
+    succeeds(d, &args(&["-o", "n.gpkg", "-q"]));
     std::fs::write(
         d.join("p.csv"),
         "id,lon,lat\n1,126.955,37.553\n2,126.95,95\n",
@@ -624,7 +538,7 @@ fn geojson_features_are_cut_at_the_antimeridian() {
             815_000.0 + 20.0 * (k % 40) as f64 * 10.0,
             8_119_000.0 + 40.0 * (k / 40) as f64 * 10.0,
         );
-        f.push(format!(r#"{{"type":"Feature","properties":{{}},"geometry":{{"type":"Point","coordinates":[{x},{y}]}}}}"#));
+        f.push(point("", &format!("{x},{y}")));
     }
     std::fs::write(
         d.join("b.geojson"),
@@ -634,24 +548,11 @@ fn geojson_features_are_cut_at_the_antimeridian() {
         ),
     )
     .unwrap();
-    let (c, err) = run(
+    succeeds(
         d,
-        &[
-            "generate",
-            "--buildings",
-            "b.geojson",
-            "--admin",
-            "u.geojson",
-            "--admin-code",
-            "code",
-            "-o",
-            "n.geojson",
-            "-q",
-        ],
+        &generate_args("b.geojson", "u.geojson", &["-o", "n.geojson", "-q"]),
     );
-    assert_eq!(c, 0, "{err}");
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("n.geojson")).unwrap()).unwrap();
+    let v = read_json(&d.join("n.geojson"));
     let (mut east, mut west) = (false, false);
     for feat in v["features"].as_array().unwrap() {
         for poly in feat["geometry"]["coordinates"].as_array().unwrap() {

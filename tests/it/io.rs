@@ -31,10 +31,32 @@ fn layer(p: impl Into<PathBuf>) -> LayerConfig {
 }
 
 fn admin_config(p: &Path) -> Config {
+    admin_fields(p, Some("adm_cd"), Some("adm_nm"))
+}
+
+/// `p` as the admin layer, with the fields of its codes and names.
+fn admin_fields(p: &Path, code: Option<&str>, name: Option<&str>) -> Config {
     Config {
         admin: Some(layer(p)),
-        admin_code: Some("adm_cd".into()),
-        admin_name: Some("adm_nm".into()),
+        admin_code: code.map(Into::into),
+        admin_name: name.map(Into::into),
+        ..Default::default()
+    }
+}
+
+/// The 행정동 of a Seoul extract (gongdeok, heukseok, jamsil) as admin
+/// units: the file and the config.
+fn dong_admin(area: &str) -> (PathBuf, Config) {
+    let path = data(&format!("seoul/seoul_{area}_hangjeongdong.geojson"));
+    let cfg = admin_config(&path);
+    (path, cfg)
+}
+
+/// The units of `admin_level` of an OSM extract, and its barriers.
+fn osm_level(pbf: PathBuf, level: u32) -> Config {
+    Config {
+        osm: Some(pbf),
+        admin_level: Some(level),
         ..Default::default()
     }
 }
@@ -57,10 +79,49 @@ fn load_err(cfg: &Config) -> dongne::error::Error {
     inputs::load(cfg).unwrap_err()
 }
 
+/// Loading `cfg` fails with exactly `text`: message and hint, as printed.
+#[track_caller]
+fn assert_load_fails(cfg: &Config, text: &str) {
+    assert_eq!(load_err(cfg).to_string(), text);
+}
+
+/// Loading `cfg` fails with exactly `text` after the name of `path`.
+#[track_caller]
+fn assert_load_fails_at(cfg: &Config, path: &Path, text: &str) {
+    assert_load_fails(cfg, &format!("{}{text}", path.display()));
+}
+
+/// Loading `cfg` fails with exactly `message` (the hint aside).
+#[track_caller]
+fn assert_load_message(cfg: &Config, message: &str) {
+    assert_eq!(load_err(cfg).message, message);
+}
+
 fn write_text(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p
+}
+
+/// A GeoJSON file `name` in a new temporary folder (deleted with the
+/// returned handle) of polygons, each given as its properties and the
+/// positions of its one ring, as they are to be written.
+fn polygons(name: &str, features: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let f: Vec<String> = features
+        .iter()
+        .map(|(props, ring)| {
+            format!(
+                r#"{{"type":"Feature","properties":{{{props}}},"geometry":{{"type":"Polygon","coordinates":[[{ring}]]}}}}"#
+            )
+        })
+        .collect();
+    let text = format!(
+        r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+        f.join(",\n")
+    );
+    let p = write_text(dir.path(), name, &text);
+    (dir, p)
 }
 
 const POINTS_GEOJSON: &str = r#"{"type":"FeatureCollection","name":"pts","features":[
@@ -124,10 +185,7 @@ fn seoul_hangjeongdong_geojson_as_admin() {
 #[test]
 fn admin_without_code_field_uses_fid_and_empty_name() {
     let path = data("seoul/seoul_heukseok_hangjeongdong.geojson");
-    let cfg = Config {
-        admin: Some(layer(&path)),
-        ..Default::default()
-    };
+    let cfg = admin_fields(&path, None, None);
     let l = inputs::load(&cfg).unwrap();
     let a = &l.inputs.admin[3];
     assert_eq!((a.fid, a.code.as_str(), a.name.as_str()), (3, "3", ""));
@@ -312,18 +370,11 @@ fn seoul_pbfs_have_no_useful_admin_level() {
         ("seoul/seoul_dongjak_cauH.osm.pbf", 8, "none"),
     ] {
         let path = data(pbf);
-        let cfg = Config {
-            osm: Some(path.clone()),
-            admin_level: Some(level),
-            ..Default::default()
-        };
-        let e = load_err(&cfg);
-        assert_eq!(
-            e.to_string(),
-            format!(
-                "{}: no boundary=administrative with admin_level={level}; admin levels present: {present}\n  hint: pass --admin-level with a level present, or the official units with --admin FILE",
-                path.display()
-            )
+        let cfg = osm_level(path.clone(), level);
+        assert_load_fails_at(
+            &cfg,
+            &path,
+            &format!(": no boundary=administrative with admin_level={level}; admin levels present: {present}\n  hint: pass --admin-level with a level present, or the official units with --admin FILE"),
         );
     }
 }
@@ -332,10 +383,8 @@ fn seoul_pbfs_have_no_useful_admin_level() {
 fn liechtenstein_municipalities_and_barriers() {
     let pbf = data("osm/liechtenstein.osm.pbf");
     let cfg = Config {
-        osm: Some(pbf),
-        admin_level: Some(8),
         bbox: Some([9.47, 47.04, 9.64, 47.28]),
-        ..Default::default()
+        ..osm_level(pbf, 8)
     };
     let l = load_timed("liechtenstein (bbox)", &cfg);
     let units: Vec<(i64, &str, &str)> = l
@@ -405,11 +454,7 @@ fn liechtenstein_municipalities_and_barriers() {
 #[test]
 fn liechtenstein_without_bbox_has_far_away_test_units() {
     let pbf = data("osm/liechtenstein.osm.pbf");
-    let cfg = Config {
-        osm: Some(pbf),
-        admin_level: Some(8),
-        ..Default::default()
-    };
+    let cfg = osm_level(pbf, 8);
     let l = inputs::load(&cfg).unwrap();
     // 11 municipalities plus 34 Alabama towns of the Nominatim test data.
     assert_eq!(l.inputs.admin.len(), 45);
@@ -420,11 +465,7 @@ fn liechtenstein_without_bbox_has_far_away_test_units() {
 #[test]
 fn monaco_through_the_preset() {
     let pbf = data("osm/monaco.osm.pbf");
-    let cfg = Config {
-        osm: Some(pbf),
-        admin_level: Some(8),
-        ..Default::default()
-    };
+    let cfg = osm_level(pbf, 8);
     let l = load_timed("monaco", &cfg);
     assert_eq!(l.inputs.admin.len(), 1);
     assert_eq!(
@@ -547,12 +588,7 @@ fn create_polygon_shapefile(path: &Path, srs: Option<&SpatialRef>, options: &[&s
 }
 
 fn shapefile_admin(path: &Path) -> Config {
-    Config {
-        admin: Some(layer(path)),
-        admin_code: Some("code".into()),
-        admin_name: Some("name".into()),
-        ..Default::default()
-    }
+    admin_fields(path, Some("code"), Some("name"))
 }
 
 #[test]
@@ -606,22 +642,16 @@ fn shapefile_without_prj_is_refused_unless_a_crs_is_assumed() {
         assume_crs: Some("WGS84".into()),
         ..shapefile_admin(&shp)
     };
-    assert_eq!(
-        load_err(&bad).message,
-        "invalid CRS 'WGS84': expected EPSG:NNNN"
-    );
+    assert_load_message(&bad, "invalid CRS 'WGS84': expected EPSG:NNNN");
 }
 
 #[test]
 fn working_crs_given_must_be_metric() {
-    let path = data("seoul/seoul_heukseok_hangjeongdong.geojson");
-    let cfg = Config {
-        crs: Some("EPSG:4326".into()),
-        ..admin_config(&path)
-    };
-    assert_eq!(
-        load_err(&cfg).message,
-        "EPSG:4326 (WGS 84) is a geographic CRS in degrees; the working CRS must be projected in metres"
+    let (_, mut cfg) = dong_admin("heukseok");
+    cfg.crs = Some("EPSG:4326".into());
+    assert_load_message(
+        &cfg,
+        "EPSG:4326 (WGS 84) is a geographic CRS in degrees; the working CRS must be projected in metres",
     );
 }
 
@@ -654,31 +684,21 @@ fn unreadable_and_truncated_files() {
     let text = std::fs::read(&src).unwrap();
     let cut = dir.path().join("cut.geojson");
     std::fs::write(&cut, &text[..3000]).unwrap();
-    let e = load_err(&admin_config(&cut));
-    assert_eq!(
-        e.to_string(),
-        format!(
-            "{}: cannot open as a vector dataset: At line 7, character 657: Unterminated object; Failed to read GeoJSON data\n  hint: dongne reads GDAL vector formats (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, OSM PBF…); check that the file is complete",
-            cut.display()
-        )
+    assert_load_fails_at(
+        &admin_config(&cut),
+        &cut,
+        ": cannot open as a vector dataset: At line 7, character 657: Unterminated object; Failed to read GeoJSON data\n  hint: dongne reads GDAL vector formats (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, OSM PBF…); check that the file is complete",
     );
     // A PBF cut short opens, then fails while reading: that is an error too.
     let pbf = data("seoul/seoul_dongjak_cauH.osm.pbf");
     let bytes = std::fs::read(&pbf).unwrap();
     let cut = dir.path().join("cut.osm.pbf");
     std::fs::write(&cut, &bytes[..40_000]).unwrap();
-    let cfg = Config {
-        osm: Some(cut.clone()),
-        admin_level: Some(8),
-        ..Default::default()
-    };
-    let e = load_err(&cfg);
-    assert_eq!(
-        e.to_string(),
-        format!(
-            "{} (layer 'points'): read error: An error occurred during the parsing of data around byte 23807\n  hint: the file may be truncated or damaged; check it with ogrinfo -al -so",
-            cut.display()
-        )
+    let cfg = osm_level(cut.clone(), 8);
+    assert_load_fails_at(
+        &cfg,
+        &cut,
+        " (layer 'points'): read error: An error occurred during the parsing of data around byte 23807\n  hint: the file may be truncated or damaged; check it with ogrinfo -al -so",
     );
 }
 
@@ -693,12 +713,12 @@ fn layer_not_found_lists_the_layers() {
         }),
         ..Default::default()
     };
-    assert_eq!(
-        load_err(&cfg).to_string(),
-        format!(
+    assert_load_fails(
+        &cfg,
+        &format!(
             "{p}: layer 'dong' not found; the file has: sido, sigungu, emd, ri\n  hint: give the layer as {p}:LAYER",
             p = path.display()
-        )
+        ),
     );
 }
 
@@ -710,9 +730,9 @@ fn osm_file_as_a_layer_needs_a_layer_name() {
         ..Default::default()
     };
     let p = pbf.display();
-    assert_eq!(
-        load_err(&cfg).to_string(),
-        format!("{p}: an OSM file holds several layers; name one of: points, lines, multilinestrings, multipolygons, other_relations\n  hint: e.g. {p}:lines for roads, or use --osm {p} to take every layer from its tags")
+    assert_load_fails(
+        &cfg,
+        &format!("{p}: an OSM file holds several layers; name one of: points, lines, multilinestrings, multipolygons, other_relations\n  hint: e.g. {p}:lines for roads, or use --osm {p} to take every layer from its tags"),
     );
 }
 
@@ -720,16 +740,11 @@ fn osm_file_as_a_layer_needs_a_layer_name() {
 fn points_given_as_admin_name_the_feature() {
     let dir = tempfile::tempdir().unwrap();
     let pts = write_text(dir.path(), "pts.geojson", POINTS_GEOJSON);
-    let cfg = Config {
-        admin: Some(layer(&pts)),
-        ..Default::default()
-    };
-    assert_eq!(
-        load_err(&cfg).to_string(),
-        format!(
-            "{} (layer 'pts', feature 0): geometry is a Point, expected a polygon\n  hint: pass a layer of polygons to --admin, or pick another layer with PATH:LAYER",
-            pts.display()
-        )
+    let cfg = admin_fields(&pts, None, None);
+    assert_load_fails_at(
+        &cfg,
+        &pts,
+        " (layer 'pts', feature 0): geometry is a Point, expected a polygon\n  hint: pass a layer of polygons to --admin, or pick another layer with PATH:LAYER",
     );
     // Lines are no buildings either.
     let lines = write_text(
@@ -741,25 +756,20 @@ fn points_given_as_admin_name_the_feature() {
         buildings: Some(layer(&lines)),
         ..Default::default()
     };
-    assert_eq!(
-        load_err(&cfg).message,
-        "geometry is a LineString, expected a point or a polygon (footprint)"
+    assert_load_message(
+        &cfg,
+        "geometry is a LineString, expected a point or a polygon (footprint)",
     );
 }
 
 #[test]
 fn missing_field_lists_the_fields() {
-    let path = data("seoul/seoul_gongdeok_hangjeongdong.geojson");
-    let cfg = Config {
-        admin_name: Some("name".into()),
-        ..admin_config(&path)
-    };
-    assert_eq!(
-        load_err(&cfg).to_string(),
-        format!(
-            "{} (layer 'seoul_gongdeok_hangjeongdong'): field 'name' (admin name) not found; the layer has: OBJECTID, adm_nm, adm_cd, adm_cd2, sgg, sido, sidonm, sggnm\n  hint: field names are those listed; check the spelling in the config or flags",
-            path.display()
-        )
+    let (path, mut cfg) = dong_admin("gongdeok");
+    cfg.admin_name = Some("name".into());
+    assert_load_fails_at(
+        &cfg,
+        &path,
+        " (layer 'seoul_gongdeok_hangjeongdong'): field 'name' (admin name) not found; the layer has: OBJECTID, adm_nm, adm_cd, adm_cd2, sgg, sido, sidonm, sggnm\n  hint: field names are those listed; check the spelling in the config or flags",
     );
     let cfg = Config {
         roads: vec![LayerConfig {
@@ -783,12 +793,10 @@ fn empty_after_where_and_bad_where() {
         }),
         ..admin_config(&path)
     };
-    assert_eq!(
-        load_err(&with_where("adm_cd = 'x'")).to_string(),
-        format!(
-            "{} (layer 'seoul_gongdeok_hangjeongdong'): no feature matches the where filter `adm_cd = 'x'`\n  hint: check the filter against the layer with ogrinfo -where",
-            path.display()
-        )
+    assert_load_fails_at(
+        &with_where("adm_cd = 'x'"),
+        &path,
+        " (layer 'seoul_gongdeok_hangjeongdong'): no feature matches the where filter `adm_cd = 'x'`\n  hint: check the filter against the layer with ogrinfo -where",
     );
     let e = load_err(&with_where("adm_cd = = 1"));
     assert_eq!(e.layer.as_deref(), Some("seoul_gongdeok_hangjeongdong"));
@@ -810,50 +818,42 @@ fn empty_after_where_and_bad_where() {
         bbox: Some([9.47, 47.04, 9.64, 47.28]),
         ..admin_config(&path)
     };
-    assert_eq!(
-        load_err(&cfg).message,
-        "no feature inside the bbox [9.47, 47.04, 9.64, 47.28]"
+    assert_load_message(
+        &cfg,
+        "no feature inside the bbox [9.47, 47.04, 9.64, 47.28]",
     );
 }
 
 #[test]
 fn non_finite_coordinates_name_the_feature() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = write_text(
-        dir.path(),
+    let (_dir, p) = polygons(
         "nan.geojson",
-        r#"{"type":"FeatureCollection","features":[
-{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[127,37],[127.01,37],[127.01,37.01],[127,37]]]}},
-{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[127,37],[127.01,37],[NaN,37.01],[127,37]]]}}]}"#,
+        &[
+            ("", "[127,37],[127.01,37],[127.01,37.01],[127,37]"),
+            ("", "[127,37],[127.01,37],[NaN,37.01],[127,37]"),
+        ],
     );
     let cfg = Config {
-        admin: Some(layer(&p)),
         crs: Some("EPSG:32652".into()),
-        ..Default::default()
+        ..admin_fields(&p, None, None)
     };
-    assert_eq!(
-        load_err(&cfg).to_string(),
-        format!(
-            "{} (layer 'nan', feature 1): non-finite coordinate (NaN or infinite)\n  hint: repair or drop this feature, e.g. with ogr2ogr -where or QGIS",
-            p.display()
-        )
+    assert_load_fails_at(
+        &cfg,
+        &p,
+        " (layer 'nan', feature 1): non-finite coordinate (NaN or infinite)\n  hint: repair or drop this feature, e.g. with ogr2ogr -where or QGIS",
     );
 }
 
 #[test]
 fn self_intersecting_admin_is_repaired_and_counted() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = write_text(
-        dir.path(),
+    let (_dir, p) = polygons(
         "bowtie.geojson",
-        r#"{"type":"FeatureCollection","features":[
-{"type":"Feature","properties":{"c":"A"},"geometry":{"type":"Polygon","coordinates":[[[127,37],[127.01,37.01],[127.01,37],[127,37.01],[127,37]]]}}]}"#,
+        &[(
+            r#""c":"A""#,
+            "[127,37],[127.01,37.01],[127.01,37],[127,37.01],[127,37]",
+        )],
     );
-    let cfg = Config {
-        admin: Some(layer(&p)),
-        admin_code: Some("c".into()),
-        ..Default::default()
-    };
+    let cfg = admin_fields(&p, Some("c"), None);
     let l = inputs::load(&cfg).unwrap();
     let r = &l.layers[0];
     assert_eq!(r.invalid_repaired, 1);
@@ -903,14 +903,11 @@ fn check_layer_reports_without_loading_the_rest() {
 
 #[test]
 fn bad_bbox_is_refused() {
-    let path = data("seoul/seoul_gongdeok_hangjeongdong.geojson");
-    let cfg = Config {
-        bbox: Some([127.0, 38.0, 126.0, 37.0]),
-        ..admin_config(&path)
-    };
-    assert_eq!(
-        load_err(&cfg).to_string(),
-        "invalid bbox [127.0, 38.0, 126.0, 37.0]: expected [min_lon, min_lat, max_lon, max_lat] in degrees\n  hint: for example --bbox 9.47,47.04,9.64,47.28"
+    let (_, mut cfg) = dong_admin("gongdeok");
+    cfg.bbox = Some([127.0, 38.0, 126.0, 37.0]);
+    assert_load_fails(
+        &cfg,
+        "invalid bbox [127.0, 38.0, 126.0, 37.0]: expected [min_lon, min_lat, max_lon, max_lat] in degrees\n  hint: for example --bbox 9.47,47.04,9.64,47.28",
     );
 }
 
@@ -931,11 +928,8 @@ fn perimeter(mp: &MultiPolygon<f64>) -> f64 {
 /// The 행정동 of Gongdeok as neighborhoods in EPSG:5179, plus a square with a
 /// hole, so every writer sees Hangul, holes and several parts.
 fn sample() -> (Vec<Neighborhood>, WorkingCrs) {
-    let path = data("seoul/seoul_gongdeok_hangjeongdong.geojson");
-    let cfg = Config {
-        crs: Some("EPSG:5179".into()),
-        ..admin_config(&path)
-    };
+    let (_, mut cfg) = dong_admin("gongdeok");
+    cfg.crs = Some("EPSG:5179".into());
     let l = inputs::load(&cfg).unwrap();
     let mut out: Vec<Neighborhood> = l
         .inputs
@@ -1061,10 +1055,8 @@ fn gdal_formats_round_trip() {
         assert_eq!(names_of(&path, "admin_name"), expected_names, "{file}");
         // Read back as an admin layer: same areas (within the GeoJSON rounding).
         let cfg = Config {
-            admin: Some(layer(&path)),
-            admin_code: Some("nbhd_id".into()),
             crs: Some("EPSG:5179".into()),
-            ..Default::default()
+            ..admin_fields(&path, Some("nbhd_id"), None)
         };
         let back = inputs::load(&cfg).unwrap();
         for n in &features {

@@ -62,6 +62,29 @@ fn stdout_of(cmd: &mut Command) -> String {
     String::from_utf8(out).unwrap()
 }
 
+/// `locate` of the points of a file in `layer`, which must succeed: its
+/// stdout.
+fn locate_points(layer: &Path, points: &Path, extra: &[&str]) -> String {
+    stdout_of(
+        dongne()
+            .args(["locate", "-q"])
+            .args(extra)
+            .arg(layer)
+            .arg("--points")
+            .arg(points),
+    )
+}
+
+/// `locate` with `args` is refused as bad input, saying `part`.
+fn refused(args: &[&str], part: &str) {
+    dongne()
+        .arg("locate")
+        .args(args)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(part));
+}
+
 #[test]
 fn one_point_inside_on_the_shared_edge_and_outside() {
     let dir = tempfile::tempdir().unwrap();
@@ -133,16 +156,10 @@ fn csv_and_point_layer_input_keep_ids_and_order() {
     )
     .unwrap();
     let out = dir.path().join("out.csv");
-    dongne()
-        .args(["locate", "-q"])
-        .arg(&path)
-        .arg("--points")
-        .arg(&csv)
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .success()
-        .stdout("");
+    assert_eq!(
+        locate_points(&path, &csv, &["-o", out.to_str().unwrap()]),
+        ""
+    );
     let text = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
@@ -167,13 +184,7 @@ fn csv_and_point_layer_input_keep_ids_and_order() {
         ),
     )
     .unwrap();
-    let text = stdout_of(
-        dongne()
-            .args(["locate", "-q"])
-            .arg(&path)
-            .arg("--points")
-            .arg(&gj),
-    );
+    let text = locate_points(&path, &gj, &[]);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3);
     assert!(lines[1].starts_with("1,") && lines[1].contains(",B-001,"));
@@ -182,13 +193,7 @@ fn csv_and_point_layer_input_keep_ids_and_order() {
     // x,y in the layer's CRS, with --points-crs.
     let xy = dir.path().join("xy.csv");
     std::fs::write(&xy, "x,y\n999999.5,1950000.5\n1000000,1950100\n").unwrap();
-    let text = stdout_of(
-        dongne()
-            .args(["locate", "-q", "--points-crs", "EPSG:5179"])
-            .arg(&path)
-            .arg("--points")
-            .arg(&xy),
-    );
+    let text = locate_points(&path, &xy, &["--points-crs", "EPSG:5179"]);
     assert_eq!(
         text,
         "id,x,y,nbhd_id,kind,admin_code,admin_name,status\n\
@@ -203,29 +208,20 @@ fn bad_input_is_an_input_error_naming_the_file() {
     let (path, _) = two_squares(dir.path());
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "lon,lat\n127.0,37.5\n127.1,abc\n").unwrap();
-    dongne()
-        .args(["locate"])
-        .arg(&path)
-        .arg("--points")
-        .arg(&bad)
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains(format!(
+    let p = path.to_str().unwrap();
+    refused(
+        &[p, "--points", bad.to_str().unwrap()],
+        &format!(
             "error: {}: line 3: lat 'abc' is not a number",
             bad.display()
-        )));
+        ),
+    );
     let nocols = dir.path().join("nocols.csv");
     std::fs::write(&nocols, "a,b\n1,2\n").unwrap();
-    dongne()
-        .args(["locate"])
-        .arg(&path)
-        .arg("--points")
-        .arg(&nocols)
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains(
-            "no coordinate columns; the header has: a, b",
-        ));
+    refused(
+        &[p, "--points", nocols.to_str().unwrap()],
+        "no coordinate columns; the header has: a, b",
+    );
     // A polygon layer without nbhd_id is not a neighborhood layer.
     let other = dir.path().join("other.geojson");
     std::fs::write(
@@ -233,31 +229,16 @@ fn bad_input_is_an_input_error_naming_the_file() {
         r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"x"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}]}"#,
     )
     .unwrap();
-    dongne()
-        .args(["locate", "--lon", "0.5", "--lat", "0.2"])
-        .arg(&other)
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains(
-            "no field 'nbhd_id'; the layer has: name",
-        ));
+    refused(
+        &["--lon", "0.5", "--lat", "0.2", other.to_str().unwrap()],
+        "no field 'nbhd_id'; the layer has: name",
+    );
     // Points given as a polygon layer.
-    dongne()
-        .args(["locate"])
-        .arg(&path)
-        .arg("--points")
-        .arg(&path)
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains(
-            "(layer 'neighborhoods', feature 1): geometry is a MultiPolygon, expected a point",
-        ));
-    dongne()
-        .args(["locate"])
-        .arg(&path)
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("no points: give --lon and --lat"));
+    refused(
+        &[p, "--points", p],
+        "(layer 'neighborhoods', feature 1): geometry is a MultiPolygon, expected a point",
+    );
+    refused(&[p], "no points: give --lon and --lat");
 }
 
 #[test]
@@ -277,13 +258,7 @@ fn every_jamsil_building_is_found_in_the_feature_that_counted_it() {
     }
     let pts = dir.path().join("buildings.csv");
     std::fs::write(&pts, csv).unwrap();
-    let text = stdout_of(
-        dongne()
-            .args(["locate", "-q"])
-            .arg(&path)
-            .arg("--points")
-            .arg(&pts),
-    );
+    let text = locate_points(&path, &pts, &[]);
     let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
     let mut outside = 0;
     let mut rows = 0;

@@ -7,7 +7,9 @@ use std::path::Path;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{dongne_in, ogr2ogr, repo, shared_file};
+use crate::common::{
+    assert_contains, dongne_in, ogr2ogr, read_json, repo, run_in, shared_file, tool,
+};
 
 /// `DONGNE_TEST_PG`: a database with PostGIS. Panics when unset: these
 /// tests must fail, not pass without a server.
@@ -31,17 +33,15 @@ fn psql(conn: &str, sql: &str) -> String {
 }
 
 fn psql_with(conn: &str, sql: &str, flags: &[&str]) -> String {
-    let out = StdCommand::new("psql")
-        .args([&conn[3..], "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
-        .args(flags)
-        .output()
-        .expect("psql (postgresql-client) is needed");
-    assert!(
-        out.status.success(),
-        "psql {sql}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+    let args = [&[&conn[3..], "-v", "ON_ERROR_STOP=1", "-qAtc", sql], flags].concat();
+    tool(Path::new("."), "psql", "postgresql-client", &args)
+        .trim()
+        .to_string()
+}
+
+/// Whether the table, index or other relation `name` exists in `conn`.
+fn exists(conn: &str, name: &str) -> bool {
+    psql(conn, &format!("SELECT to_regclass('{name}') IS NOT NULL")) == "t"
 }
 
 fn sample() -> String {
@@ -58,12 +58,22 @@ fn generate_into(dir: &Path, table: &str, extra: &[&str]) -> assert_cmd::assert:
     dongne_in(dir).args(&args).assert()
 }
 
-#[test]
-fn table_is_swapped_in_with_key_index_and_style() {
+/// A first run of the sample into `table`, dropped beforehand with any
+/// staging table of an earlier run: the run's folder and the connection.
+fn first_run_into(table: &str) -> (tempfile::TempDir, String) {
     let d = tempfile::tempdir().unwrap();
     let conn = pg();
-    psql(&conn, "DROP TABLE IF EXISTS t_swap");
-    generate_into(d.path(), "t_swap", &[]).success();
+    psql(
+        &conn,
+        &format!("DROP TABLE IF EXISTS {table}; DROP TABLE IF EXISTS {table}_dongne_new"),
+    );
+    generate_into(d.path(), table, &[]).success();
+    (d, conn)
+}
+
+#[test]
+fn table_is_swapped_in_with_key_index_and_style() {
+    let (d, conn) = first_run_into("t_swap");
     // The same features and fields as the GeoPackage of the same run.
     dongne_in(d.path())
         .args(["-q", "generate", "--config", &sample(), "-o", "n.gpkg"])
@@ -123,26 +133,19 @@ fn table_is_swapped_in_with_key_index_and_style() {
         "dongne|t|geom|t"
     );
     // No staging table is left.
-    assert_eq!(
-        psql(&conn, "SELECT to_regclass('t_swap_dongne_new') IS NULL"),
-        "t"
-    );
+    assert!(!exists(&conn, "t_swap_dongne_new"));
 }
 
 #[test]
 fn previous_ids_are_read_from_the_table() {
-    let d = tempfile::tempdir().unwrap();
-    let conn = pg();
-    psql(&conn, "DROP TABLE IF EXISTS t_prev");
-    generate_into(d.path(), "t_prev", &[]).success();
+    let (d, conn) = first_run_into("t_prev");
     generate_into(
         d.path(),
         "t_prev",
         &["--previous", &conn, "--changes", "changes.json"],
     )
     .success();
-    let changes: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(d.path().join("changes.json")).unwrap()).unwrap();
+    let changes = read_json(&d.path().join("changes.json"));
     assert_eq!(changes["summary"]["kept"], 33);
     assert_eq!(changes["summary"]["added"], 0);
     assert_eq!(changes["previous"], "PG:dbname=dongne_test");
@@ -161,17 +164,14 @@ fn previous_ids_are_read_from_the_table() {
 /// and swaps its own in.
 #[test]
 fn killed_run_leaves_the_table_as_it_was() {
-    let d = tempfile::tempdir().unwrap();
-    let conn = pg();
-    psql(
-        &conn,
-        "DROP TABLE IF EXISTS t_kill; DROP TABLE IF EXISTS t_kill_dongne_new",
-    );
-    generate_into(d.path(), "t_kill", &[]).success();
-    let before = psql(
-        &conn,
-        "SELECT string_agg(nbhd_id || ':' || area_m2, ',' ORDER BY nbhd_id) FROM t_kill",
-    );
+    let (d, conn) = first_run_into("t_kill");
+    let rows = || {
+        psql(
+            &conn,
+            "SELECT string_agg(nbhd_id || ':' || area_m2, ',' ORDER BY nbhd_id) FROM t_kill",
+        )
+    };
+    let before = rows();
 
     // A different run (other eps, so other rows), paused before the swap.
     let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("dongne"))
@@ -195,11 +195,7 @@ fn killed_run_leaves_the_table_as_it_was() {
         .unwrap();
     let started = Instant::now();
     // The primary key is added last before the pause: the staging table is complete.
-    while psql(
-        &conn,
-        "SELECT to_regclass('t_kill_dongne_new_pkey') IS NOT NULL",
-    ) != "t"
-    {
+    while !exists(&conn, "t_kill_dongne_new_pkey") {
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "the run never staged its table"
@@ -214,29 +210,13 @@ fn killed_run_leaves_the_table_as_it_was() {
     child.kill().unwrap();
     child.wait().unwrap();
 
-    let after = psql(
-        &conn,
-        "SELECT string_agg(nbhd_id || ':' || area_m2, ',' ORDER BY nbhd_id) FROM t_kill",
-    );
-    assert_eq!(after, before, "a killed run changed the table");
-    assert_eq!(
-        psql(&conn, "SELECT to_regclass('t_kill_dongne_new') IS NOT NULL"),
-        "t"
-    );
+    assert_eq!(rows(), before, "a killed run changed the table");
+    assert!(exists(&conn, "t_kill_dongne_new"));
 
     // The next run replaces it and leaves no staging table.
     generate_into(d.path(), "t_kill", &["--eps", "25"]).success();
-    assert_ne!(
-        psql(
-            &conn,
-            "SELECT string_agg(nbhd_id || ':' || area_m2, ',' ORDER BY nbhd_id) FROM t_kill"
-        ),
-        before
-    );
-    assert_eq!(
-        psql(&conn, "SELECT to_regclass('t_kill_dongne_new') IS NULL"),
-        "t"
-    );
+    assert_ne!(rows(), before);
+    assert!(!exists(&conn, "t_kill_dongne_new"));
 }
 
 /// Admin units and the river read from PostGIS tables give the same bytes
@@ -291,52 +271,33 @@ fn input_layers_from_tables_give_the_same_output() {
 fn errors_name_the_database_and_the_fix() {
     let d = tempfile::tempdir().unwrap();
     let plain = pg_plain();
-    let out = dongne_in(d.path())
-        .args([
-            "generate",
-            "--config",
-            &sample(),
-            "-o",
-            &plain,
-            "--table",
-            "t",
-        ])
-        .assert()
-        .failure()
-        .code(3);
-    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-    assert!(
-        err.contains(&format!("error: {plain}: the database has no PostGIS (postgis_lib_version() is unknown)\n  hint: run CREATE EXTENSION postgis; in this database, as its owner or a superuser")),
-        "{err}"
+    let cfg = sample();
+    let into_t = |o| {
+        run_in(
+            d.path(),
+            &["generate", "--config", &cfg, "-o", o, "--table", "t"],
+        )
+    };
+    let (code, err) = into_t(&plain);
+    assert_eq!(code, 3, "{err}");
+    assert_contains(
+        &err,
+        &format!("error: {plain}: the database has no PostGIS (postgis_lib_version() is unknown)\n  hint: run CREATE EXTENSION postgis; in this database, as its owner or a superuser"),
     );
 
     let weak = format!("{} user=dongne_weak password=weak host=localhost", pg());
-    let out = dongne_in(d.path())
-        .args([
-            "generate",
-            "--config",
-            &sample(),
-            "-o",
-            &weak,
-            "--table",
-            "t",
-        ])
-        .assert()
-        .failure();
-    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-    assert!(
-        err.contains("user=dongne_weak password=*** host=localhost: role dongne_weak may not create tables in schema public\n  hint: GRANT CREATE ON SCHEMA public TO dongne_weak; or connect as a role that may"),
-        "{err}"
+    let (code, err) = into_t(&weak);
+    assert_ne!(code, 0, "{err}");
+    assert_contains(
+        &err,
+        "user=dongne_weak password=*** host=localhost: role dongne_weak may not create tables in schema public\n  hint: GRANT CREATE ON SCHEMA public TO dongne_weak; or connect as a role that may",
     );
     assert!(
         !err.contains("password=weak"),
         "the password is shown: {err}"
     );
 
-    let out = dongne_in(d.path())
-        .args(["generate", "--config", &sample(), "-o", &pg()])
-        .assert()
-        .failure();
-    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-    assert!(err.contains("a PostGIS output needs --table NAME"), "{err}");
+    let (code, err) = run_in(d.path(), &["generate", "--config", &cfg, "-o", &pg()]);
+    assert_ne!(code, 0, "{err}");
+    assert_contains(&err, "a PostGIS output needs --table NAME");
 }

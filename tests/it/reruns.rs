@@ -31,6 +31,18 @@ fn generate(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.get_output().stderr).into_owned()
 }
 
+/// A quiet `generate` of `cfg` into `out`, with `extra` arguments.
+fn generate_to(dir: &Path, cfg: &str, out: &str, extra: &[&str]) {
+    let mut args = vec!["-q", "--config", cfg, "-o", out];
+    args.extend_from_slice(extra);
+    generate(dir, &args);
+}
+
+/// Two counters of a summary's cache section.
+fn cache(s: &serde_json::Value, a: &str, b: &str) -> (Option<u64>, Option<u64>) {
+    (s["cache"][a].as_u64(), s["cache"][b].as_u64())
+}
+
 fn summary(dir: &Path, name: &str) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(dir.join(name)).unwrap()).unwrap()
 }
@@ -40,89 +52,39 @@ fn a_cached_rerun_writes_the_same_bytes_and_computes_nothing() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
     let cfg = li();
-    generate(p, &["-q", "--config", &cfg, "-o", "plain.gpkg"]);
-    generate(
+    generate_to(p, &cfg, "plain.gpkg", &[]);
+    generate_to(
         p,
-        &[
-            "-q",
-            "--config",
-            &cfg,
-            "-o",
-            "first.gpkg",
-            "--cache",
-            "cache",
-            "--summary",
-            "s1.json",
-        ],
+        &cfg,
+        "first.gpkg",
+        &["--cache", "cache", "--summary", "s1.json"],
     );
-    generate(
+    generate_to(
         p,
-        &[
-            "-q",
-            "--config",
-            &cfg,
-            "-o",
-            "second.gpkg",
-            "--cache",
-            "cache",
-            "--summary",
-            "s2.json",
-        ],
+        &cfg,
+        "second.gpkg",
+        &["--cache", "cache", "--summary", "s2.json"],
     );
     let plain = std::fs::read(p.join("plain.gpkg")).unwrap();
     assert!(plain == std::fs::read(p.join("first.gpkg")).unwrap());
     assert!(plain == std::fs::read(p.join("second.gpkg")).unwrap());
     let (s1, s2) = (summary(p, "s1.json"), summary(p, "s2.json"));
-    assert_eq!(
-        (
-            s1["cache"]["reused"].as_u64(),
-            s1["cache"]["computed"].as_u64()
-        ),
-        (Some(0), Some(11))
-    );
-    assert_eq!(
-        (
-            s2["cache"]["reused"].as_u64(),
-            s2["cache"]["computed"].as_u64()
-        ),
-        (Some(11), Some(0))
-    );
+    assert_eq!(cache(&s1, "reused", "computed"), (Some(0), Some(11)));
+    assert_eq!(cache(&s2, "reused", "computed"), (Some(11), Some(0)));
     assert_eq!(s2["cache"]["entries"], 11);
     assert!(s2["cache"]["bytes"].as_u64().unwrap() > 100_000);
 
     // Another parameter: every key changes, every unit is computed, and
     // the entries of the first run are removed.
-    generate(
+    generate_to(
         p,
-        &[
-            "-q",
-            "--config",
-            &cfg,
-            "-o",
-            "eps.gpkg",
-            "--cache",
-            "cache",
-            "--eps",
-            "30",
-            "--summary",
-            "s3.json",
-        ],
+        &cfg,
+        "eps.gpkg",
+        &["--cache", "cache", "--eps", "30", "--summary", "s3.json"],
     );
     let s3 = summary(p, "s3.json");
-    assert_eq!(
-        (
-            s3["cache"]["reused"].as_u64(),
-            s3["cache"]["computed"].as_u64()
-        ),
-        (Some(0), Some(11))
-    );
-    assert_eq!(
-        (
-            s3["cache"]["removed"].as_u64(),
-            s3["cache"]["entries"].as_u64()
-        ),
-        (Some(11), Some(11))
-    );
+    assert_eq!(cache(&s3, "reused", "computed"), (Some(0), Some(11)));
+    assert_eq!(cache(&s3, "removed", "entries"), (Some(11), Some(11)));
 }
 
 #[test]
@@ -130,18 +92,7 @@ fn a_damaged_cache_entry_is_recomputed_not_trusted() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
     let cfg = li();
-    generate(
-        p,
-        &[
-            "-q",
-            "--config",
-            &cfg,
-            "-o",
-            "first.gpkg",
-            "--cache",
-            "cache",
-        ],
-    );
+    generate_to(p, &cfg, "first.gpkg", &["--cache", "cache"]);
     // Flip a byte in the middle of every entry, and cut one short.
     let mut entries: Vec<_> = walk(&p.join("cache"));
     entries.sort();
@@ -174,13 +125,7 @@ fn a_damaged_cache_entry_is_recomputed_not_trusted() {
         "{err}"
     );
     let s = summary(p, "s.json");
-    assert_eq!(
-        (
-            s["cache"]["rejected"].as_u64(),
-            s["cache"]["computed"].as_u64()
-        ),
-        (Some(11), Some(11))
-    );
+    assert_eq!(cache(&s, "rejected", "computed"), (Some(11), Some(11)));
     assert!(
         std::fs::read(p.join("first.gpkg")).unwrap()
             == std::fs::read(p.join("second.gpkg")).unwrap()
@@ -201,22 +146,11 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 
 /// Shards computed apart and merged give the single run's bytes.
 fn shards_match(p: &Path, cfg: &str, n: usize, out: &str) {
-    generate(p, &["-q", "--config", cfg, "-o", &format!("single.{out}")]);
+    generate_to(p, cfg, &format!("single.{out}"), &[]);
     let mut parts = Vec::new();
     for k in 1..=n {
         let part = format!("part-{k}.dpart");
-        generate(
-            p,
-            &[
-                "-q",
-                "--config",
-                cfg,
-                "--shard",
-                &format!("{k}/{n}"),
-                "-o",
-                &part,
-            ],
-        );
+        generate_to(p, cfg, &part, &["--shard", &format!("{k}/{n}")]);
         parts.push(part);
     }
     parts.reverse(); // any order
@@ -257,33 +191,14 @@ fn a_merge_with_a_shard_missing_or_foreign_fails_and_writes_nothing() {
     let p = d.path();
     let cfg = li();
     for k in 1..=3 {
-        generate(
+        generate_to(
             p,
-            &[
-                "-q",
-                "--config",
-                &cfg,
-                "--shard",
-                &format!("{k}/3"),
-                "-o",
-                &format!("{k}.dpart"),
-            ],
+            &cfg,
+            &format!("{k}.dpart"),
+            &["--shard", &format!("{k}/3")],
         );
     }
-    generate(
-        p,
-        &[
-            "-q",
-            "--config",
-            &cfg,
-            "--eps",
-            "30",
-            "--shard",
-            "3/3",
-            "-o",
-            "other.dpart",
-        ],
-    );
+    generate_to(p, &cfg, "other.dpart", &["--eps", "30", "--shard", "3/3"]);
     let err = |args: &[&str]| {
         let o = dongne_in(p)
             .arg("merge")

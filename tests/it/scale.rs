@@ -75,13 +75,7 @@ fn scale_set_keeps_every_invariant_and_is_thread_independent() {
 
     // Invariants 1-6 and 8.
     let t = Instant::now();
-    let (frame, _) = pipeline::frame(&inputs.admin).unwrap();
-    let units: Vec<_> = inputs
-        .admin
-        .iter()
-        .map(|u| u.code.clone())
-        .zip(frame)
-        .collect();
+    let units = crate::common::units(&inputs.admin);
     let pts: Vec<Coord> = inputs
         .buildings
         .iter()

@@ -21,7 +21,7 @@ use dongne::io::write;
 use dongne::method::pipeline::{self, Output};
 use dongne::model::{BarrierKind, Building, FeatureKind, Inputs, LineBarrier, Neighborhood};
 use dongne::products::ids::{self, ChangeKind, ChangeReport, Previous};
-use geo::{BoundingRect, Contains};
+use geo::{BoundingRect, Contains, LinesIter};
 use geo_types::{Coord, LineString, MultiPolygon, Point};
 
 struct Base {
@@ -139,78 +139,98 @@ fn report_counts(r: &ChangeReport) -> String {
     )
 }
 
-#[test]
-fn one_percent_of_buildings_removed_keeps_at_least_95_percent_of_ids() {
-    let b = base();
-    let yesterday = &b.out.features;
+/// Today's run on `inputs`, its ids carried over from `yesterday`: the
+/// features and the change report. Every id must be unique.
+fn carried_over(yesterday: &[Neighborhood], inputs: &Inputs) -> (Vec<Neighborhood>, ChangeReport) {
     let prev = Previous::from_features("yesterday", yesterday);
-    let all = &b.loaded.inputs.buildings;
-    let n_drop = all.len() / 100;
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let mut dropped = vec![false; all.len()];
-    let mut k = 0;
-    while k < n_drop {
-        let i = rng.below(all.len());
-        if !dropped[i] {
-            dropped[i] = true;
-            k += 1;
-        }
-    }
-    let mut inputs = b.loaded.inputs.clone();
-    inputs.buildings = all
-        .iter()
-        .zip(&dropped)
-        .filter(|(_, d)| !**d)
-        .map(|(b, _)| b.clone())
-        .collect();
-    let mut today = run(&inputs);
+    let mut today = run(inputs);
     let report = ids::carry_over(&mut today, &prev).unwrap();
     assert_ids_unique(&today);
-    let (kept, total, share) = kept_share(yesterday, &today);
+    (today, report)
+}
+
+/// At least `min` of yesterday's neighborhood ids are on neighborhoods
+/// today; `edit` says what changed, for the log.
+fn assert_kept(
+    yesterday: &[Neighborhood],
+    today: &[Neighborhood],
+    report: &ChangeReport,
+    min: f64,
+    edit: &str,
+) {
+    let (kept, total, share) = kept_share(yesterday, today);
     eprintln!(
-        "1% removed ({n_drop} of {} buildings): {kept} of {total} neighborhood ids kept ({:.1}%); {}",
-        all.len(),
+        "{edit}: {kept} of {total} neighborhood ids kept ({:.1}%); {}",
         share * 100.0,
-        report_counts(&report)
+        report_counts(report)
     );
-    assert!(share >= 0.95, "{kept} of {total} kept");
+    assert!(share >= min, "{kept} of {total} kept");
+}
+
+/// The base run's buildings with 1% of them edited (`edit` gets them all,
+/// how many to edit and a generator seeded with `seed`, and returns today's
+/// buildings): at least 95% of the ids are kept. `what` is what the edit
+/// does, for the log.
+fn assert_one_percent_edit_keeps_95_percent(
+    seed: u64,
+    what: &str,
+    edit: impl FnOnce(&[Building], usize, &mut Rng) -> Vec<Building>,
+) {
+    let b = base();
+    let all = &b.loaded.inputs.buildings;
+    let n = all.len() / 100;
+    let mut inputs = b.loaded.inputs.clone();
+    inputs.buildings = edit(all, n, &mut Rng(seed));
+    let (today, report) = carried_over(&b.out.features, &inputs);
+    let edit = format!("1% {what} ({n} of {} buildings)", all.len());
+    assert_kept(&b.out.features, &today, &report, 0.95, &edit);
+}
+
+#[test]
+fn one_percent_of_buildings_removed_keeps_at_least_95_percent_of_ids() {
+    assert_one_percent_edit_keeps_95_percent(
+        0x9E37_79B9_7F4A_7C15,
+        "removed",
+        |all, n_drop, rng| {
+            let mut dropped = vec![false; all.len()];
+            let mut k = 0;
+            while k < n_drop {
+                let i = rng.below(all.len());
+                if !dropped[i] {
+                    dropped[i] = true;
+                    k += 1;
+                }
+            }
+            all.iter()
+                .zip(&dropped)
+                .filter(|(_, d)| !**d)
+                .map(|(b, _)| b.clone())
+                .collect()
+        },
+    );
 }
 
 #[test]
 fn one_percent_of_buildings_added_keeps_at_least_95_percent_of_ids() {
-    let b = base();
-    let yesterday = &b.out.features;
-    let prev = Previous::from_features("yesterday", yesterday);
-    let all = &b.loaded.inputs.buildings;
-    let n_add = all.len() / 100;
-    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
-    let mut inputs = b.loaded.inputs.clone();
-    for k in 0..n_add {
-        let src = all[rng.below(all.len())].clone();
-        // A new house beside an existing one: 3 to 10 m away.
-        let (dx, dy) = (rng.signed(), rng.signed());
-        let len = dx.hypot(dy).max(1e-9);
-        let dist = 3.0 + 7.0 * (rng.next() % 1000) as f64 / 1000.0;
-        inputs.buildings.push(Building {
-            fid: 10_000_000 + k as i64,
-            pt: Coord {
-                x: src.pt.x + dx / len * dist,
-                y: src.pt.y + dy / len * dist,
-            },
-            outline: Vec::new(),
-        });
-    }
-    let mut today = run(&inputs);
-    let report = ids::carry_over(&mut today, &prev).unwrap();
-    assert_ids_unique(&today);
-    let (kept, total, share) = kept_share(yesterday, &today);
-    eprintln!(
-        "1% added ({n_add} beside {} buildings): {kept} of {total} neighborhood ids kept ({:.1}%); {}",
-        all.len(),
-        share * 100.0,
-        report_counts(&report)
-    );
-    assert!(share >= 0.95, "{kept} of {total} kept");
+    assert_one_percent_edit_keeps_95_percent(0xD1B5_4A32_D192_ED03, "added", |all, n_add, rng| {
+        let mut buildings = all.to_vec();
+        for k in 0..n_add {
+            let src = all[rng.below(all.len())].clone();
+            // A new house beside an existing one: 3 to 10 m away.
+            let (dx, dy) = (rng.signed(), rng.signed());
+            let len = dx.hypot(dy).max(1e-9);
+            let dist = 3.0 + 7.0 * (rng.next() % 1000) as f64 / 1000.0;
+            buildings.push(Building {
+                fid: 10_000_000 + k as i64,
+                pt: Coord {
+                    x: src.pt.x + dx / len * dist,
+                    y: src.pt.y + dy / len * dist,
+                },
+                outline: Vec::new(),
+            });
+        }
+        buildings
+    });
 }
 
 /// The neighborhood to cut, and the road across it: the line through the
@@ -275,17 +295,11 @@ fn neighborhood_to_cut(b: &Base) -> (usize, LineString<f64>) {
 
 /// The stretches of the horizontal line at `y` inside `mp`, west to east.
 fn runs(mp: &MultiPolygon<f64>, y: f64) -> Vec<(f64, f64)> {
-    let mut xs = Vec::new();
-    for p in &mp.0 {
-        for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
-            for w in ring.0.windows(2) {
-                let (a, c) = (w[0], w[1]);
-                if (a.y > y) != (c.y > y) {
-                    xs.push(a.x + (y - a.y) * (c.x - a.x) / (c.y - a.y));
-                }
-            }
-        }
-    }
+    let mut xs: Vec<f64> = mp
+        .lines_iter()
+        .filter(|l| (l.start.y > y) != (l.end.y > y))
+        .map(|l| l.start.x + (y - l.start.y) * l.dx() / l.dy())
+        .collect();
     xs.sort_by(f64::total_cmp);
     xs.chunks_exact(2).map(|w| (w[0], w[1])).collect()
 }
@@ -311,7 +325,6 @@ fn a_new_road_across_one_neighborhood_is_reported_as_its_split() {
         neighborhood_ids(&yesterday),
         neighborhood_ids(&b.out.features)
     );
-    let prev = Previous::from_features("yesterday", &yesterday);
     let mut inputs = b.loaded.inputs.clone();
     inputs.lines.push(LineBarrier {
         fid: 9_999_999,
@@ -321,9 +334,7 @@ fn a_new_road_across_one_neighborhood_is_reported_as_its_split() {
         geom: line,
         covered: false,
     });
-    let mut today = run(&inputs);
-    let report = ids::carry_over(&mut today, &prev).unwrap();
-    assert_ids_unique(&today);
+    let (today, report) = carried_over(&yesterday, &inputs);
     eprintln!("{}", report.to_json().unwrap());
     let splits: Vec<_> = report
         .changes
@@ -348,10 +359,5 @@ fn a_new_road_across_one_neighborhood_is_reported_as_its_split() {
     for c in &report.changes {
         assert_eq!(c.admin_code, cut.admin_code, "{c:?}");
     }
-    let (kept, all, share) = kept_share(&yesterday, &today);
-    eprintln!(
-        "{kept} of {all} neighborhood ids kept; {}",
-        report_counts(&report)
-    );
-    assert!(share >= 0.99, "{kept} of {all}");
+    assert_kept(&yesterday, &today, &report, 0.99, "a road across one");
 }

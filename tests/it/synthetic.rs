@@ -1,5 +1,6 @@
 //! The whole pipeline on hand-made inputs whose right answer is known.
 
+use crate::common::units;
 use dongne::io::config::Params;
 use dongne::method::pipeline;
 use dongne::model::*;
@@ -62,14 +63,7 @@ fn run(
     Vec<(String, Vec<dongne::geom::shape::Shape>)>,
 ) {
     let out = pipeline::run(inputs, &params(), false).unwrap();
-    let (frame, _) = pipeline::frame(&inputs.admin).unwrap();
-    let units = inputs
-        .admin
-        .iter()
-        .map(|u| u.code.clone())
-        .zip(frame)
-        .collect();
-    (out, units)
+    (out, units(&inputs.admin))
 }
 
 fn check(
@@ -91,23 +85,63 @@ fn check(
     assert!(bad.is_empty(), "{bad:#?}");
 }
 
-#[test]
-fn two_clusters_across_a_road_become_two_neighborhoods() {
-    let mut buildings = block(300.0, 250.0, 0);
-    buildings.extend(block(300.0, 750.0, 100));
-    let inputs = Inputs {
+/// 7×7 blocks around each centre, the k-th numbered from 100·k.
+fn blocks(centres: &[(f64, f64)]) -> Vec<Building> {
+    centres
+        .iter()
+        .zip((0..).step_by(100))
+        .flat_map(|(&(cx, cy), first_fid)| block(cx, cy, first_fid))
+        .collect()
+}
+
+/// The 1 km unit "A" with these buildings and barriers.
+fn unit_a(buildings: Vec<Building>, lines: Vec<LineBarrier>, areas: Vec<AreaBarrier>) -> Inputs {
+    Inputs {
         buildings,
         admin: vec![admin("A", 0.0, 1000.0)],
-        lines: vec![road(500.0)],
+        lines,
+        areas,
         ..Default::default()
-    };
-    let (out, units) = run(&inputs);
-    check(&inputs, &out, &units);
-    let n: Vec<_> = out
-        .features
+    }
+}
+
+/// A 100 m wide river crossing unit "A" from bottom to top at x = 500.
+fn river() -> AreaBarrier {
+    AreaBarrier {
+        fid: 5,
+        kind: BarrierKind::Water,
+        geom: polygon![(x: 450.0, y: -100.0), (x: 550.0, y: -100.0), (x: 550.0, y: 1100.0), (x: 450.0, y: 1100.0)],
+    }
+}
+
+fn neighborhoods(out: &pipeline::Output) -> Vec<&Neighborhood> {
+    out.features
         .iter()
         .filter(|f| f.kind == FeatureKind::Neighborhood)
-        .collect();
+        .collect()
+}
+
+/// Two blocks of unit "A", one each side of a road through its middle.
+fn two_blocks_across_a_road() -> Inputs {
+    unit_a(
+        blocks(&[(300.0, 250.0), (300.0, 750.0)]),
+        vec![road(500.0)],
+        vec![],
+    )
+}
+
+/// Runs the pipeline and asserts every invariant on its output.
+fn run_checked(inputs: &Inputs) -> pipeline::Output {
+    let (out, units) = run(inputs);
+    check(inputs, &out, &units);
+    out
+}
+
+#[test]
+fn two_clusters_across_a_road_become_two_neighborhoods() {
+    let inputs = two_blocks_across_a_road();
+    let out = run_checked(&inputs);
+    let n = neighborhoods(&out);
     assert_eq!(n.len(), 2);
     // The road's ground is split along its middle: each side gets half the unit.
     for f in &n {
@@ -128,26 +162,14 @@ fn two_clusters_across_a_road_become_two_neighborhoods() {
 
 #[test]
 fn a_river_through_the_unit_is_its_own_feature_and_separates_the_banks() {
-    let mut buildings = block(200.0, 500.0, 0);
-    buildings.extend(block(800.0, 500.0, 100));
+    let mut buildings = blocks(&[(200.0, 500.0), (800.0, 500.0)]);
     buildings.push(Building {
         fid: 999,
         pt: Coord { x: 500.0, y: 500.0 },
         outline: Vec::new(),
     }); // a boathouse on the water
-    let river = AreaBarrier {
-        fid: 5,
-        kind: BarrierKind::Water,
-        geom: polygon![(x: 450.0, y: -100.0), (x: 550.0, y: -100.0), (x: 550.0, y: 1100.0), (x: 450.0, y: 1100.0)],
-    };
-    let inputs = Inputs {
-        buildings,
-        admin: vec![admin("A", 0.0, 1000.0)],
-        areas: vec![river],
-        ..Default::default()
-    };
-    let (out, units) = run(&inputs);
-    check(&inputs, &out, &units);
+    let inputs = unit_a(buildings, vec![], vec![river()]);
+    let out = run_checked(&inputs);
     let water: Vec<_> = out
         .features
         .iter()
@@ -156,18 +178,12 @@ fn a_river_through_the_unit_is_its_own_feature_and_separates_the_banks() {
     assert_eq!(water.len(), 1);
     assert!((water[0].area_m2 - 100_000.0).abs() < 1e-3);
     assert_eq!(water[0].buildings, 1);
-    assert_eq!(
-        out.features
-            .iter()
-            .filter(|f| f.kind == FeatureKind::Neighborhood)
-            .count(),
-        2
-    );
+    assert_eq!(neighborhoods(&out).len(), 2);
 }
 
 #[test]
 fn a_park_in_the_middle_leaves_a_hole_and_an_empty_enclosure_merges() {
-    let buildings = block(200.0, 200.0, 0);
+    let buildings = blocks(&[(200.0, 200.0)]);
     let park = AreaBarrier {
         fid: 7,
         kind: BarrierKind::Park,
@@ -175,20 +191,9 @@ fn a_park_in_the_middle_leaves_a_hole_and_an_empty_enclosure_merges() {
     };
     // A road cuts off an empty strip along the top: no buildings, so it joins
     // the neighborhood across the road (the one exception to invariant 6).
-    let inputs = Inputs {
-        buildings,
-        admin: vec![admin("A", 0.0, 1000.0)],
-        areas: vec![park],
-        lines: vec![road(950.0)],
-        ..Default::default()
-    };
-    let (out, units) = run(&inputs);
-    check(&inputs, &out, &units);
-    let n: Vec<_> = out
-        .features
-        .iter()
-        .filter(|f| f.kind == FeatureKind::Neighborhood)
-        .collect();
+    let inputs = unit_a(buildings, vec![road(950.0)], vec![park]);
+    let out = run_checked(&inputs);
+    let n = neighborhoods(&out);
     assert_eq!(n.len(), 1);
     assert!((n[0].area_m2 - 960_000.0).abs() < 1e-3);
     assert_eq!(n[0].geom.0[0].interiors().len(), 1);
@@ -196,12 +201,13 @@ fn a_park_in_the_middle_leaves_a_hole_and_an_empty_enclosure_merges() {
 
 #[test]
 fn neighbouring_units_meet_without_gap_or_overlap() {
-    let mut buildings = block(500.0, 300.0, 0);
-    buildings.extend(block(500.0, 700.0, 100));
-    buildings.extend(block(1500.0, 500.0, 200));
-    buildings.extend(block(1300.0, 200.0, 300));
     let inputs = Inputs {
-        buildings,
+        buildings: blocks(&[
+            (500.0, 300.0),
+            (500.0, 700.0),
+            (1500.0, 500.0),
+            (1300.0, 200.0),
+        ]),
         admin: vec![admin("A", 0.0, 1000.0), admin("B", 1000.0, 1000.0)],
         lines: vec![LineBarrier {
             geom: LineString::from(vec![(-50.0, 433.3), (2050.0, 611.7)]),
@@ -209,22 +215,17 @@ fn neighbouring_units_meet_without_gap_or_overlap() {
         }],
         ..Default::default()
     };
-    let (out, units) = run(&inputs);
-    check(&inputs, &out, &units);
+    let out = run_checked(&inputs);
     assert!(out.features.iter().all(|f| f.buildings >= 5));
 }
 
 #[test]
 fn same_input_gives_identical_features() {
-    let mut buildings = block(300.0, 250.0, 0);
-    buildings.extend(block(300.0, 750.0, 100));
-    buildings.extend(block(700.0, 750.0, 200));
-    let inputs = Inputs {
-        buildings,
-        admin: vec![admin("A", 0.0, 1000.0)],
-        lines: vec![road(500.0)],
-        ..Default::default()
-    };
+    let inputs = unit_a(
+        blocks(&[(300.0, 250.0), (300.0, 750.0), (700.0, 750.0)]),
+        vec![road(500.0)],
+        vec![],
+    );
     let a = pipeline::run(&inputs, &params(), false).unwrap();
     let b = pipeline::run(&inputs, &params(), false).unwrap();
     assert_eq!(a.features, b.features);
@@ -232,27 +233,17 @@ fn same_input_gives_identical_features() {
 
 #[test]
 fn filled_river_is_shared_between_its_banks() {
-    let mut buildings = block(200.0, 500.0, 0);
-    buildings.extend(block(800.0, 500.0, 100));
-    let river = AreaBarrier {
-        fid: 5,
-        kind: BarrierKind::Water,
-        geom: polygon![(x: 450.0, y: -100.0), (x: 550.0, y: -100.0), (x: 550.0, y: 1100.0), (x: 450.0, y: 1100.0)],
-    };
-    let inputs = Inputs {
-        buildings,
-        admin: vec![admin("A", 0.0, 1000.0)],
-        areas: vec![river],
-        ..Default::default()
-    };
+    let inputs = unit_a(
+        blocks(&[(200.0, 500.0), (800.0, 500.0)]),
+        vec![],
+        vec![river()],
+    );
     let p = Params {
         fill_barriers: true,
         ..params()
     };
     let out = pipeline::run(&inputs, &p, false).unwrap();
-    let (frame, _) = pipeline::frame(&inputs.admin).unwrap();
-    let units: Vec<_> = vec![("A".to_string(), frame[0].clone())];
-    check(&inputs, &out, &units);
+    check(&inputs, &out, &units(&inputs.admin));
     assert_eq!(out.features.len(), 2);
     for f in &out.features {
         assert_eq!(f.kind, FeatureKind::Neighborhood);
@@ -262,14 +253,7 @@ fn filled_river_is_shared_between_its_banks() {
 
 #[test]
 fn the_barrier_check_catches_a_neighborhood_across_a_road() {
-    let mut buildings = block(300.0, 250.0, 0);
-    buildings.extend(block(300.0, 750.0, 100));
-    let inputs = Inputs {
-        buildings,
-        admin: vec![admin("A", 0.0, 1000.0)],
-        lines: vec![road(500.0)],
-        ..Default::default()
-    };
+    let inputs = two_blocks_across_a_road();
     let (out, units) = run(&inputs);
     let p = params();
     assert!(invariants::no_barrier_inside(
@@ -317,10 +301,8 @@ fn a_region_that_falls_in_two_across_a_notch_is_one_piece() {
         ]),
         Vec::new(),
     );
-    let mut buildings = block(150.0, 850.0, 0);
-    buildings.extend(block(500.0, 150.0, 100));
     let inputs = Inputs {
-        buildings,
+        buildings: blocks(&[(150.0, 850.0), (500.0, 150.0)]),
         admin: vec![AdminUnit {
             fid: 0,
             code: "U".into(),
@@ -329,13 +311,8 @@ fn a_region_that_falls_in_two_across_a_notch_is_one_piece() {
         }],
         ..Default::default()
     };
-    let (out, units) = run(&inputs);
-    check(&inputs, &out, &units);
-    let n: Vec<_> = out
-        .features
-        .iter()
-        .filter(|f| f.kind == FeatureKind::Neighborhood)
-        .collect();
+    let out = run_checked(&inputs);
+    let n = neighborhoods(&out);
     assert_eq!(n.len(), 2);
     assert!(n.iter().all(|f| f.geom.0.len() == 1));
     // The top of the right arm went with the bottom, not with the left arm.
@@ -356,8 +333,7 @@ fn a_region_that_falls_in_two_across_a_notch_is_one_piece() {
 /// whole in one neighborhood: boundaries run between buildings.
 #[test]
 fn a_large_footprint_between_two_hot_spots_is_not_cut() {
-    let mut buildings = block(200.0, 500.0, 0);
-    buildings.extend(block(800.0, 500.0, 100));
+    let mut buildings = blocks(&[(200.0, 500.0), (800.0, 500.0)]);
     let outline = vec![
         Coord { x: 440.0, y: 470.0 },
         Coord { x: 560.0, y: 470.0 },
@@ -369,20 +345,9 @@ fn a_large_footprint_between_two_hot_spots_is_not_cut() {
         pt: Coord { x: 500.0, y: 500.0 },
         outline: outline.clone(),
     });
-    let inputs = Inputs {
-        buildings,
-        admin: vec![admin("A", 0.0, 1000.0)],
-        ..Default::default()
-    };
-    let (out, units) = run(&inputs);
-    check(&inputs, &out, &units);
-    assert_eq!(
-        out.features
-            .iter()
-            .filter(|f| f.kind == FeatureKind::Neighborhood)
-            .count(),
-        2
-    );
+    let inputs = unit_a(buildings, vec![], vec![]);
+    let out = run_checked(&inputs);
+    assert_eq!(neighborhoods(&out).len(), 2);
     let footprint = geo::Polygon::new(LineString::from(outline), Vec::new());
     assert!(invariants::footprints_whole(&out.features, &[footprint], &[]).is_empty());
 }

@@ -46,14 +46,60 @@ pub fn dongne_in(dir: &std::path::Path) -> assert_cmd::Command {
 
 /// Runs ogr2ogr in `dir` to make a fixture; panics with its message when it fails.
 pub fn ogr2ogr(dir: &std::path::Path, args: &[&str]) {
-    let out = std::process::Command::new("ogr2ogr")
+    tool(dir, "ogr2ogr", "gdal-bin, to make the fixtures", args);
+}
+
+/// Runs a command-line tool in `dir` and returns its stdout; panics with its
+/// message when it fails. `needs` says where the tool comes from.
+pub fn tool(dir: &std::path::Path, program: &str, needs: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(program)
         .current_dir(dir)
         .args(args)
         .output()
-        .expect("ogr2ogr (gdal-bin) is needed to make the fixtures");
+        .unwrap_or_else(|e| panic!("{program} ({needs}) is needed: {e}"));
     assert!(
         out.status.success(),
-        "ogr2ogr {args:?}: {}",
+        "{program} {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The names of the files in `dir` that contain `part`, sorted.
+pub fn file_names(dir: &std::path::Path, part: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(part))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The units the pipeline draws in: each admin unit's code with its shapes
+/// in the frame, as the invariant checks take them.
+pub fn units(admin: &[dongne::model::AdminUnit]) -> Vec<(String, Vec<dongne::geom::shape::Shape>)> {
+    let (frame, _) = dongne::method::pipeline::frame(admin).unwrap();
+    admin.iter().map(|u| u.code.clone()).zip(frame).collect()
+}
+
+/// The binary run in `dir` with `args`: its exit code (-1 when killed by a
+/// signal) and its stderr.
+pub fn run_in(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let out = dongne_in(dir).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A JSON file, parsed.
+pub fn read_json(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// `text` contains `part`; the message shows the whole text.
+#[track_caller]
+pub fn assert_contains(text: &str, part: &str) {
+    assert!(text.contains(part), "{text}");
 }
