@@ -47,6 +47,7 @@ use rayon::prelude::*;
 use dongne::geom::shape::union_rect;
 use dongne::io::config::Config;
 use dongne::io::reproject::{self, Transformer, WorkingCrs};
+use dongne::io::write::{add_features, FieldValue};
 use dongne::model::{AreaBarrier, BarrierKind, LineBarrier};
 
 // ---------------------------------------------------------------------------
@@ -187,18 +188,12 @@ fn create(path: &Path) -> Result<Dataset> {
     Ok(d.create_vector_only(path)?)
 }
 
-/// Fields are all strings or doubles; `values` per feature in field order.
-enum Val<'a> {
-    S(&'a str),
-    F(f64),
-}
-
 fn write_layer<'a>(
     path: &Path,
     epsg: u32,
     ty: OGRwkbGeometryType::Type,
     fields: &[(&str, OGRFieldType::Type)],
-    rows: impl Iterator<Item = (Vec<Val<'a>>, GdalGeometry)>,
+    rows: impl Iterator<Item = (Vec<FieldValue<'a>>, gdal::errors::Result<GdalGeometry>)>,
 ) -> Result<usize> {
     let mut ds = create(path)?;
     let s = srs(epsg)?;
@@ -212,19 +207,7 @@ fn write_layer<'a>(
     for (n, t) in fields {
         FieldDefn::new(n, *t)?.add_to_layer(&layer)?;
     }
-    let mut count = 0;
-    for (vals, g) in rows {
-        let mut f = gdal::vector::Feature::new(layer.defn())?;
-        for (i, v) in vals.iter().enumerate() {
-            match v {
-                Val::S(s) => f.set_field_string(i, s)?,
-                Val::F(x) => f.set_field_double(i, *x)?,
-            }
-        }
-        f.set_geometry(g)?;
-        f.create(&layer)?;
-        count += 1;
-    }
+    let count = add_features(&layer, rows)?;
     ds.close()?;
     Ok(count)
 }
@@ -236,8 +219,10 @@ fn write_points(path: &Path, epsg: u32, pts: &[Coord]) -> Result<usize> {
         OGRwkbGeometryType::wkbPoint,
         &[],
         pts.iter().map(|c| {
-            let mut g = GdalGeometry::empty(OGRwkbGeometryType::wkbPoint).expect("point");
-            g.set_point_2d(0, (c.x, c.y));
+            let g = GdalGeometry::empty(OGRwkbGeometryType::wkbPoint).map(|mut g| {
+                g.set_point_2d(0, (c.x, c.y));
+                g
+            });
             (Vec::new(), g)
         }),
     )
@@ -262,7 +247,7 @@ fn write_squares(path: &Path, epsg: u32, pts: &[Coord], side: f64) -> Result<usi
                 },
             )
             .to_polygon();
-            (Vec::new(), p.to_gdal().expect("square"))
+            (Vec::new(), p.to_gdal())
         }),
     )
 }
@@ -279,8 +264,8 @@ fn write_lines(path: &Path, epsg: u32, lines: &[(String, f64, LineString)]) -> R
         ],
         lines.iter().map(|(c, w, l)| {
             (
-                vec![Val::S(c.as_str()), Val::F(*w)],
-                l.to_gdal().expect("line"),
+                vec![FieldValue::Text(c.as_str()), FieldValue::Real(*w)],
+                l.to_gdal(),
             )
         }),
     )
@@ -292,9 +277,7 @@ fn write_polygons(path: &Path, epsg: u32, polys: &[Polygon]) -> Result<usize> {
         epsg,
         OGRwkbGeometryType::wkbPolygon,
         &[],
-        polys
-            .iter()
-            .map(|p| (Vec::new(), p.to_gdal().expect("polygon"))),
+        polys.iter().map(|p| (Vec::new(), p.to_gdal())),
     )
 }
 
@@ -309,8 +292,8 @@ fn write_admin(path: &Path, epsg: u32, units: &[(String, String, MultiPolygon)])
         ],
         units.iter().map(|(c, n, g)| {
             (
-                vec![Val::S(c.as_str()), Val::S(n.as_str())],
-                g.to_gdal().expect("multipolygon"),
+                vec![FieldValue::Text(c.as_str()), FieldValue::Text(n.as_str())],
+                g.to_gdal(),
             )
         }),
     )

@@ -107,10 +107,12 @@ pub(super) fn write_neighborhoods(
 }
 
 fn write_debug(ds: &mut Dataset, d: &DebugLayers, srs: &SpatialRef) -> gdal::errors::Result<()> {
-    let hotspots = d
-        .hotspots
-        .iter()
-        .map(|(id, g, n)| (vec![Value::Text(id), Value::Int(*n as i64)], g.to_gdal()));
+    let hotspots = d.hotspots.iter().map(|(id, g, n)| {
+        (
+            vec![FieldValue::Text(id), FieldValue::Int(*n as i64)],
+            g.to_gdal(),
+        )
+    });
     debug_layer(
         ds,
         srs,
@@ -125,7 +127,7 @@ fn write_debug(ds: &mut Dataset, d: &DebugLayers, srs: &SpatialRef) -> gdal::err
     let enclosures = d
         .enclosures
         .iter()
-        .map(|(id, p)| (vec![Value::Text(id)], p.to_gdal()));
+        .map(|(id, p)| (vec![FieldValue::Text(id)], p.to_gdal()));
     debug_layer(
         ds,
         srs,
@@ -134,10 +136,12 @@ fn write_debug(ds: &mut Dataset, d: &DebugLayers, srs: &SpatialRef) -> gdal::err
         &[("enclosure_id", OGRFieldType::OFTString)],
         enclosures,
     )?;
-    let barriers = d
-        .barriers
-        .iter()
-        .map(|(kind, class, g)| (vec![Value::Text(kind), Value::Text(class)], g.to_gdal()));
+    let barriers = d.barriers.iter().map(|(kind, class, g)| {
+        (
+            vec![FieldValue::Text(kind), FieldValue::Text(class)],
+            g.to_gdal(),
+        )
+    });
     debug_layer(
         ds,
         srs,
@@ -151,9 +155,34 @@ fn write_debug(ds: &mut Dataset, d: &DebugLayers, srs: &SpatialRef) -> gdal::err
     )
 }
 
-enum Value<'a> {
+/// A field value of [`add_features`].
+pub enum FieldValue<'a> {
     Text(&'a str),
     Int(i64),
+    Real(f64),
+}
+
+/// Adds features to a GDAL layer: per feature its values in field order and
+/// its geometry. Returns how many were added.
+pub fn add_features<'a>(
+    layer: &gdal::vector::Layer,
+    rows: impl Iterator<Item = (Vec<FieldValue<'a>>, gdal::errors::Result<GdalGeometry>)>,
+) -> gdal::errors::Result<usize> {
+    let mut count = 0;
+    for (values, geom) in rows {
+        let mut f = gdal::vector::Feature::new(layer.defn())?;
+        for (i, v) in values.iter().enumerate() {
+            match v {
+                FieldValue::Text(s) => f.set_field_string(i, s)?,
+                FieldValue::Int(n) => f.set_field_integer64(i, *n)?,
+                FieldValue::Real(x) => f.set_field_double(i, *x)?,
+            }
+        }
+        f.set_geometry(geom?)?;
+        f.create(layer)?;
+        count += 1;
+    }
+    Ok(count)
 }
 
 fn debug_layer<'a>(
@@ -162,7 +191,7 @@ fn debug_layer<'a>(
     name: &str,
     ty: OGRwkbGeometryType::Type,
     fields: &[(&str, OGRFieldType::Type)],
-    rows: impl Iterator<Item = (Vec<Value<'a>>, gdal::errors::Result<GdalGeometry>)>,
+    rows: impl Iterator<Item = (Vec<FieldValue<'a>>, gdal::errors::Result<GdalGeometry>)>,
 ) -> gdal::errors::Result<()> {
     let layer = ds.create_layer(LayerOptions {
         name,
@@ -171,18 +200,7 @@ fn debug_layer<'a>(
         options: None,
     })?;
     layer.create_defn_fields(fields)?;
-    for (values, geom) in rows {
-        let mut f = gdal::vector::Feature::new(layer.defn())?;
-        for (i, v) in values.iter().enumerate() {
-            match v {
-                Value::Text(s) => f.set_field_string(i, s)?,
-                Value::Int(n) => f.set_field_integer64(i, *n)?,
-            }
-        }
-        f.set_geometry(geom?)?;
-        f.create(&layer)?;
-    }
-    Ok(())
+    add_features(&layer, rows).map(|_| ())
 }
 
 /// A GDAL config option for this thread, cleared when dropped: other

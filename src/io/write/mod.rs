@@ -36,6 +36,7 @@
 
 mod atomic;
 mod gdal_formats;
+pub use gdal_formats::{add_features, FieldValue};
 mod geojson;
 mod parquet;
 pub use parquet::encode as encode_geoparquet;
@@ -315,7 +316,9 @@ fn round_to(v: f64, decimals: i32) -> f64 {
     }
 }
 
-/// The attribute values of a feature, rounded as written.
+/// The attribute values of a feature, rounded as written; serialised in
+/// this order (the documented field order).
+#[derive(serde::Serialize)]
 struct Row<'a> {
     nbhd_id: &'a str,
     kind: &'static str,

@@ -163,6 +163,31 @@ fn change_of(
     }
 }
 
+/// Splits (one previous feature, several current pieces) or merges (the
+/// reverse), seen from the side of the one: for each with two members or
+/// more, its members ranked. Both sides are marked as listed in the report.
+fn fans(
+    members: &[Vec<usize>],
+    keeper: &[Option<usize>],
+    area: impl Fn(usize, usize) -> f64,
+    one_listed: &mut [bool],
+    member_listed: &mut [bool],
+) -> Vec<(usize, Vec<(usize, f64)>)> {
+    let mut out = Vec::new();
+    for (k, m) in members.iter().enumerate() {
+        if m.len() < 2 {
+            continue;
+        }
+        let order = ranked(m, keeper[k], |x| area(k, x));
+        one_listed[k] = true;
+        for &(x, _) in &order {
+            member_listed[x] = true;
+        }
+        out.push((k, order));
+    }
+    out
+}
+
 /// The members of a split or merge with their shared area, in the order the
 /// change report lists them: the one that keeps the id first, then by share
 /// (largest first), then by position.
@@ -281,24 +306,23 @@ pub fn carry_over(current: &mut [Neighborhood], previous: &Previous) -> Result<C
     let mut cur_listed = vec![false; cur.len()];
     let mut prev_listed = vec![false; prev.len()];
 
-    for j in 0..prev.len() {
-        if pieces[j].len() < 2 {
-            continue;
-        }
-        let order = ranked(&pieces[j], heir[j], |i| area_of(i, j));
-        prev_listed[j] = true;
-        for &(i, _) in &order {
-            cur_listed[i] = true;
-        }
+    for (j, order) in fans(
+        &pieces,
+        &heir,
+        |j, i| area_of(i, j),
+        &mut prev_listed,
+        &mut cur_listed,
+    ) {
+        let (ids, shares) = order
+            .iter()
+            .map(|&(i, a)| (cur_id(i), ratio(a / prev[j].area)))
+            .unzip();
         changes.push(change_of(
             ChangeKind::Split,
             &prev[j],
             vec![prev_id(j)],
-            order.iter().map(|&(i, _)| cur_id(i)).collect(),
-            order
-                .iter()
-                .map(|&(_, a)| ratio(a / prev[j].area))
-                .collect(),
+            ids,
+            shares,
         ));
     }
     let mut contributors: Vec<Vec<usize>> = vec![Vec::new(); cur.len()];
@@ -307,21 +331,23 @@ pub fn carry_over(current: &mut [Neighborhood], previous: &Previous) -> Result<C
             contributors[*i].push(j);
         }
     }
-    for i in 0..cur.len() {
-        if contributors[i].len() < 2 {
-            continue;
-        }
-        let order = ranked(&contributors[i], carried[i], |j| area_of(i, j));
-        cur_listed[i] = true;
-        for &(j, _) in &order {
-            prev_listed[j] = true;
-        }
+    for (i, order) in fans(
+        &contributors,
+        &carried,
+        area_of,
+        &mut cur_listed,
+        &mut prev_listed,
+    ) {
+        let (ids, shares) = order
+            .iter()
+            .map(|&(j, a)| (prev_id(j), ratio(a / cur[i].area)))
+            .unzip();
         changes.push(change_of(
             ChangeKind::Merged,
             &cur[i],
-            order.iter().map(|&(j, _)| prev_id(j)).collect(),
+            ids,
             vec![cur_id(i)],
-            order.iter().map(|&(_, a)| ratio(a / cur[i].area)).collect(),
+            shares,
         ));
     }
     let mut summary = ChangeSummary {
