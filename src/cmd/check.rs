@@ -42,20 +42,20 @@ use dongne::products::ids::{self, PreviousInfo};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    #[command(flatten)]
-    pub layers: LayerArgs,
-    /// The output `generate` will write: checks that its folder exists and is writable.
-    #[arg(short, long, value_name = "PATH")]
-    pub output: Option<PathBuf>,
-    /// Yesterday's output, as `generate --previous` will read it.
-    #[arg(long, value_name = "FILE")]
-    pub previous: Option<PathBuf>,
-    /// With -o or --previous "PG:…": the table, NAME or SCHEMA.NAME.
-    #[arg(long, value_name = "NAME")]
-    pub table: Option<String>,
     /// Report format on stdout.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+    #[command(flatten)]
+    pub layers: LayerArgs,
+    /// The output `generate` will write: checks that its folder exists and is writable.
+    #[arg(short, long, value_name = "PATH", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+    /// Yesterday's output, as `generate --previous` will read it.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub previous: Option<PathBuf>,
+    /// With -o or --previous "PG:…": the table, NAME or SCHEMA.NAME.
+    #[arg(long, value_name = "NAME", help_heading = "Output")]
+    pub table: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -39,7 +39,7 @@ use std::time::Instant;
 
 use super::deliver::{deliver, Delivery, StepTime};
 use super::progress::{stage, with_progress, Progress};
-use super::{LayerArgs, LogArgs, LogFormat};
+use super::{DeliveryArgs, LayerArgs, LogArgs, LogFormat};
 use dongne::error::{Error, Result};
 use dongne::io::cache::Cache;
 use dongne::io::config::Config;
@@ -57,26 +57,16 @@ pub struct Args {
     pub layers: LayerArgs,
 
     /// Output file; the format follows the extension (.geojson, .gpkg, .fgb, .shp, .parquet), or "PG:dbname=…" with --table.
-    #[arg(short, long, value_name = "PATH")]
+    #[arg(short, long, value_name = "PATH", help_heading = "Output")]
     pub output: Option<PathBuf>,
-    /// With -o "PG:…": the table to replace, NAME or SCHEMA.NAME; also where --previous "PG:…" is read.
-    #[arg(long, value_name = "NAME")]
-    pub table: Option<String>,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
     /// Add `hotspots`, `enclosures` and `barriers` layers (GeoPackage output only).
     #[arg(long)]
     pub debug_layers: bool,
-    /// Write the run's figures (inputs, counts, areas, stage times) as JSON.
-    #[arg(long, value_name = "FILE.json")]
-    pub summary: Option<PathBuf>,
     /// Also draw the result to a picture (.png or .svg): neighborhoods, barriers, buildings.
     #[arg(long, value_name = "FILE.png|FILE.svg")]
     pub preview: Option<PathBuf>,
-    /// Yesterday's output: neighborhoods that continue one of its features keep its nbhd_id.
-    #[arg(long, value_name = "FILE")]
-    pub previous: Option<PathBuf>,
-    /// With --previous: write the change report (added, removed, split, merged, reshaped) as JSON.
-    #[arg(long, value_name = "FILE.json", requires = "previous")]
-    pub changes: Option<PathBuf>,
     /// Keep each admin unit's result in DIR; a rerun computes only the units whose inputs changed.
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
@@ -166,7 +156,7 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     if let Some(o) = &a.output {
         cfg.output = Some(o.clone());
     }
-    if let Some(t) = &a.table {
+    if let Some(t) = &a.delivery.table {
         cfg.table = Some(t.clone());
     }
     if a.debug_layers {
@@ -181,23 +171,23 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     })?;
     // Every file the run will write is checked before the long part.
     let mut outputs: Vec<(&str, &std::path::Path)> = vec![("-o", &output)];
-    outputs.extend(a.summary.as_deref().map(|p| ("--summary", p)));
-    outputs.extend(a.changes.as_deref().map(|p| ("--changes", p)));
+    outputs.extend(a.delivery.summary.as_deref().map(|p| ("--summary", p)));
+    outputs.extend(a.delivery.changes.as_deref().map(|p| ("--changes", p)));
     outputs.extend(a.preview.as_deref().map(|p| ("--preview", p)));
     checks::outputs_apart(&cfg, &outputs)?;
     let dest = write::Destination::new(&output, cfg.table.as_deref())?;
     write::check_target(&dest, cfg.debug_layers)?;
-    for extra in a.summary.iter().chain(&a.changes) {
+    for extra in a.delivery.summary.iter().chain(&a.delivery.changes) {
         write::check_writable(extra)?;
     }
     if let Some(p) = &a.preview {
         dongne::products::preview::check_picture_path(p)?;
     }
-    let previous_table = match (&a.previous, &cfg.table) {
+    let previous_table = match (&a.delivery.previous, &cfg.table) {
         (Some(_), Some(t)) => Some(TableName::parse(t)?),
         _ => None,
     };
-    if let Some(p) = &a.previous {
+    if let Some(p) = &a.delivery.previous {
         ids::check_openable(p, previous_table.as_ref())?;
     }
     let cache = a.cache.as_deref().map(Cache::open).transpose()?;
@@ -224,7 +214,7 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
 
     // Yesterday's file is read before the long part, so that a bad one stops
     // the run early; it may be the very file this run replaces.
-    let previous = match &a.previous {
+    let previous = match &a.delivery.previous {
         Some(path) => {
             progress.stage("reading the previous output");
             let t = Instant::now();
@@ -289,8 +279,8 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     let d = Delivery {
         dest: &dest,
         output: &output,
-        changes: a.changes.as_deref(),
-        summary: a.summary.as_deref(),
+        changes: a.delivery.changes.as_deref(),
+        summary: a.delivery.summary.as_deref(),
         preview: a.preview.as_deref().map(|p| (p, &loaded.inputs)),
         previous: previous.as_ref(),
         crs: &loaded.crs,
@@ -316,7 +306,11 @@ fn run_shard(
         .output
         .clone()
         .ok_or_else(|| Error::input("no part file: give -o PART (e.g. part-1-of-4.dpart)"))?;
-    if a.previous.is_some() || a.changes.is_some() || a.preview.is_some() || cfg.debug_layers {
+    if a.delivery.previous.is_some()
+        || a.delivery.changes.is_some()
+        || a.preview.is_some()
+        || cfg.debug_layers
+    {
         return Err(Error::input(
             "--shard writes a part file: --previous, --changes, --preview and --debug-layers belong to dongne merge",
         )

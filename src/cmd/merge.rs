@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use super::deliver::{deliver, Delivery, StepTime};
 use super::progress::{with_progress, Progress};
-use super::LogArgs;
+use super::{DeliveryArgs, LogArgs};
 use dongne::error::{Error, Result};
 use dongne::io::postgis::TableName;
 use dongne::io::write;
@@ -32,20 +32,10 @@ pub struct Args {
     #[arg(required = true, value_name = "PART")]
     pub parts: Vec<PathBuf>,
     /// Output file (.geojson, .gpkg, .fgb, .shp, .parquet), or "PG:dbname=…" with --table.
-    #[arg(short, long, value_name = "PATH")]
+    #[arg(short, long, value_name = "PATH", help_heading = "Output")]
     pub output: PathBuf,
-    /// With -o "PG:…": the table to replace; also where --previous "PG:…" is read.
-    #[arg(long, value_name = "NAME")]
-    pub table: Option<String>,
-    /// Yesterday's output: neighborhoods that continue one of its features keep its nbhd_id.
-    #[arg(long, value_name = "FILE")]
-    pub previous: Option<PathBuf>,
-    /// With --previous: write the change report as JSON.
-    #[arg(long, value_name = "FILE.json", requires = "previous")]
-    pub changes: Option<PathBuf>,
-    /// Write the run's figures as JSON.
-    #[arg(long, value_name = "FILE.json")]
-    pub summary: Option<PathBuf>,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
 }
 
 pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
@@ -55,16 +45,16 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
 fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     let started = Instant::now();
     let mut steps = Vec::new();
-    let dest = write::Destination::new(&a.output, a.table.as_deref())?;
+    let dest = write::Destination::new(&a.output, a.delivery.table.as_deref())?;
     write::check_target(&dest, false)?;
-    for extra in a.summary.iter().chain(&a.changes) {
+    for extra in a.delivery.summary.iter().chain(&a.delivery.changes) {
         write::check_writable(extra)?;
     }
-    let table = match (&a.previous, &a.table) {
+    let table = match (&a.delivery.previous, &a.delivery.table) {
         (Some(_), Some(t)) => Some(TableName::parse(t)?),
         _ => None,
     };
-    if let Some(p) = &a.previous {
+    if let Some(p) = &a.delivery.previous {
         ids::check_openable(p, table.as_ref())?;
     }
     progress.stage("reading part files");
@@ -82,7 +72,7 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         step: "read",
         seconds: t.elapsed().as_secs_f64(),
     });
-    let previous = match &a.previous {
+    let previous = match &a.delivery.previous {
         Some(path) => Some(Previous::read(path, table.as_ref(), &crs)?),
         None => None,
     };
@@ -99,8 +89,8 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     let d = Delivery {
         dest: &dest,
         output: &a.output,
-        changes: a.changes.as_deref(),
-        summary: a.summary.as_deref(),
+        changes: a.delivery.changes.as_deref(),
+        summary: a.delivery.summary.as_deref(),
         preview: None,
         previous: previous.as_ref(),
         crs: &crs,

@@ -96,6 +96,25 @@ impl NeighborhoodsArg {
     }
 }
 
+/// Where the layer goes besides `-o`, and what the run reports: shared by
+/// `generate` and `merge`, which deliver the same way.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Output")]
+pub struct DeliveryArgs {
+    /// With -o "PG:…": the table to replace, NAME or SCHEMA.NAME; also where --previous "PG:…" is read.
+    #[arg(long, value_name = "NAME")]
+    pub table: Option<String>,
+    /// Yesterday's output: neighborhoods that continue one of its features keep its nbhd_id.
+    #[arg(long, value_name = "FILE")]
+    pub previous: Option<PathBuf>,
+    /// With --previous: write the change report (added, removed, split, merged, reshaped) as JSON.
+    #[arg(long, value_name = "FILE.json", requires = "previous")]
+    pub changes: Option<PathBuf>,
+    /// Write the run's figures (inputs, counts, areas, stage times) as JSON.
+    #[arg(long, value_name = "FILE.json")]
+    pub summary: Option<PathBuf>,
+}
+
 /// The input layers, shared by every subcommand that reads them.
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Input layers (each PATH[:LAYER], read through GDAL)")]
