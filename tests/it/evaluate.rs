@@ -117,7 +117,7 @@ fn liechtenstein_dongne_keeps_barriers_and_hot_spots_whole_where_h3_does_not() {
     let e = assert_figures(
         "liechtenstein.toml",
         Figures {
-            neighborhoods: 526,
+            neighborhoods: 533,
             buildings: 14005,
             hot_spots: 876,
             h3_resolution: 9,
