@@ -166,13 +166,24 @@ pub fn close_gaps(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo::{line_string, polygon};
+    use geo::polygon;
+
+    fn seg(a: (f64, f64), b: (f64, f64)) -> LineString {
+        LineString::from(vec![a, b])
+    }
+
+    /// The extensions of `lines` with the default snap distance, 15 m.
+    fn gaps(lines: &[LineString], rings: &[LineString], areas: &[Polygon]) -> Vec<Extension> {
+        let lines: Vec<&LineString> = lines.iter().collect();
+        let rings: Vec<&LineString> = rings.iter().collect();
+        let areas: Vec<&Polygon> = areas.iter().collect();
+        close_gaps(&lines, &rings, &areas, 15.0)
+    }
 
     #[test]
     fn an_end_that_touches_another_line_stays() {
-        let a = line_string![(x: 0.0, y: 0.0), (x: 10.0, y: 0.0)];
-        let b = line_string![(x: 10.0, y: -5.0), (x: 10.0, y: 5.0)];
-        let ext = close_gaps(&[&a, &b], &[], &[], 15.0);
+        let (a, b) = (seg((0., 0.), (10., 0.)), seg((10., -5.), (10., 5.)));
+        let ext = gaps(&[a, b], &[], &[]);
         assert_eq!(ext[0][1], None);
         // b's ends are 5 m from a, but back along b: they stay.
         assert_eq!(ext[1], [None, None]);
@@ -181,10 +192,9 @@ mod tests {
     #[test]
     fn an_end_meets_the_nearest_line_ahead_not_the_one_behind() {
         // A road overshoots a crossing road by 10 m: its end stays.
-        let road = line_string![(x: 0.0, y: 0.0), (x: 110.0, y: 0.0)];
-        let cross = line_string![(x: 100.0, y: -50.0), (x: 100.0, y: 50.0)];
-        let ext = close_gaps(&[&road, &cross], &[], &[], 15.0);
-        assert_eq!(ext[0][1], None);
+        let road = seg((0., 0.), (110., 0.));
+        let cross = seg((100., -50.), (100., 50.));
+        assert_eq!(gaps(&[road, cross], &[], &[])[0][1], None);
     }
 
     fn lake() -> Polygon {
@@ -193,25 +203,21 @@ mod tests {
 
     #[test]
     fn an_end_inside_a_lake_is_connected() {
-        let lake = lake();
-        let stream = line_string![(x: -50.0, y: 50.0), (x: 40.0, y: 50.0)];
-        let ext = close_gaps(&[&stream], &[], &[&lake], 15.0);
+        let ext = gaps(&[seg((-50., 50.), (40., 50.))], &[], &[lake()]);
         assert_eq!(ext[0], [None, None]);
     }
 
     #[test]
     fn a_stream_short_of_a_lake_meets_its_shore() {
-        let lake = lake();
-        let stream = line_string![(x: -50.0, y: 50.0), (x: -8.0, y: 50.0)];
-        let ext = close_gaps(&[&stream], &[], &[&lake], 15.0);
+        let ext = gaps(&[seg((-50., 50.), (-8., 50.))], &[], &[lake()]);
         let e = ext[0][1].unwrap();
         assert!((e.x - OVERSHOOT).abs() < 1e-9 && e.y == 50.0, "{e:?}");
     }
 
     #[test]
     fn a_gap_wider_than_the_snap_distance_stays_open() {
-        let river = line_string![(x: 0.0, y: 50.0), (x: 80.0, y: 50.0)];
-        let edge = line_string![(x: 100.0, y: 0.0), (x: 100.0, y: 100.0)];
-        assert_eq!(close_gaps(&[&river], &[&edge], &[], 15.0)[0], [None, None]);
+        let river = seg((0., 50.), (80., 50.));
+        let edge = seg((100., 0.), (100., 100.));
+        assert_eq!(gaps(&[river], &[edge], &[])[0], [None, None]);
     }
 }

@@ -185,52 +185,51 @@ mod tests {
         }
     }
 
-    fn the_one_error(layers: &[Placed]) -> Error {
-        let mut errs = disjoint_layers(layers);
+    /// The one error of layers with these roles and extents.
+    fn the_one_error(layers: &[(&'static str, Option<[f64; 4]>)]) -> Error {
+        let layers: Vec<Placed> = layers.iter().map(|&(r, e)| placed(r, e)).collect();
+        let mut errs = disjoint_layers(&layers);
         assert_eq!(errs.len(), 1, "{errs:?}");
         errs.remove(0)
     }
 
     #[test]
     fn a_layer_away_from_the_admin_units_is_named() {
-        let layers = [
-            placed("admin", Some([126.9, 37.5, 127.0, 37.6])),
-            placed("admin", Some([127.0, 37.5, 127.1, 37.6])),
-            placed("buildings", Some([127.05, 37.55, 127.2, 37.7])),
-            placed("roads", Some([9.47, 47.04, 9.64, 47.28])),
-            placed("water", None),
-        ];
+        let err = the_one_error(&[
+            ("admin", Some([126.9, 37.5, 127.0, 37.6])),
+            ("admin", Some([127.0, 37.5, 127.1, 37.6])),
+            ("buildings", Some([127.05, 37.55, 127.2, 37.7])),
+            ("roads", Some([9.47, 47.04, 9.64, 47.28])),
+            ("water", None),
+        ]);
         assert_eq!(
-            the_one_error(&layers).to_string(),
+            err.to_string(),
             "f.gpkg (layer 'roads'): the roads layer lies outside the admin units: its extent [9.4700, 47.0400, 9.6400, 47.2800] does not overlap theirs, [126.9000, 37.5000, 127.1000, 37.6000] (lon/lat)\n  hint: check that the layer covers the same area, and its CRS (the .prj, or --assume-crs for a file without one); drop the layer if it belongs to another area"
         );
     }
 
     #[test]
     fn without_admin_the_buildings_are_the_frame() {
-        let layers = [
-            placed("buildings", Some([0.0, 0.0, 1.0, 1.0])),
-            placed("parks", Some([1.0, 1.0, 2.0, 2.0])),
-            placed("rail", Some([3.0, 0.0, 4.0, 1.0])),
-        ];
-        let err = the_one_error(&layers);
+        let (frame, corner) = ([0.0, 0.0, 1.0, 1.0], [1.0, 1.0, 2.0, 2.0]);
+        let rail = [3.0, 0.0, 4.0, 1.0];
+        let err = the_one_error(&[
+            ("buildings", Some(frame)),
+            ("parks", Some(corner)),
+            ("rail", Some(rail)),
+        ]);
         assert_eq!(err.layer.as_deref(), Some("rail"));
         assert!(err.message.contains("outside the buildings"));
     }
 
     #[test]
     fn all_buildings_outside_is_an_input_error() {
-        let r = RunReport {
+        let of_ten_outside = |n| RunReport {
             buildings: 10,
-            buildings_outside_admin: 10,
+            buildings_outside_admin: n,
             ..Default::default()
         };
-        assert_eq!(buildings_inside_units(&r).unwrap_err().exit_code(), 2);
-        let r = RunReport {
-            buildings: 10,
-            buildings_outside_admin: 9,
-            ..Default::default()
-        };
-        assert!(buildings_inside_units(&r).is_ok());
+        let all_out = buildings_inside_units(&of_ten_outside(10));
+        assert_eq!(all_out.unwrap_err().exit_code(), 2);
+        assert!(buildings_inside_units(&of_ten_outside(9)).is_ok());
     }
 }

@@ -188,6 +188,16 @@ fn fans(
     out
 }
 
+/// The ids of ranked members and their shares of `area`, as the report
+/// lists them.
+fn members_of(
+    order: &[(usize, f64)],
+    id: impl Fn(usize) -> String,
+    area: f64,
+) -> (Vec<String>, Vec<f64>) {
+    order.iter().map(|&(m, a)| (id(m), ratio(a / area))).unzip()
+}
+
 /// The members of a split or merge with their shared area, in the order the
 /// change report lists them: the one that keeps the id first, then by share
 /// (largest first), then by position.
@@ -306,17 +316,30 @@ pub fn carry_over(current: &mut [Neighborhood], previous: &Previous) -> Result<C
     let mut cur_listed = vec![false; cur.len()];
     let mut prev_listed = vec![false; prev.len()];
 
-    for (j, order) in fans(
+    // Splits first, then merges: a feature listed in one is not listed as
+    // kept or reshaped.
+    let splits = fans(
         &pieces,
         &heir,
         |j, i| area_of(i, j),
         &mut prev_listed,
         &mut cur_listed,
-    ) {
-        let (ids, shares) = order
-            .iter()
-            .map(|&(i, a)| (cur_id(i), ratio(a / prev[j].area)))
-            .unzip();
+    );
+    let mut contributors: Vec<Vec<usize>> = vec![Vec::new(); cur.len()];
+    for (j, c) in child.iter().enumerate() {
+        if let Some(i) = c {
+            contributors[*i].push(j);
+        }
+    }
+    let merges = fans(
+        &contributors,
+        &carried,
+        area_of,
+        &mut cur_listed,
+        &mut prev_listed,
+    );
+    for (j, order) in splits {
+        let (ids, shares) = members_of(&order, cur_id, prev[j].area);
         changes.push(change_of(
             ChangeKind::Split,
             &prev[j],
@@ -325,23 +348,8 @@ pub fn carry_over(current: &mut [Neighborhood], previous: &Previous) -> Result<C
             shares,
         ));
     }
-    let mut contributors: Vec<Vec<usize>> = vec![Vec::new(); cur.len()];
-    for (j, c) in child.iter().enumerate() {
-        if let Some(i) = c {
-            contributors[*i].push(j);
-        }
-    }
-    for (i, order) in fans(
-        &contributors,
-        &carried,
-        area_of,
-        &mut cur_listed,
-        &mut prev_listed,
-    ) {
-        let (ids, shares) = order
-            .iter()
-            .map(|&(j, a)| (prev_id(j), ratio(a / cur[i].area)))
-            .unzip();
+    for (i, order) in merges {
+        let (ids, shares) = members_of(&order, prev_id, cur[i].area);
         changes.push(change_of(
             ChangeKind::Merged,
             &cur[i],
@@ -511,8 +519,7 @@ mod tests {
             ("A-007", rect(100., 0., 200., 100.)),
         ]);
         let (ids, r) = carry(&p, &[rect(100., 0., 200., 100.), rect(0., 0., 100., 100.)]);
-        assert_eq!(ids[0], "A-007");
-        assert_eq!(ids[1], "A-001");
+        assert_eq!(ids, ["A-007", "A-001"]);
         assert!(r.changes.is_empty());
         assert_eq!((r.summary.kept, r.summary.ids_carried), (2, 2));
     }
@@ -597,8 +604,7 @@ mod tests {
             ("A-002", rect(100., 0., 120., 100.)),
         ]);
         let (ids, r) = carry(&p, &[rect(0., 0., 118., 100.), rect(118., 0., 120., 100.)]);
-        assert_eq!(ids[0], "A-001");
-        assert_eq!(ids[1], "A-003");
+        assert_eq!(ids, ["A-001", "A-003"]);
         let kinds: Vec<ChangeKind> = r.changes.iter().map(|c| c.kind).collect();
         assert_eq!(kinds, [ChangeKind::Merged, ChangeKind::Added]);
     }
