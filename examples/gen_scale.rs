@@ -40,15 +40,17 @@ use gdal::vector::{
 };
 use gdal::{Dataset, DriverManager};
 use geo::MultiLineString;
+use geo::{coord, MultiPolygon, Point, Polygon, Rect};
 use geo::{Area, BooleanOps, BoundingRect, Contains, Coord, InteriorPoint, LineString};
-use geo::{MultiPolygon, Point, Polygon, Rect};
 use rayon::prelude::*;
 
 use dongne::geom::shape::union_rect;
 use dongne::io::config::Config;
 use dongne::io::reproject::{self, Transformer, WorkingCrs};
-use dongne::io::write::{add_features, FieldValue};
+use dongne::io::write::add_features;
+use dongne::io::write::FieldValue::{self, Real, Text};
 use dongne::model::{AreaBarrier, BarrierKind, LineBarrier};
+use gdal::vector::OGRFieldType::{OFTReal, OFTString};
 
 // ---------------------------------------------------------------------------
 // Arguments
@@ -254,48 +256,29 @@ fn write_squares(path: &Path, epsg: u32, pts: &[Coord], side: f64) -> Result<usi
 
 /// Lines with `class` and `width` (metres).
 fn write_lines(path: &Path, epsg: u32, lines: &[(String, f64, LineString)]) -> Result<usize> {
-    write_layer(
-        path,
-        epsg,
-        OGRwkbGeometryType::wkbLineString,
-        &[
-            ("class", OGRFieldType::OFTString),
-            ("width", OGRFieldType::OFTReal),
-        ],
-        lines.iter().map(|(c, w, l)| {
-            (
-                vec![FieldValue::Text(c.as_str()), FieldValue::Real(*w)],
-                l.to_gdal(),
-            )
-        }),
-    )
+    let rows = lines
+        .iter()
+        .map(|(c, w, l)| (vec![Text(c), Real(*w)], l.to_gdal()));
+    let fields = [("class", OFTString), ("width", OFTReal)];
+    write_layer(path, epsg, OGRwkbGeometryType::wkbLineString, &fields, rows)
 }
 
 fn write_polygons(path: &Path, epsg: u32, polys: &[Polygon]) -> Result<usize> {
-    write_layer(
-        path,
-        epsg,
-        OGRwkbGeometryType::wkbPolygon,
-        &[],
-        polys.iter().map(|p| (Vec::new(), p.to_gdal())),
-    )
+    let rows = polys.iter().map(|p| (Vec::new(), p.to_gdal()));
+    write_layer(path, epsg, OGRwkbGeometryType::wkbPolygon, &[], rows)
 }
 
 fn write_admin(path: &Path, epsg: u32, units: &[(String, String, MultiPolygon)]) -> Result<usize> {
+    let rows = units
+        .iter()
+        .map(|(c, n, g)| (vec![Text(c), Text(n)], g.to_gdal()));
+    let fields = [("code", OFTString), ("name", OFTString)];
     write_layer(
         path,
         epsg,
         OGRwkbGeometryType::wkbMultiPolygon,
-        &[
-            ("code", OGRFieldType::OFTString),
-            ("name", OGRFieldType::OFTString),
-        ],
-        units.iter().map(|(c, n, g)| {
-            (
-                vec![FieldValue::Text(c.as_str()), FieldValue::Text(n.as_str())],
-                g.to_gdal(),
-            )
-        }),
+        &fields,
+        rows,
     )
 }
 
@@ -725,41 +708,31 @@ fn sigungu_lines(sgg: &Unit, density: f64, seed: u64, i: usize) -> Vec<(String, 
             raw.push((class.to_string(), w, ls));
         }
     };
-    let mut y = b.min().y + r.range(0.2, 0.8) * spacing;
-    while y < b.max().y {
-        let j = r.range(-0.15, 0.15) * spacing;
-        push_line(
-            &mut r,
-            Coord {
-                x: b.min().x,
-                y: y + j,
-            },
-            Coord {
-                x: b.max().x,
-                y: y - j,
-            },
-            k,
-        );
-        k += 1;
-        y += spacing * r.range(0.8, 1.2);
-    }
-    let mut x = b.min().x + r.range(0.2, 0.8) * spacing;
-    while x < b.max().x {
-        let j = r.range(-0.15, 0.15) * spacing;
-        push_line(
-            &mut r,
-            Coord {
-                x: x + j,
-                y: b.min().y,
-            },
-            Coord {
-                x: x - j,
-                y: b.max().y,
-            },
-            k,
-        );
-        k += 1;
-        x += spacing * r.range(0.8, 1.2);
+    // Rows (west to east), then columns (south to north).
+    for across in [false, true] {
+        let (lo, hi) = if across {
+            (b.min().x, b.max().x)
+        } else {
+            (b.min().y, b.max().y)
+        };
+        let mut t = lo + r.range(0.2, 0.8) * spacing;
+        while t < hi {
+            let j = r.range(-0.15, 0.15) * spacing;
+            let (a, c) = if across {
+                (
+                    coord! { x: t + j, y: b.min().y },
+                    coord! { x: t - j, y: b.max().y },
+                )
+            } else {
+                (
+                    coord! { x: b.min().x, y: t + j },
+                    coord! { x: b.max().x, y: t - j },
+                )
+            };
+            push_line(&mut r, a, c, k);
+            k += 1;
+            t += spacing * r.range(0.8, 1.2);
+        }
     }
     // A stream across, west to east.
     let (ya, yb) = (r.range(b.min().y, b.max().y), r.range(b.min().y, b.max().y));

@@ -106,53 +106,48 @@ pub(super) fn write_neighborhoods(
     Ok(())
 }
 
+/// A debug layer: its name, geometry type and fields.
+type LayerSpec = (
+    &'static str,
+    OGRwkbGeometryType::Type,
+    &'static [(&'static str, OGRFieldType::Type)],
+);
+
+const HOTSPOTS: LayerSpec = (
+    "hotspots",
+    OGRwkbGeometryType::wkbUnknown,
+    &[
+        ("hotspot_id", OGRFieldType::OFTString),
+        ("buildings", OGRFieldType::OFTInteger64),
+    ],
+);
+const ENCLOSURES: LayerSpec = (
+    "enclosures",
+    OGRwkbGeometryType::wkbPolygon,
+    &[("enclosure_id", OGRFieldType::OFTString)],
+);
+const BARRIERS: LayerSpec = (
+    "barriers",
+    OGRwkbGeometryType::wkbUnknown,
+    &[
+        ("kind", OGRFieldType::OFTString),
+        ("class", OGRFieldType::OFTString),
+    ],
+);
+
 fn write_debug(ds: &mut Dataset, d: &DebugLayers, srs: &SpatialRef) -> gdal::errors::Result<()> {
-    let hotspots = d.hotspots.iter().map(|(id, g, n)| {
-        (
-            vec![FieldValue::Text(id), FieldValue::Int(*n as i64)],
-            g.to_gdal(),
-        )
-    });
-    debug_layer(
-        ds,
-        srs,
-        "hotspots",
-        OGRwkbGeometryType::wkbUnknown,
-        &[
-            ("hotspot_id", OGRFieldType::OFTString),
-            ("buildings", OGRFieldType::OFTInteger64),
-        ],
-        hotspots,
-    )?;
-    let enclosures = d
+    use FieldValue::{Int, Text};
+    let hotspots = d.hotspots.iter();
+    let rows = hotspots.map(|(id, g, n)| (vec![Text(id), Int(*n as i64)], g.to_gdal()));
+    debug_layer(ds, srs, HOTSPOTS, rows)?;
+    let rows = d
         .enclosures
         .iter()
-        .map(|(id, p)| (vec![FieldValue::Text(id)], p.to_gdal()));
-    debug_layer(
-        ds,
-        srs,
-        "enclosures",
-        OGRwkbGeometryType::wkbPolygon,
-        &[("enclosure_id", OGRFieldType::OFTString)],
-        enclosures,
-    )?;
-    let barriers = d.barriers.iter().map(|(kind, class, g)| {
-        (
-            vec![FieldValue::Text(kind), FieldValue::Text(class)],
-            g.to_gdal(),
-        )
-    });
-    debug_layer(
-        ds,
-        srs,
-        "barriers",
-        OGRwkbGeometryType::wkbUnknown,
-        &[
-            ("kind", OGRFieldType::OFTString),
-            ("class", OGRFieldType::OFTString),
-        ],
-        barriers,
-    )
+        .map(|(id, p)| (vec![Text(id)], p.to_gdal()));
+    debug_layer(ds, srs, ENCLOSURES, rows)?;
+    let barriers = d.barriers.iter();
+    let rows = barriers.map(|(kind, class, g)| (vec![Text(kind), Text(class)], g.to_gdal()));
+    debug_layer(ds, srs, BARRIERS, rows)
 }
 
 /// A field value of [`add_features`].
@@ -188,9 +183,7 @@ pub fn add_features<'a>(
 fn debug_layer<'a>(
     ds: &mut Dataset,
     srs: &SpatialRef,
-    name: &str,
-    ty: OGRwkbGeometryType::Type,
-    fields: &[(&str, OGRFieldType::Type)],
+    (name, ty, fields): LayerSpec,
     rows: impl Iterator<Item = (Vec<FieldValue<'a>>, gdal::errors::Result<GdalGeometry>)>,
 ) -> gdal::errors::Result<()> {
     let layer = ds.create_layer(LayerOptions {
