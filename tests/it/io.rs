@@ -647,10 +647,13 @@ fn shapefile_without_prj_is_refused_unless_a_crs_is_assumed() {
 
 #[test]
 fn working_crs_given_must_be_metric() {
-    let (_, mut cfg) = dong_admin("heukseok");
-    cfg.crs = Some("EPSG:4326".into());
+    let (_, cfg) = dong_admin("heukseok");
+    let geographic = Config {
+        crs: Some("EPSG:4326".into()),
+        ..cfg
+    };
     assert_load_message(
-        &cfg,
+        &geographic,
         "EPSG:4326 (WGS 84) is a geographic CRS in degrees; the working CRS must be projected in metres",
     );
 }
