@@ -1,4 +1,5 @@
-//! The change report: what happened to each feature between two runs.
+//! The change report: what happened to each feature between two runs, and
+//! how its split and merge entries are ranked and built.
 
 use super::*;
 
@@ -87,4 +88,74 @@ pub(super) fn ratio(x: f64) -> f64 {
     } else {
         r
     }
+}
+
+/// A change of the report about `item` (the feature it is filed under).
+pub(super) fn change_of(
+    kind: ChangeKind,
+    item: &Item,
+    previous: Vec<String>,
+    current: Vec<String>,
+    overlap: Vec<f64>,
+) -> Change {
+    Change {
+        kind,
+        feature_kind: item.kind.clone(),
+        admin_code: item.admin_code.clone(),
+        previous,
+        current,
+        overlap,
+    }
+}
+
+/// Splits (one previous feature, several current pieces) or merges (the
+/// reverse), seen from the side of the one: for each with two members or
+/// more, its members ranked. Both sides are marked as listed in the report.
+pub(super) fn fans(
+    members: &[Vec<usize>],
+    keeper: &[Option<usize>],
+    area: impl Fn(usize, usize) -> f64,
+    one_listed: &mut [bool],
+    member_listed: &mut [bool],
+) -> Vec<(usize, Vec<(usize, f64)>)> {
+    let mut out = Vec::new();
+    for (k, m) in members.iter().enumerate() {
+        if m.len() < 2 {
+            continue;
+        }
+        let order = ranked(m, keeper[k], |x| area(k, x));
+        one_listed[k] = true;
+        for &(x, _) in &order {
+            member_listed[x] = true;
+        }
+        out.push((k, order));
+    }
+    out
+}
+
+/// The ids of ranked members and their shares of `area`, as the report
+/// lists them.
+pub(super) fn members_of(
+    order: &[(usize, f64)],
+    id: impl Fn(usize) -> String,
+    area: f64,
+) -> (Vec<String>, Vec<f64>) {
+    order.iter().map(|&(m, a)| (id(m), ratio(a / area))).unzip()
+}
+
+/// The members of a split or merge with their shared area, in the order the
+/// change report lists them: the one that keeps the id first, then by share
+/// (largest first), then by position.
+pub(super) fn ranked(
+    members: &[usize],
+    keeper: Option<usize>,
+    area: impl Fn(usize) -> f64,
+) -> Vec<(usize, f64)> {
+    let mut order: Vec<(usize, f64)> = members.iter().map(|&m| (m, area(m))).collect();
+    order.sort_by(|x, y| {
+        let kx = keeper == Some(x.0);
+        let ky = keeper == Some(y.0);
+        ky.cmp(&kx).then(y.1.total_cmp(&x.1)).then(x.0.cmp(&y.0))
+    });
+    order
 }
