@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use gdal::spatial_ref::{AxisMappingStrategy, SpatialRef};
+use gdal::spatial_ref::SpatialRef;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -14,8 +14,7 @@ use crate::io::osm;
 use crate::io::read::{
     capture_gdal_errors, open_layer, read_layer, LayerReport, ReadOptions, Role, Stage,
 };
-use crate::io::reproject;
-use crate::io::reproject::WorkingCrs;
+use crate::io::reproject::{SrsDefinition, WorkingCrs};
 use crate::model::{AdminUnit, Inputs};
 
 /// The layers of a run, in the working CRS, with one report per layer read.
@@ -282,33 +281,25 @@ fn data_centre(stages: &[(Stage, SpatialRef)]) -> Result<(f64, f64)> {
 }
 
 /// A layer's CRS on its way from the worker that read the layer to the
-/// thread that finishes it (GDAL's `SpatialRef` is not `Send`): as PROJJSON
-/// when that rebuilds an equal CRS, as the parallel reprojection does, or
-/// else by opening the layer again where it is needed.
+/// thread that finishes it (GDAL's `SpatialRef` is not `Send`): as its
+/// definition when that rebuilds an equal CRS, as the parallel reprojection
+/// does, or else by opening the layer again where it is needed.
 enum SrsInTransit {
-    Projjson(String, AxisMappingStrategy),
+    Definition(SrsDefinition),
     Reopen,
 }
 
 impl SrsInTransit {
     fn of(srs: &SpatialRef) -> SrsInTransit {
-        match reproject::srs_definition(srs) {
-            Some(def) => SrsInTransit::Projjson(def, srs.axis_mapping_strategy()),
-            None => SrsInTransit::Reopen,
-        }
+        SrsDefinition::of(srs).map_or(SrsInTransit::Reopen, SrsInTransit::Definition)
     }
 
     fn arrive(self, spec: &LayerConfig, opts: &ReadOptions) -> Result<SpatialRef> {
         match self {
-            SrsInTransit::Projjson(def, axes) => reproject::srs_from_definition(&def, axes),
-            SrsInTransit::Reopen => {
-                let assumed = opts
-                    .assume_crs
-                    .as_deref()
-                    .map(reproject::assumed_srs)
-                    .transpose()?;
-                Ok(open_layer(spec)?.srs_or_assumed(assumed.as_ref())?.0)
-            }
+            SrsInTransit::Definition(def) => def.rebuild(),
+            SrsInTransit::Reopen => Ok(open_layer(spec)?
+                .srs_or_assumed(opts.assumed_srs()?.as_ref())?
+                .0),
         }
     }
 }

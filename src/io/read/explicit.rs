@@ -147,12 +147,7 @@ pub(crate) fn read_layer(
     opts: &ReadOptions,
 ) -> Result<(Stage, SpatialRef)> {
     let mut l = open_layer(spec)?;
-    let assumed = opts
-        .assume_crs
-        .as_deref()
-        .map(reproject::assumed_srs)
-        .transpose()?;
-    let (srs, crs_label) = l.srs_or_assumed(assumed.as_ref())?;
+    let (srs, crs_label) = l.srs_or_assumed(opts.assumed_srs()?.as_ref())?;
     let mut plan = FieldPlan::for_layer(role, spec, &l, opts)?;
     if let Some(sql) = &spec.where_sql {
         l.set_where(sql)?;

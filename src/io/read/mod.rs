@@ -213,6 +213,14 @@ impl ReadOptions {
             admin_name: cfg.admin_name.clone(),
         })
     }
+
+    /// `--assume-crs` as a `SpatialRef` for this thread.
+    pub(crate) fn assumed_srs(&self) -> Result<Option<SpatialRef>> {
+        self.assume_crs
+            .as_deref()
+            .map(reproject::assumed_srs)
+            .transpose()
+    }
 }
 
 fn check_bbox(b: [f64; 4]) -> Result<[f64; 4]> {
@@ -363,7 +371,7 @@ pub(crate) struct Stage {
 /// failing item in input order, as one pass would.
 struct ParTransform<'a> {
     one: Transformer,
-    projjson: Option<(String, gdal::spatial_ref::AxisMappingStrategy)>,
+    definition: Option<reproject::SrsDefinition>,
     crs: &'a WorkingCrs,
     source: &'a Source,
 }

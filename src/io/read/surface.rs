@@ -7,7 +7,7 @@ use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 use rayon::prelude::*;
 
 use crate::error::Result;
-use crate::io::reproject::{Coords, Transformer, WorkingCrs};
+use crate::io::reproject::{Coords, SrsDefinition, Transformer, WorkingCrs};
 use crate::model::Source;
 
 use super::*;
@@ -19,10 +19,9 @@ impl<'a> ParTransform<'a> {
         source: &'a Source,
     ) -> Result<ParTransform<'a>> {
         let one = Transformer::to_working(srs, crs)?.with_source(source.clone());
-        let projjson = reproject::srs_definition(srs).map(|def| (def, srs.axis_mapping_strategy()));
         Ok(ParTransform {
             one,
-            projjson,
+            definition: SrsDefinition::of(srs),
             crs,
             source,
         })
@@ -36,8 +35,8 @@ impl<'a> ParTransform<'a> {
         const MIN_CHUNK: usize = 1 << 16;
         let threads = rayon::current_num_threads();
         let chunk = items.len().div_ceil(4 * threads).max(MIN_CHUNK);
-        let Some((def, axes)) = self
-            .projjson
+        let Some(def) = self
+            .definition
             .as_ref()
             .filter(|_| threads > 1 && items.len() > chunk)
         else {
@@ -46,7 +45,7 @@ impl<'a> ParTransform<'a> {
         let results: Vec<Result<()>> = items
             .par_chunks_mut(chunk)
             .map(|part| {
-                let srs = reproject::srs_from_definition(def, *axes)?;
+                let srs = def.rebuild()?;
                 Transformer::to_working(&srs, self.crs)?
                     .with_source(self.source.clone())
                     .transform_all(part, &fid_of)

@@ -154,23 +154,32 @@ pub fn srs_epsg(srs: &SpatialRef) -> Option<u32> {
 }
 
 /// A CRS as a definition another thread can rebuild it from (GDAL's
-/// `SpatialRef` is not `Send`): PROJJSON, only when the rebuilt CRS is the
-/// same, data axis mapping included ([`srs_from_definition`] restores the
-/// mapping, which PROJJSON does not carry: without that, every lon/lat or
-/// northing-first layer failed the comparison and was reprojected on one
-/// core).
-pub fn srs_definition(srs: &SpatialRef) -> Option<String> {
-    let def = srs.to_projjson().ok()?;
-    let again = srs_from_definition(&def, srs.axis_mapping_strategy()).ok()?;
-    (again == *srs).then_some(def)
+/// `SpatialRef` is not `Send`): PROJJSON with the data axis mapping, which
+/// PROJJSON does not carry (without it, every lon/lat or northing-first layer
+/// failed the round trip and was reprojected on one core).
+#[derive(Debug, Clone)]
+pub struct SrsDefinition {
+    projjson: String,
+    axes: AxisMappingStrategy,
 }
 
-/// The CRS [`srs_definition`] wrote, with the data axis mapping given.
-pub fn srs_from_definition(def: &str, axes: AxisMappingStrategy) -> Result<SpatialRef> {
-    let mut srs = SpatialRef::from_definition(def)
-        .map_err(|e| Error::internal(format!("cannot rebuild a layer CRS: {e}")))?;
-    srs.set_axis_mapping_strategy(axes);
-    Ok(srs)
+impl SrsDefinition {
+    /// The definition of `srs`, only when the CRS rebuilt from it is the same.
+    pub fn of(srs: &SpatialRef) -> Option<SrsDefinition> {
+        let def = SrsDefinition {
+            projjson: srs.to_projjson().ok()?,
+            axes: srs.axis_mapping_strategy(),
+        };
+        (def.rebuild().ok()? == *srs).then_some(def)
+    }
+
+    /// The CRS again, on this thread.
+    pub fn rebuild(&self) -> Result<SpatialRef> {
+        let mut srs = SpatialRef::from_definition(&self.projjson)
+            .map_err(|e| Error::internal(format!("cannot rebuild a layer CRS: {e}")))?;
+        srs.set_axis_mapping_strategy(self.axes);
+        Ok(srs)
+    }
 }
 
 fn epsg_srs(code: u32) -> Result<SpatialRef> {
