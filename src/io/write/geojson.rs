@@ -52,17 +52,7 @@ struct Feature<'a> {
 
 /// One feature on one line.
 fn write_feature(w: &mut impl Write, r: &Row, lonlat: &MultiPolygon<f64>) -> std::io::Result<()> {
-    let rings = MultiPolygon(
-        lonlat
-            .0
-            .iter()
-            .filter_map(rfc7946_rings)
-            .map(|mut rings| {
-                let exterior = LineString(rings.remove(0));
-                Polygon::new(exterior, rings.into_iter().map(LineString).collect())
-            })
-            .collect(),
-    );
+    let rings = MultiPolygon(lonlat.0.iter().filter_map(rfc7946_polygon).collect());
     let feature = Feature {
         r#type: "Feature",
         properties: r,
@@ -71,17 +61,16 @@ fn write_feature(w: &mut impl Write, r: &Row, lonlat: &MultiPolygon<f64>) -> std
     serde_json::to_writer(w, &feature).map_err(std::io::Error::from)
 }
 
-/// Rings of a lon/lat polygon as RFC 7946 wants them: rounded to 7 decimals,
-/// without consecutive duplicates, exterior counter-clockwise, holes
-/// clockwise. Rings that collapse under rounding are dropped; `None` when the
-/// exterior does.
-fn rfc7946_rings(p: &Polygon<f64>) -> Option<Vec<Vec<Coord<f64>>>> {
-    let mut rings = vec![rounded_ring(p.exterior(), true)?];
-    rings.extend(p.interiors().iter().filter_map(|r| rounded_ring(r, false)));
-    Some(rings)
+/// A lon/lat polygon as RFC 7946 wants it: rounded to 7 decimals, without
+/// consecutive duplicates, exterior counter-clockwise, holes clockwise. Rings
+/// that collapse under rounding are dropped; `None` when the exterior does.
+fn rfc7946_polygon(p: &Polygon<f64>) -> Option<Polygon<f64>> {
+    let exterior = rounded_ring(p.exterior(), true)?;
+    let holes = p.interiors().iter().filter_map(|r| rounded_ring(r, false));
+    Some(Polygon::new(exterior, holes.collect()))
 }
 
-fn rounded_ring(ring: &LineString<f64>, ccw: bool) -> Option<Vec<Coord<f64>>> {
+fn rounded_ring(ring: &LineString<f64>, ccw: bool) -> Option<LineString<f64>> {
     let mut out: Vec<Coord<f64>> = Vec::with_capacity(ring.0.len());
     for c in &ring.0 {
         let r = Coord {
@@ -105,7 +94,7 @@ fn rounded_ring(ring: &LineString<f64>, ccw: bool) -> Option<Vec<Coord<f64>>> {
         out[1..].reverse();
     }
     out.push(out[0]);
-    Some(out)
+    Some(LineString(out))
 }
 
 /// Shoelace area of an open ring: positive when counter-clockwise.
@@ -136,9 +125,9 @@ mod tests {
             ],
             interiors: [[(x: 0.2, y: 0.2), (x: 0.4, y: 0.2), (x: 0.4, y: 0.4)]],
         );
-        let rings = rfc7946_rings(&p).unwrap();
+        let q = rfc7946_polygon(&p).unwrap();
         assert_eq!(
-            rings[0],
+            q.exterior().0,
             vec![
                 coord! {x: 0.0, y: 0.0},
                 coord! {x: 1.0, y: 0.0},
@@ -147,11 +136,11 @@ mod tests {
                 coord! {x: 0.0, y: 0.0},
             ]
         );
-        assert!(signed_area(&rings[0][..4]) > 0.0);
-        assert!(signed_area(&rings[1][..3]) < 0.0);
+        assert!(signed_area(&q.exterior().0[..4]) > 0.0);
+        assert!(signed_area(&q.interiors()[0].0[..3]) < 0.0);
         // A ring smaller than the rounding step disappears.
         let tiny = polygon![(x: 5.0, y: 5.0), (x: 5.00000001, y: 5.0), (x: 5.0, y: 5.00000001)];
-        assert_eq!(rfc7946_rings(&tiny), None);
+        assert_eq!(rfc7946_polygon(&tiny), None);
     }
 
     #[test]
