@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Line as RLine};
 use rstar::{PointDistance, RTree};
 
+use crate::geom::overlay;
 use crate::geom::shape::{box_tree, rect_to_aabb};
 
 /// An end closer than this to another line is connected (1 cm).
@@ -64,16 +65,7 @@ pub fn close_gaps(
             .collect(),
     );
     let near_an_end = |s: &geo::Line<f64>| {
-        let env = rstar::AABB::from_corners(
-            [
-                s.start.x.min(s.end.x) - reach,
-                s.start.y.min(s.end.y) - reach,
-            ],
-            [
-                s.start.x.max(s.end.x) + reach,
-                s.start.y.max(s.end.y) + reach,
-            ],
-        );
+        let env = rect_to_aabb(&overlay::grow(&s.bounding_rect(), reach));
         ends.locate_in_envelope_intersecting(&env).next().is_some()
     };
     // Every such segment, tagged with its line (`Some`) or ring (`None`).
