@@ -1,7 +1,8 @@
 //! The geometry kernel: shapes as plain rings ([`shape`]), point in polygon
 //! ([`contains`]), the fixed-grid overlay ([`overlay`]) and coverage
 //! operations (node, dissolve, adjacency: [`coverage`]), perimeter and
-//! compactness ([`measure`]), closing the gaps
+//! compactness ([`measure`]), polygon validity as OGC defines it, fast
+//! ([`validity`]), closing the gaps
 //! of a line network ([`snap`]), and lon/lat polygons cut at 180°
 //! ([`antimeridian`]). Depends on nothing
 //! of dongne's but [`crate::error`]; within it, each file imports only those
@@ -16,6 +17,8 @@ pub mod overlay;
 pub mod coverage;
 
 pub mod measure;
+
+pub mod validity;
 
 pub mod snap;
 

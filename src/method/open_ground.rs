@@ -19,6 +19,7 @@ use voronoice::{BoundingBox, Point as VPoint, VoronoiBuilder};
 use crate::error::Result;
 use crate::geom::overlay;
 use crate::geom::shape::Shape;
+use crate::geom::validity;
 
 /// Sides of the polygon that stands for a disk. It is drawn around the
 /// circle (its edges touch it), so everything within `reach` of a building is
@@ -85,10 +86,12 @@ pub fn open_ground(
 /// (two lobes of open ground meeting at one Voronoi vertex) is left to the
 /// neighborhoods: its outline would pinch the features around it.
 fn keep_large(shapes: Vec<Shape>, min_area: f64) -> Result<Vec<Shape>> {
-    use geo::Validation;
     Ok(shapes
         .into_iter()
-        .filter(|s| overlay::shape_area(s) >= min_area && overlay::polygon_of(s).is_valid())
+        .filter(|s| {
+            overlay::shape_area(s) >= min_area
+                && validity::polygon_validation(&overlay::polygon_of(s)).is_ok()
+        })
         .collect())
 }
 

@@ -29,14 +29,13 @@ mod ogr;
 mod open;
 mod stage;
 mod surface;
-mod validity;
 
 pub(crate) use self::explicit::*;
 pub use self::gdal_errors::*;
 pub use self::ogr::*;
 pub use self::open::*;
 use self::surface::*;
-use self::validity::*;
+use crate::geom::validity::*;
 
 /// How many invalid features a report names (the count is always complete).
 const MAX_INVALID_EXAMPLES: usize = 10;

@@ -17,7 +17,7 @@ use geo_types::{LineString, MultiPolygon, Polygon, Rect};
 /// segment pairs whose boxes meet (an R-tree), where geo tries every pair of
 /// segments. geo's test was quadratic in the ring's vertices: half the
 /// reading time of the Liechtenstein forests, minutes for a national frame.
-pub(super) fn polygon_validation(p: &Polygon<f64>) -> std::result::Result<(), InvalidPolygon> {
+pub fn polygon_validation(p: &Polygon<f64>) -> std::result::Result<(), InvalidPolygon> {
     if p.exterior().0.is_empty() {
         return Ok(());
     }
@@ -98,7 +98,7 @@ pub(super) fn polygon_validation(p: &Polygon<f64>) -> std::result::Result<(), In
 /// geo's `MultiPolygon::check_validation` (first error, same order), with
 /// the pairwise `relate` of parts skipped where their boxes do not meet (no
 /// overlap and no shared line is then possible).
-pub(super) fn multipolygon_validation(
+pub fn multipolygon_validation(
     mp: &MultiPolygon<f64>,
 ) -> std::result::Result<(), InvalidMultiPolygon> {
     let boxes: Vec<Option<Rect<f64>>> = mp.0.iter().map(|p| p.bounding_rect()).collect();
@@ -140,7 +140,7 @@ pub(super) fn multipolygon_validation(
 /// ends and the other starts. Only pairs whose boxes meet can meet: a sweep
 /// along the ring's longer side visits those (an R-tree did the same, at
 /// three times the cost on the tiled 1 M set's forests).
-pub(super) fn ring_self_intersects(ring: &LineString<f64>) -> bool {
+pub fn ring_self_intersects(ring: &LineString<f64>) -> bool {
     use geo::Intersects;
     let lines: Vec<geo::Line<f64>> = ring.lines().collect();
     if lines.len() < 2 {
