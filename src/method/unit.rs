@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use geo::{Buffer, ConvexHull, Coord, MultiPoint, Point};
 use rayon::prelude::*;
+use rstar::PointDistance;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -317,11 +318,11 @@ pub(crate) fn run_unit(
         region: &face_region,
         regions: &regions,
     };
+    let eidx = coverage::EdgeIndex::new(&faces);
     let segs = UnitSegments {
         tree: ctx.index.segments(),
         line_ids: &line_ids,
     };
-    let eidx = coverage::EdgeIndex::new(&faces);
     let mut features: Vec<UnitFeature> = t.time(6, || {
         groups
             .par_iter()
@@ -503,23 +504,32 @@ struct UnitSegments<'a> {
 }
 
 impl UnitSegments<'_> {
-    /// The kind of the nearest segment of the unit's lines; among segments
-    /// at the same distance, the first kind (water before rail before road).
+    /// Metres: far more than the grid's rounding of a point on a line, less
+    /// than the width of the narrowest barrier.
+    const ON_LINE: f64 = 0.5;
+
+    /// The kind of the unit's barrier line that `p` lies on (within
+    /// [`Self::ON_LINE`]): the nearest segment, and among segments at the
+    /// same distance the first kind (water before rail before road). `None`
+    /// off every line: an edge between two enclosures that follows no line
+    /// is an area barrier's own outline, and a line hundreds of metres away
+    /// does not bound it.
     ///
-    /// One index for the run, walked nearest first and skipping other
-    /// units' lines, instead of an index of the unit's segments built per
-    /// unit (a fifth of the run's time on the Korea frame).
-    fn nearest(&self, p: [f64; 2]) -> Option<BarrierKind> {
+    /// One index for the run, skipping other units' lines, instead of an
+    /// index of the unit's segments built per unit (a fifth of the run's
+    /// time on the Korea frame).
+    fn on_line(&self, p: [f64; 2]) -> Option<BarrierKind> {
         let mut best: Option<(f64, BarrierKind)> = None;
-        for (g, d2) in self.tree.nearest_neighbor_iter_with_distance_2(&p) {
-            if best.is_some_and(|(bd, _)| d2 > bd) {
-                break;
-            }
+        for g in self
+            .tree
+            .locate_within_distance(p, Self::ON_LINE * Self::ON_LINE)
+        {
             let (kind, line) = g.data;
             if self.line_ids.binary_search(&line).is_err() {
                 continue;
             }
-            if best.is_none_or(|(_, bk)| kind < bk) {
+            let d2 = g.distance_2(&p);
+            if best.is_none_or(|(bd, bk)| d2 < bd || (d2 == bd && kind < bk)) {
                 best = Some((d2, kind));
             }
         }
@@ -528,8 +538,9 @@ impl UnitSegments<'_> {
 }
 
 /// What bounds a feature: `admin` where no other feature of the unit lies
-/// across, the area-barrier kind across, or the kind of the nearest barrier
-/// line where the neighbour lies in another enclosure.
+/// across, the area-barrier kind across, or, where the neighbour lies in
+/// another enclosure, the kind of the barrier line the edge runs along (for
+/// an area barrier off every line, its own kind: the edge is its outline).
 fn bounded_by(
     fis: &[usize],
     t: &FaceTable,
@@ -556,7 +567,13 @@ fn bounded_by(
                     kinds.insert(k.as_str());
                 } else if face_piece[fj] != face_piece[fi] {
                     let mid = [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0];
-                    if let Some(k) = segs.nearest(mid) {
+                    // Off every line, the edge is this area barrier's own
+                    // outline (a forest's edge against a neighborhood).
+                    let own = match regions[face_region[fi]].kind {
+                        FeatureKind::Barrier(k) => Some(k),
+                        FeatureKind::Neighborhood => None,
+                    };
+                    if let Some(k) = segs.on_line(mid).or(own) {
                         kinds.insert(k.as_str());
                     }
                 }

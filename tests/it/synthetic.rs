@@ -200,6 +200,32 @@ fn a_park_in_the_middle_leaves_a_hole_and_an_empty_enclosure_merges() {
 }
 
 #[test]
+fn an_area_barrier_is_bounded_by_its_outline_not_by_a_distant_road() {
+    // The park of the test above, 350 m from the road: what bounds the park
+    // is its own outline, and the neighborhood is bounded by the park and
+    // the unit's edge (its strip across the road merged into it).
+    let park = AreaBarrier {
+        fid: 7,
+        kind: BarrierKind::Park,
+        geom: polygon![(x: 400.0, y: 400.0), (x: 600.0, y: 400.0), (x: 600.0, y: 600.0), (x: 400.0, y: 600.0)],
+    };
+    let inputs = unit_a(blocks(&[(200.0, 200.0)]), vec![road(950.0)], vec![park]);
+    let out = run_checked(&inputs);
+    let bounded: Vec<(FeatureKind, &str)> = out
+        .features
+        .iter()
+        .map(|f| (f.kind, f.bounded_by.as_str()))
+        .collect();
+    assert_eq!(
+        bounded,
+        [
+            (FeatureKind::Neighborhood, "admin,park"),
+            (FeatureKind::Barrier(BarrierKind::Park), "park"),
+        ]
+    );
+}
+
+#[test]
 fn neighbouring_units_meet_without_gap_or_overlap() {
     let inputs = Inputs {
         buildings: blocks(&[
