@@ -67,8 +67,8 @@ pub(crate) fn fill_barriers(
     // Open ground is no barrier to fill: it stays open (or, with
     // `fill_open`, was never made).
     let is_barrier = |fi: usize, fr: &[usize], regions: &[RegionInfo]| matches!(regions[fr[fi]].kind, FeatureKind::Barrier(k) if k != BarrierKind::Open);
-    let adj = coverage::adjacency(faces);
     let idx = coverage::EdgeIndex::new(faces);
+    let adj = idx.adjacency(faces);
     let mut seen = vec![false; faces.len()];
     let mut removed = vec![false; faces.len()];
     let (mut new_faces, mut new_region, mut new_piece) = (Vec::new(), Vec::new(), Vec::new());

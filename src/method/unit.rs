@@ -219,7 +219,8 @@ pub(crate) fn run_unit(
         region: face_region,
         piece: face_piece,
     } = faces;
-    let adj = t.time(5, || coverage::adjacency(&faces));
+    let eidx = t.time(5, || coverage::EdgeIndex::new(&faces));
+    let adj = t.time(5, || eidx.adjacency(&faces));
 
     // Same-kind barrier regions that touch are one feature (a river cut by a bridge).
     let mut uf: Vec<usize> = (0..regions.len()).collect();
@@ -318,7 +319,6 @@ pub(crate) fn run_unit(
         region: &face_region,
         regions: &regions,
     };
-    let eidx = coverage::EdgeIndex::new(&faces);
     let segs = UnitSegments {
         tree: ctx.index.segments(),
         line_ids: &line_ids,
