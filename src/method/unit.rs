@@ -451,7 +451,7 @@ fn near_another_hot_spot(
     labels: &[usize],
     buildings: &[Building],
 ) -> Vec<bool> {
-    use rstar::primitives::GeomWithData;
+    use crate::geom::shape::{box_tree, rect_to_aabb};
     let radius: Vec<f64> = members
         .iter()
         .zip(sites)
@@ -463,24 +463,21 @@ fn near_another_hot_spot(
                 .fold(0.0, f64::max)
         })
         .collect();
-    let r_max = radius.iter().copied().fold(0.0, f64::max);
-    let tree = rstar::RTree::bulk_load(
-        sites
-            .iter()
-            .enumerate()
-            .map(|(k, s)| GeomWithData::new([s.x, s.y], k))
-            .collect(),
-    );
+    // Each building as the box of its reach `r_c` about its point: a
+    // building `c` within `2 r_b + r_c + step` of `b` has its box meet `b`'s
+    // point grown by `2 r_b + step` (and a hair, for rounding). One large
+    // footprint no longer widens every building's search.
+    let square = |s: &Coord, r: f64| overlay::grow(&geo::Rect::new(*s, *s), r);
+    let tree = box_tree(sites.iter().zip(&radius).map(|(s, &r)| Some(square(s, r))));
     (0..members.len())
         .map(|k| {
-            let reach = 2.0 * radius[k] + r_max + OUTLINE_STEP;
-            tree.locate_within_distance([sites[k].x, sites[k].y], reach * reach)
-                .any(|g| {
-                    let c = g.data;
-                    labels[c] != labels[k]
-                        && (sites[c].x - sites[k].x).hypot(sites[c].y - sites[k].y)
-                            <= 2.0 * radius[k] + radius[c] + OUTLINE_STEP
-                })
+            let env = rect_to_aabb(&square(&sites[k], 2.0 * radius[k] + OUTLINE_STEP + 1e-6));
+            tree.locate_in_envelope_intersecting(&env).any(|g| {
+                let c = g.data;
+                labels[c] != labels[k]
+                    && (sites[c].x - sites[k].x).hypot(sites[c].y - sites[k].y)
+                        <= 2.0 * radius[k] + radius[c] + OUTLINE_STEP
+            })
         })
         .collect()
 }
