@@ -287,39 +287,39 @@ pub fn dissolve<'a>(faces: impl IntoIterator<Item = &'a Shape>) -> Vec<Shape> {
             if a == b {
                 return;
             }
-            let rev = count.entry((key(b), key(a))).or_insert(0);
-            if *rev > 0 {
-                *rev -= 1;
-            } else {
-                *count.entry((key(a), key(b))).or_insert(0) += 1;
-                order.push((a, b));
+            match count.get_mut(&(key(b), key(a))) {
+                Some(rev) if *rev > 0 => *rev -= 1,
+                _ => {
+                    *count.entry((key(a), key(b))).or_insert(0) += 1;
+                    order.push((a, b));
+                }
             }
         });
     }
-    let mut out_edges: FastMap<(u64, u64), Vec<(P, bool)>> = FastMap::default();
+    let mut out = OutEdges::with_capacity(order.len());
     let mut starts: Vec<(P, P)> = Vec::new();
     for (a, b) in order {
         let c = count.get_mut(&(key(a), key(b))).expect("counted edge");
         if *c > 0 {
             *c -= 1;
-            out_edges.entry(key(a)).or_default().push((b, false));
+            out.push(a, b);
             starts.push((a, b));
         }
     }
     let mut rings: Vec<Ring> = Vec::new();
     for (s, t) in starts {
-        let Some(slot) = out_edges
-            .get_mut(&key(s))
-            .and_then(|v| v.iter_mut().find(|(q, used)| *q == t && !*used))
+        let Some(e) = out
+            .leaving(s)
+            .find(|&e| out.edges[e].to == t && !out.edges[e].used)
         else {
             continue;
         };
-        slot.1 = true;
+        out.edges[e].used = true;
         let mut ring = vec![s];
         let (mut prev, mut cur) = (s, t);
         while cur != s {
             ring.push(cur);
-            let Some(next) = take_left_turn(&mut out_edges, prev, cur) else {
+            let Some(next) = take_left_turn(&mut out, prev, cur) else {
                 break;
             };
             prev = cur;
@@ -334,32 +334,83 @@ pub fn dissolve<'a>(faces: impl IntoIterator<Item = &'a Shape>) -> Vec<Shape> {
     assemble(rings)
 }
 
-/// At `cur`, arrived from `prev`: the unused outgoing edge that turns most to
-/// the left, i.e. the first one met turning clockwise from the way back.
-fn take_left_turn(out: &mut FastMap<(u64, u64), Vec<(P, bool)>>, prev: P, cur: P) -> Option<P> {
-    let cands = out.get_mut(&key(cur))?;
-    let back = (prev[1] - cur[1]).atan2(prev[0] - cur[0]);
-    let mut best: Option<(f64, usize)> = None;
-    for (i, (q, used)) in cands.iter().enumerate() {
-        if *used {
-            continue;
-        }
-        let ang = (q[1] - cur[1]).atan2(q[0] - cur[0]);
-        // Clockwise angle from `back` to this edge, in (0, 2π].
-        let mut cw = back - ang;
-        while cw <= 0.0 {
-            cw += std::f64::consts::TAU;
-        }
-        while cw > std::f64::consts::TAU {
-            cw -= std::f64::consts::TAU;
-        }
-        if best.is_none_or(|(b, _)| cw < b) {
-            best = Some((cw, i));
+/// The edges left after cancellation, listed by start vertex in the order
+/// they came: one table entry per vertex and the edges in one vector, linked,
+/// instead of a vector per vertex (an allocation for each).
+struct OutEdges {
+    /// First and last edge leaving each vertex.
+    ends: FastMap<(u64, u64), (usize, usize)>,
+    edges: Vec<OutEdge>,
+}
+
+struct OutEdge {
+    to: P,
+    used: bool,
+    /// The next edge leaving the same vertex.
+    next: Option<usize>,
+}
+
+impl OutEdges {
+    fn with_capacity(n: usize) -> Self {
+        OutEdges {
+            ends: FastMap::with_capacity_and_hasher(n, Default::default()),
+            edges: Vec::with_capacity(n),
         }
     }
-    let (_, i) = best?;
-    cands[i].1 = true;
-    Some(cands[i].0)
+
+    fn push(&mut self, a: P, b: P) {
+        let e = self.edges.len();
+        self.edges.push(OutEdge {
+            to: b,
+            used: false,
+            next: None,
+        });
+        let ends = self.ends.entry(key(a)).or_insert((e, e));
+        if ends.1 != e {
+            self.edges[ends.1].next = Some(e);
+            ends.1 = e;
+        }
+    }
+
+    /// The edges leaving `a`, in the order they came.
+    fn leaving(&self, a: P) -> impl Iterator<Item = usize> + '_ {
+        let first = self.ends.get(&key(a)).map(|&(f, _)| f);
+        std::iter::successors(first, |&e| self.edges[e].next)
+    }
+}
+
+/// At `cur`, arrived from `prev`: the unused outgoing edge that turns most to
+/// the left, i.e. the first one met turning clockwise from the way back.
+fn take_left_turn(out: &mut OutEdges, prev: P, cur: P) -> Option<P> {
+    let (first, only) = {
+        let mut unused = out.leaving(cur).filter(|&e| !out.edges[e].used);
+        (unused.next()?, unused.next().is_none())
+    };
+    // One way on (almost every vertex): no angles to compare.
+    let i = if only {
+        first
+    } else {
+        let back = (prev[1] - cur[1]).atan2(prev[0] - cur[0]);
+        let mut best: Option<(f64, usize)> = None;
+        for e in out.leaving(cur).filter(|&e| !out.edges[e].used) {
+            let q = out.edges[e].to;
+            let ang = (q[1] - cur[1]).atan2(q[0] - cur[0]);
+            // Clockwise angle from `back` to this edge, in (0, 2π].
+            let mut cw = back - ang;
+            while cw <= 0.0 {
+                cw += std::f64::consts::TAU;
+            }
+            while cw > std::f64::consts::TAU {
+                cw -= std::f64::consts::TAU;
+            }
+            if best.is_none_or(|(b, _)| cw < b) {
+                best = Some((cw, e));
+            }
+        }
+        best?.1
+    };
+    out.edges[i].used = true;
+    Some(out.edges[i].to)
 }
 
 /// The final clean-up of one feature: every vertex rounded to the output
@@ -464,7 +515,8 @@ fn remove_spikes(r: Ring) -> Ring {
 fn split_at_repeats(ring: Ring) -> Vec<Ring> {
     let mut out = Vec::new();
     let mut cur: Ring = Vec::with_capacity(ring.len());
-    let mut pos: FastMap<(u64, u64), usize> = FastMap::default();
+    let mut pos: FastMap<(u64, u64), usize> =
+        FastMap::with_capacity_and_hasher(ring.len(), Default::default());
     for p in ring {
         if let Some(&k) = pos.get(&key(p)) {
             let loop_part: Ring = cur.split_off(k + 1);
