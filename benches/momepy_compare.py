@@ -21,7 +21,8 @@ outlines, limit=admin units, clip=True)`` then
 ``momepy.enclosed_tessellation(footprints, enclosures, n_jobs=JOBS)``, timed
 in memory (its reading is timed apart and not counted). dongne: ``dongne
 generate`` with RAYON_NUM_THREADS=JOBS, timed end to end as a process
-(reading, all stages, writing the GeoPackage).
+(reading, all stages, writing the GeoPackage) and, as momepy is, the method in
+memory (the summary's ``pipeline`` step); the median of ``--runs`` runs (5).
 
 They do not compute the same thing: momepy makes one cell per building, dongne
 one polygon per hot spot (cells are never made: regions come from the
@@ -32,6 +33,7 @@ path to barrier-bounded tessellation versus dongne, on the same data.
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -56,7 +58,7 @@ def ensure_set(name, scale_dir, gen):
     return d, bfile
 
 
-def run_dongne(dongne, d, bfile, jobs, run_dir):
+def run_dongne(dongne, d, bfile, jobs, run_dir, runs):
     os.makedirs(run_dir, exist_ok=True)
     toml = open(os.path.join(d, "dongne.toml")).read()
     toml = toml.replace('path = "buildings.fgb"', f'path = "{os.path.join(d, bfile)}"')
@@ -67,15 +69,19 @@ def run_dongne(dongne, d, bfile, jobs, run_dir):
     open(cfg, "w").write(toml)
     out = os.path.join(run_dir, "dongne.gpkg")
     env = dict(os.environ, RAYON_NUM_THREADS=str(jobs))
-    t = time.perf_counter()
-    subprocess.run([dongne, "generate", "-q", "--config", cfg, "-o", out,
-                    "--summary", os.path.join(run_dir, "summary.json")], check=True, env=env)
-    secs = time.perf_counter() - t
-    s = json.load(open(os.path.join(run_dir, "summary.json")))
-    # The method in memory, as momepy is timed: the summary's `pipeline`
-    # step (after reading, before ids and writing).
-    steps = {x["step"]: x["seconds"] for x in s["steps"]}
-    return secs, steps["pipeline"], s["run"]["neighborhoods"], s["run"]["buildings"]
+    # A process of a quarter second varies by a tenth from run to run (page
+    # faults, scheduling): the median of `runs`, with the range beside it.
+    ends, mems = [], []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([dongne, "generate", "-q", "--config", cfg, "-o", out,
+                        "--summary", os.path.join(run_dir, "summary.json")], check=True, env=env)
+        ends.append(time.perf_counter() - t)
+        s = json.load(open(os.path.join(run_dir, "summary.json")))
+        # The method in memory, as momepy is timed: the summary's `pipeline`
+        # step (after reading, before ids and writing).
+        mems.append({x["step"]: x["seconds"] for x in s["steps"]}["pipeline"])
+    return ends, mems, s["run"]["neighborhoods"], s["run"]["buildings"]
 
 
 def run_momepy(d, bfile, jobs, run_dir):
@@ -129,6 +135,7 @@ def main():
     ap.add_argument("--dongne", default=os.path.join(target, "release", "dongne"))
     ap.add_argument("--gen", default=os.path.join(target, "release", "examples", "gen_scale"))
     ap.add_argument("--skip-momepy", action="store_true")
+    ap.add_argument("--runs", type=int, default=5, help="dongne runs (the median is compared)")
     a = ap.parse_args()
     for p in (a.dongne, a.gen):
         if not os.path.exists(p):
@@ -137,11 +144,15 @@ def main():
     for name in a.sets.split(","):
         d, bfile = ensure_set(name, a.scale_dir, a.gen)
         run_dir = os.path.join(a.scale_dir, "runs", f"momepy-{name}")
-        dn_s, dn_mem, dn_n, dn_b = run_dongne(a.dongne, d, bfile, a.jobs, run_dir)
-        print(f"[{name}] dongne: {dn_s:.2f} s end to end ({dn_mem:.2f} s the method in "
-              f"memory), {dn_b} buildings → {dn_n} neighborhoods ({a.jobs} threads)", flush=True)
+        ends, mems, dn_n, dn_b = run_dongne(a.dongne, d, bfile, a.jobs, run_dir, a.runs)
+        dn_s, dn_mem = statistics.median(ends), statistics.median(mems)
+        print(f"[{name}] dongne: {dn_s:.3f} s end to end ({min(ends):.3f}–{max(ends):.3f}), "
+              f"{dn_mem:.3f} s the method in memory ({min(mems):.3f}–{max(mems):.3f}); median "
+              f"of {a.runs} runs, {dn_b} buildings → {dn_n} neighborhoods ({a.jobs} threads)",
+              flush=True)
         row = {"set": name, "jobs": a.jobs, "dongne_s": dn_s, "dongne_pipeline_s": dn_mem,
-               "dongne_buildings": dn_b, "dongne_neighborhoods": dn_n}
+               "dongne_buildings": dn_b, "dongne_neighborhoods": dn_n,
+               "dongne_runs_s": ends, "dongne_pipeline_runs_s": mems}
         if not a.skip_momepy:
             load_s, enc_s, tess_s, n_enc, n_cells, n_b, note = run_momepy(
                 d, bfile, a.jobs, run_dir)
