@@ -22,7 +22,7 @@ outlines, limit=admin units, clip=True)`` then
 in memory (its reading is timed apart and not counted). dongne: ``dongne
 generate`` with RAYON_NUM_THREADS=JOBS, timed end to end as a process
 (reading, all stages, writing the GeoPackage) and, as momepy is, the method in
-memory (the summary's ``pipeline`` step); the median of ``--runs`` runs (5).
+memory (the summary's ``pipeline`` step); the median of ``--runs`` runs (7).
 
 They do not compute the same thing: momepy makes one cell per building, dongne
 one polygon per hot spot (cells are never made: regions come from the
@@ -135,7 +135,7 @@ def main():
     ap.add_argument("--dongne", default=os.path.join(target, "release", "dongne"))
     ap.add_argument("--gen", default=os.path.join(target, "release", "examples", "gen_scale"))
     ap.add_argument("--skip-momepy", action="store_true")
-    ap.add_argument("--runs", type=int, default=5, help="dongne runs (the median is compared)")
+    ap.add_argument("--runs", type=int, default=7, help="dongne runs (the median is compared)")
     a = ap.parse_args()
     for p in (a.dongne, a.gen):
         if not os.path.exists(p):
