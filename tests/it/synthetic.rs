@@ -114,6 +114,15 @@ fn river() -> AreaBarrier {
     }
 }
 
+/// A 200 m square park in the middle of unit "A".
+fn park() -> AreaBarrier {
+    AreaBarrier {
+        fid: 7,
+        kind: BarrierKind::Park,
+        geom: polygon![(x: 400.0, y: 400.0), (x: 600.0, y: 400.0), (x: 600.0, y: 600.0), (x: 400.0, y: 600.0)],
+    }
+}
+
 fn neighborhoods(out: &pipeline::Output) -> Vec<&Neighborhood> {
     out.features
         .iter()
@@ -184,14 +193,9 @@ fn a_river_through_the_unit_is_its_own_feature_and_separates_the_banks() {
 #[test]
 fn a_park_in_the_middle_leaves_a_hole_and_an_empty_enclosure_merges() {
     let buildings = blocks(&[(200.0, 200.0)]);
-    let park = AreaBarrier {
-        fid: 7,
-        kind: BarrierKind::Park,
-        geom: polygon![(x: 400.0, y: 400.0), (x: 600.0, y: 400.0), (x: 600.0, y: 600.0), (x: 400.0, y: 600.0)],
-    };
     // A road cuts off an empty strip along the top: no buildings, so it joins
     // the neighborhood across the road (the one exception to invariant 6).
-    let inputs = unit_a(buildings, vec![road(950.0)], vec![park]);
+    let inputs = unit_a(buildings, vec![road(950.0)], vec![park()]);
     let out = run_checked(&inputs);
     let n = neighborhoods(&out);
     assert_eq!(n.len(), 1);
@@ -204,12 +208,7 @@ fn an_area_barrier_is_bounded_by_its_outline_not_by_a_distant_road() {
     // The park of the test above, 350 m from the road: what bounds the park
     // is its own outline, and the neighborhood is bounded by the park and
     // the unit's edge (its strip across the road merged into it).
-    let park = AreaBarrier {
-        fid: 7,
-        kind: BarrierKind::Park,
-        geom: polygon![(x: 400.0, y: 400.0), (x: 600.0, y: 400.0), (x: 600.0, y: 600.0), (x: 400.0, y: 600.0)],
-    };
-    let inputs = unit_a(blocks(&[(200.0, 200.0)]), vec![road(950.0)], vec![park]);
+    let inputs = unit_a(blocks(&[(200.0, 200.0)]), vec![road(950.0)], vec![park()]);
     let out = run_checked(&inputs);
     let bounded: Vec<(FeatureKind, &str)> = out
         .features
