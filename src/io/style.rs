@@ -47,12 +47,8 @@ const CATEGORIES: [(&str, &str); 5] = [
 ];
 
 /// Writes the `layer_styles` table with the default style of `layer`
-/// (already written) into an open GeoPackage.
-pub fn write_gpkg_style(
-    ds: &mut Dataset,
-    layer: &str,
-    features: &[Neighborhood],
-) -> gdal::errors::Result<()> {
+/// (already written; `qml` its [`qml`]) into an open GeoPackage.
+pub fn write_gpkg_style(ds: &mut Dataset, layer: &str, qml: &str) -> gdal::errors::Result<()> {
     let geom_column = ds
         .layer_by_name(layer)?
         .defn()
@@ -60,7 +56,6 @@ pub fn write_gpkg_style(
         .next()
         .map(|g| g.name())
         .unwrap_or_else(|| "geom".to_string());
-    let qml = qml(features);
     let sld = sld(layer);
     let styles = ds.create_layer(LayerOptions {
         name: "layer_styles",
@@ -94,7 +89,7 @@ pub fn write_gpkg_style(
     f.set_field_string(2, layer)?;
     f.set_field_string(3, &geom_column)?;
     f.set_field_string(4, STYLE_NAME)?;
-    f.set_field_string(5, &qml)?;
+    f.set_field_string(5, qml)?;
     f.set_field_string(6, &sld)?;
     f.set_field_integer(7, 1)?;
     f.set_field_string(8, DESCRIPTION)?;

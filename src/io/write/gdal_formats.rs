@@ -42,9 +42,17 @@ pub(super) fn write_gdal(
         let mut txn = ds
             .start_transaction()
             .map_err(|e| gdal_err("cannot start a transaction", e))?;
-        write_neighborhoods(&mut txn, LAYER_NAME, format, features, &srs)
-            .map_err(|e| gdal_err("cannot write", e))?;
-        crate::io::style::write_gpkg_style(&mut txn, LAYER_NAME, features)
+        // The style's colours (neighbours differ: a sort of every vertex) are
+        // worked out beside the inserts, which GDAL makes on one core: a
+        // tenth of a national layer's write.
+        let (written, qml) = std::thread::scope(|s| {
+            let qml = s.spawn(|| crate::io::style::qml(features));
+            let written = write_neighborhoods(&mut txn, LAYER_NAME, format, features, &srs);
+            (written, qml.join())
+        });
+        written.map_err(|e| gdal_err("cannot write", e))?;
+        let qml = qml.map_err(|_| Error::internal("the layer style stopped"))?;
+        crate::io::style::write_gpkg_style(&mut txn, LAYER_NAME, &qml)
             .map_err(|e| gdal_err("cannot write the QGIS style", e))?;
         if let Some(d) = debug {
             write_debug(&mut txn, d, &srs).map_err(|e| gdal_err("cannot write debug layers", e))?;
