@@ -9,9 +9,6 @@ use geo::dimensions::Dimensions;
 use geo::{BoundingRect, PreparedGeometry, Relate};
 use geo_types::{LineString, MultiPolygon, Polygon, Rect};
 
-// ---------------------------------------------------------------------------
-// Validity, fast
-
 /// geo's `Polygon::check_validation`: the same checks in the same order, so
 /// the same first error, but a ring's self-intersection test looks only at
 /// segment pairs whose boxes meet (an R-tree), where geo tries every pair of
@@ -140,7 +137,7 @@ pub fn multipolygon_validation(
 /// ends and the other starts. Only pairs whose boxes meet can meet: a sweep
 /// along the ring's longer side visits those (an R-tree did the same, at
 /// three times the cost on the tiled 1 M set's forests).
-pub fn ring_self_intersects(ring: &LineString<f64>) -> bool {
+fn ring_self_intersects(ring: &LineString<f64>) -> bool {
     use geo::Intersects;
     let lines: Vec<geo::Line<f64>> = ring.lines().collect();
     if lines.len() < 2 {
@@ -177,4 +174,68 @@ pub fn ring_self_intersects(ring: &LineString<f64>) -> bool {
             .take_while(|(b, _)| b[0] <= a[1])
             .any(|(b, j)| b[2] <= a[3] && a[2] <= b[3] && pair(&lines[*i], &lines[*j]))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo_types::{polygon, Coord};
+
+    #[test]
+    fn fast_validation_gives_geo_s_first_error() {
+        use geo::Validation;
+        use geo_types::{coord, LineString};
+        let sq = |x: f64, y: f64, w: f64| {
+            LineString::from(vec![(x, y), (x + w, y), (x + w, y + w), (x, y + w), (x, y)])
+        };
+        let polys = vec![
+            polygon![(x: 0., y: 0.), (x: 10., y: 10.), (x: 10., y: 0.), (x: 0., y: 10.)],
+            polygon![(x: 0., y: 0.), (x: 10., y: 0.), (x: 10., y: 10.), (x: 0., y: 10.)],
+            // A spike back along an edge.
+            polygon![(x: 0., y: 0.), (x: 10., y: 0.), (x: 5., y: 0.), (x: 5., y: 5.)],
+            // A ring through one vertex twice.
+            polygon![(x: 0., y: 0.), (x: 4., y: 0.), (x: 2., y: 2.), (x: 4., y: 4.), (x: 0., y: 4.), (x: 2., y: 2.)],
+            // Repeated points only.
+            polygon![(x: 0., y: 0.), (x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 0.)],
+            Polygon::new(sq(0., 0., 10.), vec![sq(2., 2., 2.), sq(3., 3., 2.)]),
+            Polygon::new(sq(0., 0., 10.), vec![sq(2., 2., 2.), sq(6., 6., 2.)]),
+            Polygon::new(sq(0., 0., 10.), vec![sq(8., 8., 4.)]),
+            Polygon::new(sq(0., 0., 10.), vec![sq(0., 2., 2.)]),
+            Polygon::new(sq(0., 0., 10.), vec![sq(2., 2., 2.), sq(4., 2., 2.)]),
+            Polygon::new(LineString(vec![]), vec![]),
+        ];
+        for p in &polys {
+            assert_eq!(polygon_validation(p), p.check_validation(), "{p:?}");
+        }
+        // A long zigzag that crosses itself once, far from its start.
+        let mut zig: Vec<Coord<f64>> = (0..400)
+            .map(|i| coord! { x: i as f64, y: if i % 2 == 0 { 0.0 } else { 3.0 } })
+            .collect();
+        zig.extend([
+            coord! { x: 399.0, y: 10.0 },
+            coord! { x: 200.5, y: -1.0 },
+            coord! { x: 0.0, y: 10.0 },
+        ]);
+        let p = Polygon::new(LineString(zig.clone()), vec![]);
+        assert_eq!(polygon_validation(&p), p.check_validation());
+        zig.truncate(400);
+        zig.extend([coord! { x: 399.0, y: 10.0 }, coord! { x: 0.0, y: 10.0 }]);
+        let p = Polygon::new(LineString(zig), vec![]);
+        assert_eq!(polygon_validation(&p), Ok(()));
+        assert_eq!(p.check_validation(), Ok(()));
+        for (a, b) in [(0, 1), (1, 1), (1, 6), (6, 7), (0, 10)] {
+            let mp = MultiPolygon(vec![polys[a].clone(), polys[b].clone()]);
+            assert_eq!(
+                multipolygon_validation(&mp),
+                mp.check_validation(),
+                "{mp:?}"
+            );
+        }
+        let apart = MultiPolygon(vec![
+            Polygon::new(sq(0., 0., 1.), vec![]),
+            Polygon::new(sq(1., 0., 1.), vec![]),
+            Polygon::new(sq(5., 5., 1.), vec![]),
+        ]);
+        assert_eq!(multipolygon_validation(&apart), apart.check_validation());
+    }
 }

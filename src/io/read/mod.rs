@@ -409,7 +409,7 @@ mod tests {
 
     use super::*;
     use geo::Area;
-    use geo_types::{polygon, MultiPolygon};
+    use geo_types::polygon;
 
     #[test]
     fn repair_bowtie_gives_two_triangles_and_keeps_overlaps_filled() {
@@ -453,64 +453,6 @@ mod tests {
             Some(Coord { x: 0., y: 5. })
         );
         assert_eq!(point_on_surface(&[], &mut xs), None);
-    }
-
-    #[test]
-    fn fast_validation_gives_geo_s_first_error() {
-        use geo::Validation;
-        use geo_types::{coord, LineString};
-        let sq = |x: f64, y: f64, w: f64| {
-            LineString::from(vec![(x, y), (x + w, y), (x + w, y + w), (x, y + w), (x, y)])
-        };
-        let polys = vec![
-            polygon![(x: 0., y: 0.), (x: 10., y: 10.), (x: 10., y: 0.), (x: 0., y: 10.)],
-            polygon![(x: 0., y: 0.), (x: 10., y: 0.), (x: 10., y: 10.), (x: 0., y: 10.)],
-            // A spike back along an edge.
-            polygon![(x: 0., y: 0.), (x: 10., y: 0.), (x: 5., y: 0.), (x: 5., y: 5.)],
-            // A ring through one vertex twice.
-            polygon![(x: 0., y: 0.), (x: 4., y: 0.), (x: 2., y: 2.), (x: 4., y: 4.), (x: 0., y: 4.), (x: 2., y: 2.)],
-            // Repeated points only.
-            polygon![(x: 0., y: 0.), (x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 0.)],
-            Polygon::new(sq(0., 0., 10.), vec![sq(2., 2., 2.), sq(3., 3., 2.)]),
-            Polygon::new(sq(0., 0., 10.), vec![sq(2., 2., 2.), sq(6., 6., 2.)]),
-            Polygon::new(sq(0., 0., 10.), vec![sq(8., 8., 4.)]),
-            Polygon::new(sq(0., 0., 10.), vec![sq(0., 2., 2.)]),
-            Polygon::new(sq(0., 0., 10.), vec![sq(2., 2., 2.), sq(4., 2., 2.)]),
-            Polygon::new(LineString(vec![]), vec![]),
-        ];
-        for p in &polys {
-            assert_eq!(polygon_validation(p), p.check_validation(), "{p:?}");
-        }
-        // A long zigzag that crosses itself once, far from its start.
-        let mut zig: Vec<Coord<f64>> = (0..400)
-            .map(|i| coord! { x: i as f64, y: if i % 2 == 0 { 0.0 } else { 3.0 } })
-            .collect();
-        zig.extend([
-            coord! { x: 399.0, y: 10.0 },
-            coord! { x: 200.5, y: -1.0 },
-            coord! { x: 0.0, y: 10.0 },
-        ]);
-        let p = Polygon::new(LineString(zig.clone()), vec![]);
-        assert_eq!(polygon_validation(&p), p.check_validation());
-        zig.truncate(400);
-        zig.extend([coord! { x: 399.0, y: 10.0 }, coord! { x: 0.0, y: 10.0 }]);
-        let p = Polygon::new(LineString(zig), vec![]);
-        assert_eq!(polygon_validation(&p), Ok(()));
-        assert_eq!(p.check_validation(), Ok(()));
-        for (a, b) in [(0, 1), (1, 1), (1, 6), (6, 7), (0, 10)] {
-            let mp = MultiPolygon(vec![polys[a].clone(), polys[b].clone()]);
-            assert_eq!(
-                multipolygon_validation(&mp),
-                mp.check_validation(),
-                "{mp:?}"
-            );
-        }
-        let apart = MultiPolygon(vec![
-            Polygon::new(sq(0., 0., 1.), vec![]),
-            Polygon::new(sq(1., 0., 1.), vec![]),
-            Polygon::new(sq(5., 5., 1.), vec![]),
-        ]);
-        assert_eq!(multipolygon_validation(&apart), apart.check_validation());
     }
 
     #[test]
