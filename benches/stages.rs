@@ -20,6 +20,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use dongne::geom::contains::shape_contains;
 use dongne::geom::coverage;
+use dongne::geom::dissolve;
 use dongne::geom::overlay;
 use dongne::geom::shape::Shape;
 use dongne::io::config::{Config, Params};
@@ -190,7 +191,7 @@ fn stages(c: &mut Criterion) {
         b.iter(|| coverage::adjacency(&noded))
     });
     g.bench_function("coverage::dissolve (whole unit)", |b| {
-        b.iter(|| coverage::dissolve(noded.iter()))
+        b.iter(|| dissolve::dissolve(noded.iter()))
     });
     // Size rules on the unit's face graph: every face a region, its
     // buildings counted, its borders from the adjacency.

@@ -1,6 +1,7 @@
 //! The geometry kernel: shapes as plain rings ([`shape`]), point in polygon
 //! ([`contains`]), the fixed-grid overlay ([`overlay`]) and coverage
-//! operations (node, dissolve, adjacency: [`coverage`]), perimeter and
+//! operations (node, adjacency: [`coverage`]), dissolving faces without a
+//! union ([`dissolve`]), perimeter and
 //! compactness ([`measure`]), polygon validity as OGC defines it, fast
 //! ([`validity`]), closing the gaps
 //! of a line network ([`snap`]), and lon/lat polygons cut at 180°
@@ -15,6 +16,8 @@ pub mod contains;
 pub mod overlay;
 
 pub mod coverage;
+
+pub mod dissolve;
 
 pub mod measure;
 

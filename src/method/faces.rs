@@ -8,6 +8,7 @@ use geo::Coord;
 use crate::error::Result;
 use crate::geom::contains::{shape_contains, PreparedShape};
 use crate::geom::coverage;
+use crate::geom::dissolve;
 use crate::geom::shape::{box_tree, shapes_rect, Shape};
 use crate::method::tessellation;
 use crate::model::{BarrierKind, FeatureKind};
@@ -105,7 +106,7 @@ pub(crate) fn fill_barriers(
         if sites.is_empty() {
             continue;
         }
-        let ground = coverage::dissolve(comp.iter().map(|&fi| &faces[fi]));
+        let ground = dissolve::dissolve(comp.iter().map(|&fi| &faces[fi]));
         let mut pieces = Vec::new();
         for shape in &ground {
             for f in tessellation::tessellate(shape, &sites, &labels)? {

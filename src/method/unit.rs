@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::geom::coverage;
+use crate::geom::dissolve;
 use crate::geom::overlay;
 use crate::geom::shape::{shapes_rect, Shape};
 use crate::io::config::Params;
@@ -327,7 +328,7 @@ pub(crate) fn run_unit(
         groups
             .par_iter()
             .map(|(&g, fis)| {
-                let shapes = coverage::dissolve(fis.iter().map(|&fi| &faces[fi]));
+                let shapes = dissolve::dissolve(fis.iter().map(|&fi| &faces[fi]));
                 let bounded_by = bounded_by(fis, &table, &eidx, &segs);
                 UnitFeature {
                     kind: group_kind[g],

@@ -3,6 +3,7 @@
 //! dissolve of any set of its faces keeps the area.
 
 use dongne::geom::coverage;
+use dongne::geom::dissolve;
 use dongne::geom::overlay::{self, shape_area};
 use dongne::geom::shape::Shape;
 use dongne::method::tessellation::tessellate;
@@ -55,7 +56,7 @@ proptest! {
         for label in 0..4 {
             let mine: Vec<&Shape> = shapes.iter().zip(&faces).filter(|(_, f)| f.label == label).map(|(s, _)| s).collect();
             let area: f64 = mine.iter().map(|s| shape_area(s)).sum();
-            let merged = coverage::clean(coverage::dissolve(mine.iter().copied()));
+            let merged = coverage::clean(dissolve::dissolve(mine.iter().copied()));
             let merged_area: f64 = merged.iter().map(shape_area).sum();
             prop_assert!((area - merged_area).abs() <= 1e-6 * want.max(1.0), "label {label}: {area} vs {merged_area}");
             for s in &merged {
