@@ -44,10 +44,7 @@ pub fn dissolve<'a>(faces: impl IntoIterator<Item = &'a Shape>) -> Vec<Shape> {
     }
     let mut rings: Vec<Ring> = Vec::new();
     for (s, t) in starts {
-        let Some(e) = out
-            .leaving(s)
-            .find(|&e| out.edges[e].to == t && !out.edges[e].used)
-        else {
+        let Some(e) = out.unused_leaving(s).find(|&e| out.edges[e].to == t) else {
             continue;
         };
         out.edges[e].used = true;
@@ -109,13 +106,18 @@ impl OutEdges {
         let first = self.ends.get(&key(a)).map(|&(f, _)| f);
         std::iter::successors(first, |&e| self.edges[e].next)
     }
+
+    /// [`Self::leaving`], without the edges already taken into a ring.
+    fn unused_leaving(&self, a: P) -> impl Iterator<Item = usize> + '_ {
+        self.leaving(a).filter(|&e| !self.edges[e].used)
+    }
 }
 
 /// At `cur`, arrived from `prev`: the unused outgoing edge that turns most to
 /// the left, i.e. the first one met turning clockwise from the way back.
 fn take_left_turn(out: &mut OutEdges, prev: P, cur: P) -> Option<P> {
     let (first, only) = {
-        let mut unused = out.leaving(cur).filter(|&e| !out.edges[e].used);
+        let mut unused = out.unused_leaving(cur);
         (unused.next()?, unused.next().is_none())
     };
     // One way on (almost every vertex): no angles to compare.
@@ -124,7 +126,7 @@ fn take_left_turn(out: &mut OutEdges, prev: P, cur: P) -> Option<P> {
     } else {
         let back = (prev[1] - cur[1]).atan2(prev[0] - cur[0]);
         let mut best: Option<(f64, usize)> = None;
-        for e in out.leaving(cur).filter(|&e| !out.edges[e].used) {
+        for e in out.unused_leaving(cur) {
             let q = out.edges[e].to;
             let ang = (q[1] - cur[1]).atan2(q[0] - cur[0]);
             // Clockwise angle from `back` to this edge, in (0, 2π].
