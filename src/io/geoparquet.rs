@@ -33,7 +33,8 @@ use parquet::file::properties::WriterProperties;
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
-use crate::io::read::{gdal_reason, multi_polygon_wkb};
+use crate::io::gdal_errors::gdal_reason;
+use crate::io::wkb::multi_polygon_wkb;
 
 /// The name of the geometry column dongne writes.
 pub const GEOMETRY_COLUMN: &str = "geometry";

@@ -9,11 +9,10 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::io::config::{Config, LayerConfig};
+use crate::io::gdal_errors::capture_gdal_errors;
 use crate::io::network;
 use crate::io::osm;
-use crate::io::read::{
-    capture_gdal_errors, open_layer, read_layer, LayerReport, ReadOptions, Role, Stage,
-};
+use crate::io::read::{open_layer, read_layer, LayerReport, ReadOptions, Role, Stage};
 use crate::io::reproject::{SrsDefinition, WorkingCrs};
 use crate::model::{AdminUnit, Inputs};
 

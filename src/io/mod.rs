@@ -6,6 +6,7 @@
 pub mod cache;
 pub mod config;
 pub mod encoding;
+pub mod gdal_errors;
 pub mod geoparquet;
 pub mod inputs;
 pub mod network;
@@ -16,4 +17,5 @@ pub mod postgis;
 pub mod read;
 pub mod reproject;
 pub mod style;
+pub mod wkb;
 pub mod write;

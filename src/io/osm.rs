@@ -34,6 +34,7 @@ use gdal::vector::LayerAccess;
 
 use crate::error::{Error, Result};
 use crate::io::config::Config;
+use crate::io::gdal_errors;
 use crate::io::osm_tags::{
     is_building, is_mountain, is_park, is_tunnel, is_water_area, osm_ref, FeatureTags, TagReader,
     ADMIN_CODE_TAGS,
@@ -115,6 +116,52 @@ pub(crate) fn read_preset(
     Ok(stages)
 }
 
+/// What GDAL says, as a failure, of a ring it cannot close when
+/// `OGR_GEOMETRY_ACCEPT_UNCLOSED_RING=NO` is set (a warning otherwise).
+const UNCLOSED_RING: &str = "Non closed ring detected";
+
+/// [`gdal_errors::check_read_errors`] for one pass over an OSM layer, except for
+/// rings GDAL could not close: a warning, not a read error.
+///
+/// A multipolygon relation clipped by the extract has an outer way that
+/// does not close. GDAL's OSM driver assembles the ring, fails to add it
+/// ("Non closed ring detected.", CE_Failure with the option set to NO) and
+/// leaves the ring out of the relation, the whole relation when no ring is
+/// left: without the option the result is the same, with a GDAL warning.
+/// The file is fine. The message names no relation and the driver returns
+/// no feature for it, so the relation's id cannot be known here (GDAL's
+/// debug log gives the ring's end points). The driver parses the whole file
+/// again for each layer and builds the relations whichever layer is read,
+/// so the failure comes back on every pass: it is told once, with the
+/// multipolygons where the ring belongs, and left in the debug log on the
+/// other passes. Every other failure is a read error as before.
+fn check_osm_read_errors(source: &crate::model::Source, layer: &str) -> Result<()> {
+    let (unclosed, failures): (Vec<String>, Vec<String>) = gdal_errors::take_gdal_errors()
+        .into_iter()
+        .partition(|m| m.starts_with(UNCLOSED_RING));
+    if let Some(msg) = failures.first() {
+        return Err(gdal_errors::read_error(source, msg));
+    }
+    match unclosed.len() {
+        0 => {}
+        n if layer == "multipolygons" => tracing::warn!(
+            file = %source.file,
+            layer = %source.layer,
+            "{n} unclosed ring{s} of OSM multipolygon relations skipped (GDAL: {msg}); \
+             GDAL's OSM driver names no relation, and skips a relation with no \
+             closed ring; CPL_DEBUG=ON RUST_LOG=gdal=trace logs each ring's end points",
+            s = if n == 1 { "" } else { "s" },
+            msg = unclosed[0],
+        ),
+        n => tracing::debug!(
+            file = %source.file,
+            layer = %source.layer,
+            "{n} unclosed rings of multipolygon relations met while reading this layer"
+        ),
+    }
+    Ok(())
+}
+
 struct Preset<'a> {
     path: &'a Path,
     admin_level: Option<u32>,
@@ -160,7 +207,7 @@ impl Preset<'_> {
             )
         };
         let mut stages: Vec<Stage> = roles.iter().map(|&r| new_stage(r)).collect();
-        read::take_gdal_errors();
+        gdal_errors::take_gdal_errors();
         for (i, f) in l.layer.features().enumerate() {
             let fid = read::feature_id(&f, i);
             let t = tags.tags(&f);
@@ -176,7 +223,7 @@ impl Preset<'_> {
             }
         }
         if let Some(first) = stages.first() {
-            read::check_read_errors(&first.report.source)?;
+            check_osm_read_errors(&first.report.source, layer)?;
         }
         Ok(stages.into_iter().map(|s| (s, srs.clone())).collect())
     }

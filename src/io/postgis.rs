@@ -9,7 +9,7 @@ use gdal::vector::LayerAccess;
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
 
 use crate::error::{Error, Result};
-use crate::io::read::{capture_gdal_errors, gdal_reason, take_gdal_errors};
+use crate::io::gdal_errors::{capture_gdal_errors, gdal_reason, take_gdal_errors};
 
 /// Whether `source` is a PostgreSQL connection string (`PG:…`), as GDAL
 /// and ogr2ogr take it, rather than a file.

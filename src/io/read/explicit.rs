@@ -5,6 +5,7 @@ use gdal::vector::{Feature, LayerAccess};
 
 use crate::error::{Error, Result};
 use crate::io::config::{LayerConfig, Params};
+use crate::io::gdal_errors::{check_read_errors, take_gdal_errors};
 use crate::io::osm_tags;
 use crate::model::Source;
 

@@ -7,7 +7,6 @@
 //! repaired in the working CRS, where the geometry stages need them valid.
 //! Every problem the user can fix is an [`Error`] naming file, layer and feature.
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use gdal::spatial_ref::SpatialRef;
@@ -24,14 +23,12 @@ use crate::model::{
 };
 
 mod explicit;
-mod gdal_errors;
 mod ogr;
 mod open;
 mod stage;
 mod surface;
 
 pub(crate) use self::explicit::*;
-pub use self::gdal_errors::*;
 pub use self::ogr::*;
 pub use self::open::*;
 use self::surface::*;
@@ -169,7 +166,7 @@ impl Role {
 /// of `dongne check`. The working CRS is `cfg.crs` or the UTM zone of this
 /// layer.
 pub fn check_layer(role: Role, spec: &LayerConfig, cfg: &Config) -> Result<LayerReport> {
-    capture_gdal_errors();
+    crate::io::gdal_errors::capture_gdal_errors();
     let given_crs = cfg.crs.as_deref().map(WorkingCrs::from_user).transpose()?;
     let opts = ReadOptions::from_config(cfg)?;
     let (mut stage, srs) = read_layer(role, spec, &opts)?;
@@ -259,14 +256,6 @@ impl std::fmt::Debug for OpenedLayer {
             self.source.file, self.source.layer, self.driver
         )
     }
-}
-
-// ---------------------------------------------------------------------------
-// GDAL messages
-
-thread_local! {
-    /// GDAL failures raised on this thread since the last `take_gdal_errors`.
-    static GDAL_ERRORS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
 // ---------------------------------------------------------------------------
@@ -394,19 +383,6 @@ struct FieldPlan {
 }
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn sqlite_statements_are_left_out_of_messages() {
-        let m = "sqlite3_exec(INSERT INTO gpkg_contents (table_name) VALUES ('n')) failed: database or disk is full";
-        assert_eq!(
-            without_sql(m.into()),
-            "sqlite3_exec(…) failed: database or disk is full"
-        );
-        assert_eq!(
-            without_sql("not recognized (x)".into()),
-            "not recognized (x)"
-        );
-    }
-
     use super::*;
     use geo::Area;
     use geo_types::polygon;

@@ -9,6 +9,7 @@ use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
 
 use crate::error::{Error, Result};
 use crate::io::config::LayerConfig;
+use crate::io::gdal_errors::{capture_gdal_errors, gdal_reason, take_gdal_errors};
 use crate::io::reproject::{self, Transformer};
 use crate::model::Source;
 

@@ -13,8 +13,9 @@ use gdal::{Dataset, DriverManager};
 use super::atomic::Target;
 use super::{Format, Row, FIELDS, FIXED_DATE, LAYER_NAME, SHAPEFILE_TEXT_WIDTH};
 use crate::error::{Error, Result};
-use crate::io::read::{gdal_reason, multi_polygon_to_gdal, take_gdal_errors};
+use crate::io::gdal_errors::{gdal_reason, take_gdal_errors};
 use crate::io::reproject::WorkingCrs;
+use crate::io::wkb::multi_polygon_to_gdal;
 use crate::model::{DebugLayers, Neighborhood};
 
 pub(super) fn write_gdal(

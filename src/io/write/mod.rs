@@ -47,8 +47,8 @@ use std::path::{Path, PathBuf};
 use gdal::vector::OGRFieldType;
 
 use crate::error::{Error, Result};
+use crate::io::gdal_errors::capture_gdal_errors;
 use crate::io::postgis::{is_connection, TableName};
-use crate::io::read::capture_gdal_errors;
 use crate::io::reproject::WorkingCrs;
 use crate::model::{DebugLayers, Neighborhood};
 

@@ -54,9 +54,9 @@ pub(super) fn stage(
             .start_transaction()
             .map_err(|e| fail("cannot start a transaction on", e.to_string()))?;
         write_neighborhoods(&mut txn, &staging.layer(), Format::PostGis, features, &srs)
-            .map_err(|e| fail("cannot write", crate::io::read::gdal_reason(e)))?;
+            .map_err(|e| fail("cannot write", crate::io::gdal_errors::gdal_reason(e)))?;
         txn.commit()
-            .map_err(|e| fail("cannot commit", crate::io::read::gdal_reason(e)))?;
+            .map_err(|e| fail("cannot commit", crate::io::gdal_errors::gdal_reason(e)))?;
     }
     let s = staging.sql();
     let n = &staging.name;

@@ -64,6 +64,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::geom::overlay;
 use crate::geom::shape::Shape;
+use crate::io::gdal_errors;
 use crate::io::postgis::{self, TableName};
 use crate::io::read;
 use crate::io::reproject::{self, Coords, Transformer, WorkingCrs};

@@ -179,7 +179,7 @@ pub(super) fn read_raw(path: &Path, table: Option<&TableName>) -> Result<RawPrev
             .hint(hint)
     })?;
     let driver = ds.driver().short_name();
-    read::take_gdal_errors();
+    gdal_errors::take_gdal_errors();
     let mut features = Vec::new();
     let mut seen: BTreeMap<String, i64> = BTreeMap::new();
     for (i, f) in layer.features().enumerate() {
@@ -232,7 +232,7 @@ pub(super) fn read_raw(path: &Path, table: Option<&TableName>) -> Result<RawPrev
             },
         ));
     }
-    read::check_read_errors(&source)?;
+    gdal_errors::check_read_errors(&source)?;
     Ok(RawPrevious {
         source,
         driver,

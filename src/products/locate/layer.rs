@@ -102,7 +102,7 @@ pub fn read_neighborhoods(spec: &LayerConfig) -> Result<NeighborhoodLayer> {
     let crs_label = opened.crs_label();
     let crs_wkt = opened.crs_wkt()?;
     let mut rows: Vec<(FeatureInfo, MultiPolygon<f64>)> = Vec::new();
-    read::take_gdal_errors();
+    gdal_errors::take_gdal_errors();
     let source = opened.source.clone();
     for (position, f) in opened.layer.features().enumerate() {
         let fid = read::feature_id(&f, position);
@@ -151,7 +151,7 @@ pub fn read_neighborhoods(spec: &LayerConfig) -> Result<NeighborhoodLayer> {
         };
         rows.push((info, mp));
     }
-    read::check_read_errors(&source)?;
+    gdal_errors::check_read_errors(&source)?;
     if rows.is_empty() {
         return Err(opened
             .error("the layer has no polygon feature")

@@ -32,6 +32,7 @@ use rstar::RTree;
 
 use crate::error::{Error, Result};
 use crate::io::config::LayerConfig;
+use crate::io::gdal_errors;
 use crate::io::read;
 use crate::io::reproject::{self, Transformer};
 use crate::model::Source;

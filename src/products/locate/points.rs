@@ -123,7 +123,7 @@ pub fn read_layer_points(spec: &LayerConfig) -> Result<Points> {
         crs_wkt,
         ..Default::default()
     };
-    read::take_gdal_errors();
+    gdal_errors::take_gdal_errors();
     for (position, f) in opened.layer.features().enumerate() {
         let fid = read::feature_id(&f, position);
         let err = |msg: String| source.error(msg).feature(fid);
@@ -144,7 +144,7 @@ pub fn read_layer_points(spec: &LayerConfig) -> Result<Points> {
         pts.ys.push(y);
         pts.ids.push(fid.to_string());
     }
-    read::check_read_errors(&source)?;
+    gdal_errors::check_read_errors(&source)?;
     Ok(pts)
 }
 

@@ -1,10 +1,18 @@
 //! GDAL's error messages, captured per thread and shortened for people.
+//! The bottom of [`crate::io`]: reading, writing and PostGIS all use it.
 
+use std::cell::RefCell;
 use std::sync::Once;
 
 use gdal::errors::CplErrType;
 
-use super::*;
+use crate::error::Result;
+use crate::model::Source;
+
+thread_local! {
+    /// GDAL failures raised on this thread since the last `take_gdal_errors`.
+    static GDAL_ERRORS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
 
 /// Routes GDAL's messages to `tracing` instead of stderr, and keeps failures
 /// per thread so that a read that fails half-way (a truncated file) is an
@@ -44,7 +52,7 @@ pub fn gdal_reason(e: gdal::errors::GdalError) -> String {
 }
 
 /// `sqlite3_exec(<statement>) failed: why` → `sqlite3_exec(…) failed: why`.
-pub(super) fn without_sql(m: String) -> String {
+fn without_sql(m: String) -> String {
     match (
         m.starts_with("sqlite3_"),
         m.find('('),
@@ -69,9 +77,32 @@ pub fn take_gdal_errors() -> Vec<String> {
 /// read it.
 pub fn check_read_errors(source: &Source) -> Result<()> {
     match take_gdal_errors().into_iter().next() {
-        Some(msg) => Err(source
-            .error(format!("read error: {msg}"))
-            .hint("the file may be truncated or damaged; check it with ogrinfo -al -so")),
+        Some(msg) => Err(read_error(source, &msg)),
         None => Ok(()),
+    }
+}
+
+/// The error of a GDAL failure while `source` was read.
+pub fn read_error(source: &Source, msg: &str) -> crate::error::Error {
+    source
+        .error(format!("read error: {msg}"))
+        .hint("the file may be truncated or damaged; check it with ogrinfo -al -so")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_statements_are_left_out_of_messages() {
+        let m = "sqlite3_exec(INSERT INTO gpkg_contents (table_name) VALUES ('n')) failed: database or disk is full";
+        assert_eq!(
+            without_sql(m.into()),
+            "sqlite3_exec(…) failed: database or disk is full"
+        );
+        assert_eq!(
+            without_sql("not recognized (x)".into()),
+            "not recognized (x)"
+        );
     }
 }
