@@ -120,6 +120,10 @@ pub struct Inputs {
 )]
 pub enum FeatureKind {
     Neighborhood,
+    /// Buildings too few (or ground too small) for a neighborhood, with no
+    /// neighborhood to join: an alpine hut or a farm among forests and open
+    /// ground. Kept apart so that every `neighborhood` meets the size rules.
+    Hamlet,
     Barrier(BarrierKind),
 }
 
@@ -127,8 +131,16 @@ impl FeatureKind {
     pub fn as_str(self) -> &'static str {
         match self {
             FeatureKind::Neighborhood => "neighborhood",
+            FeatureKind::Hamlet => "hamlet",
             FeatureKind::Barrier(b) => b.as_str(),
         }
+    }
+
+    /// Ground people live on: a neighborhood or a hamlet. The invariants
+    /// on buildings (one piece, walkable, no barrier inside, whole
+    /// footprints) hold for both.
+    pub fn is_settled(self) -> bool {
+        matches!(self, FeatureKind::Neighborhood | FeatureKind::Hamlet)
     }
 }
 

@@ -201,14 +201,20 @@ pub fn deliver(
             LogFormat::Json => tracing::info!(
                 stage = "done",
                 neighborhoods = out.report.neighborhoods,
+                hamlets = out.report.hamlets,
                 barrier_features = out.report.barrier_features,
                 seconds = summary.seconds_total,
                 output = %d.dest.display(),
                 "done"
             ),
             LogFormat::Text => eprintln!(
-                "dongne: {} neighborhoods and {} barrier features from {} buildings in {} admin units, {:.2} s → {}",
+                "dongne: {} neighborhoods{} and {} barrier features from {} buildings in {} admin units, {:.2} s → {}",
                 out.report.neighborhoods,
+                match out.report.hamlets {
+                    0 => String::new(),
+                    1 => ", 1 hamlet".to_string(),
+                    h => format!(", {h} hamlets"),
+                },
                 out.report.barrier_features,
                 out.report.buildings,
                 out.report.admin_units,

@@ -8,6 +8,7 @@ pub mod config;
 pub mod encoding;
 pub mod gdal_errors;
 pub mod geoparquet;
+pub mod geos;
 pub mod inputs;
 pub mod network;
 pub mod osm;

@@ -25,9 +25,21 @@ pub fn hex(c: (u8, u8, u8)) -> String {
     format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
 }
 
+/// The feature kinds with their legend labels, in legend order: the QGIS
+/// style's categories and the preview's legend.
+pub const KINDS: [(&str, &str); 6] = [
+    ("neighborhood", "neighborhood"),
+    ("hamlet", "hamlet"),
+    ("water", "water"),
+    ("park", "park"),
+    ("mountain", "mountain / forest"),
+    ("open", "open ground"),
+];
+
 /// Fill of a feature kind other than `neighborhood`.
 pub fn kind_colour(kind: &str) -> (u8, u8, u8) {
     match kind {
+        "hamlet" => (226, 170, 110),
         "water" => (127, 179, 224),
         "park" => (150, 205, 130),
         "mountain" => (88, 135, 92),

@@ -37,14 +37,8 @@ pub const UPDATE_TIME: &str = "2000-01-01T00:00:00Z";
 /// (two characters a feature: 200 KB of QML at this size).
 pub const MAX_LISTED: usize = 100_000;
 
-/// The categories of the renderer: kind, label, fill colour.
-const CATEGORIES: [(&str, &str); 5] = [
-    ("neighborhood", "neighborhood"),
-    ("water", "water"),
-    ("park", "park"),
-    ("mountain", "mountain / forest"),
-    ("open", "open ground"),
-];
+/// The categories of the renderer: kind and label.
+const CATEGORIES: [(&str, &str); 6] = crate::io::palette::KINDS;
 
 /// Writes the `layer_styles` table with the default style of `layer`
 /// (already written; `qml` its [`qml`]) into an open GeoPackage.

@@ -18,7 +18,9 @@ pub mod enclosures;
 /// 3. Hot spots: buildings clustered per enclosure.
 pub mod clustering;
 
-/// 4. Voronoi gap fill between the hot spots.
+/// 4. Voronoi gap fill between the hot spots: the generators, the
+/// tessellation.
+pub mod generators;
 pub mod tessellation;
 
 /// 4b. One piece: stray pieces of a hot spot's region go to a neighbour.
@@ -32,6 +34,9 @@ pub mod report;
 
 /// A unit's ground as labelled faces; barrier ground filled.
 pub mod faces;
+
+/// What bounds each feature: the unit's edge, a barrier line or area.
+pub mod bounded_by;
 
 /// One admin unit's run of the stages above.
 pub mod unit;

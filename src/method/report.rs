@@ -44,10 +44,14 @@ pub struct RunReport {
     pub enclosures: usize,
     pub hot_spots: usize,
     pub neighborhoods: usize,
+    /// Settlements below the size rules with no neighborhood to join.
+    #[serde(default)]
+    pub hamlets: usize,
     pub barrier_features: usize,
     /// Area where input admin units overlapped, given to the first by code.
     pub admin_overlap_m2: f64,
-    /// Neighborhoods that still break a size rule, with the reason.
+    /// Ground the size rules could not merge (now a hamlet or open), with
+    /// the reason.
     pub size_exceptions: Vec<String>,
     /// Seconds per stage, summed over threads.
     pub stage_seconds: Vec<(String, f64)>,

@@ -38,13 +38,18 @@ fn grid_area(r: crate::error::Result<Vec<Shape>>) -> f64 {
         .unwrap_or(f64::INFINITY)
 }
 
-/// 1. Every polygon is valid (OGC simple features).
+/// Invariant 1: every polygon is valid (OGC simple features), as GEOS
+/// judges it (and so QGIS, PostGIS and shapely), and as geo does, whose
+/// reason is named.
 pub fn validity(features: &[Neighborhood]) -> Vec<Violation> {
     features
-        .iter()
+        .par_iter()
         .filter_map(|f| {
-            let errs = f.geom.validation_errors();
-            (!errs.is_empty()).then(|| v(1, format!("{}: {}", f.id, errs[0])))
+            if let Some(e) = f.geom.validation_errors().first() {
+                return Some(v(1, format!("{}: {e}", f.id)));
+            }
+            (!crate::io::geos::is_valid(&f.geom))
+                .then(|| v(1, format!("{}: not valid as GEOS judges it", f.id)))
         })
         .collect()
 }
@@ -186,7 +191,7 @@ pub fn straddles(
         let p = Point(*c);
         for g in tree.locate_all_at_point(&[c.x, c.y]) {
             let f = &features[g.data];
-            if f.kind == FeatureKind::Neighborhood && geo::Contains::contains(&f.geom, &p) {
+            if f.kind.is_settled() && geo::Contains::contains(&f.geom, &p) {
                 if left {
                     side[g.data].0 = true;
                 } else {
@@ -260,7 +265,7 @@ pub fn no_barrier_inside(
             piece_buildings[pi] += 1;
             let owner = tree.locate_all_at_point(&p).map(|g| g.data).find(|&i| {
                 &features[i].admin_code == code
-                    && features[i].kind == FeatureKind::Neighborhood
+                    && features[i].kind.is_settled()
                     && geo::Contains::contains(&features[i].geom, &Point(*c))
             });
             if let Some(f) = owner {
@@ -319,14 +324,15 @@ fn signed_distance(line: &[Coord], c: Coord) -> Option<(f64, bool)> {
     best
 }
 
-/// Invariant 8: every neighborhood meets the minimum area and building count,
-/// except as many as the run reported it could not merge.
+/// Invariant 8: every neighborhood meets the minimum area and building
+/// count. Ground the size rules could not merge is no neighborhood: a
+/// `hamlet` holds at least one building, and ground without one is `open`.
 pub fn size_rules(
     features: &[Neighborhood],
     min_area: f64,
     min_buildings: usize,
-    reported: usize,
 ) -> Vec<Violation> {
+    let mut out = Vec::new();
     let small: Vec<&Neighborhood> = features
         .iter()
         .filter(|f| {
@@ -334,20 +340,25 @@ pub fn size_rules(
                 && (f.area_m2 < min_area || f.buildings < min_buildings)
         })
         .collect();
-    if small.len() > reported {
-        vec![v(
+    if let Some(first) = small.first() {
+        out.push(v(
             8,
             format!(
-                "{} neighborhoods break the size rules, {reported} reported (first: {} with {} buildings, {:.0} m²)",
+                "{} neighborhoods break the size rules (first: {} with {} buildings, {:.0} m²)",
                 small.len(),
-                small[0].id,
-                small[0].buildings,
-                small[0].area_m2
+                first.id,
+                first.buildings,
+                first.area_m2
             ),
-        )]
-    } else {
-        Vec::new()
+        ));
     }
+    if let Some(h) = features
+        .iter()
+        .find(|f| f.kind == FeatureKind::Hamlet && f.buildings == 0)
+    {
+        out.push(v(8, format!("{} is a hamlet without a building", h.id)));
+    }
+    out
 }
 
 /// Invariant 9: every neighborhood is one polygon (holes allowed), and no feature has
@@ -355,7 +366,7 @@ pub fn size_rules(
 pub fn one_piece(features: &[Neighborhood]) -> Vec<Violation> {
     let mut out = Vec::new();
     for f in features {
-        if f.kind == FeatureKind::Neighborhood && f.geom.0.len() != 1 {
+        if f.kind.is_settled() && f.geom.0.len() != 1 {
             out.push(v(9, format!("{} is in {} pieces", f.id, f.geom.0.len())));
         }
         if f.area_m2 < crate::method::pieces::MIN_FEATURE_AREA {
@@ -392,7 +403,9 @@ pub fn footprints_whole(
             let f = &features[g.data];
             if !matches!(
                 f.kind,
-                FeatureKind::Neighborhood | FeatureKind::Barrier(crate::model::BarrierKind::Open)
+                FeatureKind::Neighborhood
+                    | FeatureKind::Hamlet
+                    | FeatureKind::Barrier(crate::model::BarrierKind::Open)
             ) {
                 continue;
             }
@@ -439,7 +452,7 @@ pub fn walkable(
     let (owner, parts): (Vec<usize>, Vec<Shape>) = features
         .iter()
         .enumerate()
-        .filter(|(_, f)| f.kind == FeatureKind::Neighborhood)
+        .filter(|(_, f)| f.kind.is_settled())
         .flat_map(|(i, f)| overlay::shapes_of(&f.geom).into_iter().map(move |s| (i, s)))
         .unzip();
     let index = ShapeIndex::new(&parts.iter().collect::<Vec<_>>());
@@ -486,13 +499,12 @@ pub fn check_all(
     in_frame: usize,
     min_area: f64,
     min_buildings: usize,
-    reported: usize,
 ) -> Vec<Violation> {
     let mut out = validity(features);
     out.extend(no_overlap(features));
     out.extend(coverage_and_nesting(features, units));
     out.extend(buildings_in_one_feature(features, buildings, in_frame));
-    out.extend(size_rules(features, min_area, min_buildings, reported));
+    out.extend(size_rules(features, min_area, min_buildings));
     out.extend(one_piece(features));
     out
 }

@@ -123,7 +123,7 @@ fn quiet_prints_nothing_and_text_logs_carry_no_control_characters_off_a_terminal
     );
     assert!(
         lines.last().unwrap().starts_with(
-            "dongne: 18 neighborhoods and 17 barrier features from 159 buildings in 8 admin units, "
+            "dongne: 17 neighborhoods, 1 hamlet and 17 barrier features from 159 buildings in 8 admin units, "
         ),
         "{err}"
     );

@@ -117,7 +117,7 @@ fn liechtenstein_dongne_keeps_barriers_and_hot_spots_whole_where_h3_does_not() {
     let e = assert_figures(
         "liechtenstein.toml",
         Figures {
-            neighborhoods: 533,
+            neighborhoods: 477,
             buildings: 14005,
             hot_spots: 876,
             h3_resolution: 9,
@@ -184,7 +184,7 @@ fn cli_prints_the_table_and_writes_json_and_csv() {
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(rows.len(), 4);
     assert!(rows[0].starts_with("partition,units,"));
-    assert!(rows[1].starts_with("dongne,18,18,"));
+    assert!(rows[1].starts_with("dongne,17,17,"));
     assert!(rows[2].starts_with("H3 r9,"));
     assert!(rows[3].starts_with("admin,8,"));
 

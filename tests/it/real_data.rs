@@ -8,7 +8,7 @@ use dongne::io::config::Config;
 use dongne::io::inputs::{self, Loaded};
 use dongne::io::reproject::{lonlat_srs, Transformer};
 use dongne::method::pipeline::{self, Output};
-use dongne::model::{FeatureKind, Neighborhood};
+use dongne::model::{BarrierKind, FeatureKind, Neighborhood};
 use dongne::products::invariants::{self, Violation};
 use gdal::vector::LayerAccess;
 use geo::{Coord, Geometry, LineString};
@@ -51,7 +51,6 @@ fn assert_invariants(r: &Run) {
         rep.buildings - rep.buildings_outside_admin,
         r.cfg.params.min_area,
         r.cfg.params.min_buildings,
-        rep.size_exceptions.len(),
     );
     bad.extend(invariants::no_barrier_inside(
         &r.out.features,
@@ -208,6 +207,78 @@ fn monaco_keeps_every_invariant() {
     };
     cfg.params.min_area = 10_000.0;
     assert_at_least_neighborhoods(cfg, 3);
+}
+
+/// `--osm EXTRACT --admin-level 8`, as a new user runs it (working CRS:
+/// the UTM zone).
+fn osm_level_8(extract: &str, bbox: Option<[f64; 4]>) -> Config {
+    Config {
+        osm: Some(shared().join(extract)),
+        admin_level: Some(8),
+        bbox,
+        ..Default::default()
+    }
+}
+
+fn count_kind(r: &Run, kind: FeatureKind) -> usize {
+    r.out.features.iter().filter(|f| f.kind == kind).count()
+}
+
+/// Issue 20 on the run it was found on: LI-03-054, a forest whose hole
+/// touched its shell twice, is valid for GEOS now (invariant 1 checks
+/// every feature with GEOS); the alpine huts among forests and open
+/// ground are hamlets, so that every neighborhood meets the size rules.
+#[test]
+fn liechtenstein_by_municipality_is_valid_for_geos_and_its_huts_are_hamlets() {
+    let r = run(osm_level_8(
+        "osm/liechtenstein.osm.pbf",
+        Some([9.47, 47.04, 9.64, 47.28]),
+    ));
+    // Not yet every invariant in this CRS: the 13 m² of open ground in
+    // LI-03-054's notch reaches 77 nm into LI-02-042 (4.9e-7 m², invariant
+    // 2 allows 1.3e-8 m² for a feature so small). In EPSG:2056 (the
+    // example) every invariant holds.
+    let f = &r.out.features;
+    let p = &r.cfg.params;
+    assert_eq!(invariants::validity(f), vec![]);
+    assert_eq!(
+        invariants::size_rules(f, p.min_area, p.min_buildings),
+        vec![]
+    );
+    assert_eq!(invariants::one_piece(f), vec![]);
+    let f = r.out.features.iter().find(|f| f.id == "LI-03-054").unwrap();
+    assert_eq!(f.kind.as_str(), "mountain");
+    assert!(dongne::io::geos::is_valid(&f.geom));
+    assert_eq!(r.out.report.neighborhoods, 475);
+    assert_eq!(r.out.report.hamlets, 56);
+    assert_eq!(count_kind(&r, FeatureKind::Hamlet), 56);
+    for h in r
+        .out
+        .features
+        .iter()
+        .filter(|f| f.kind == FeatureKind::Hamlet)
+    {
+        assert!(h.buildings >= 1, "{}", h.id);
+        assert!(
+            h.buildings < p.min_buildings || h.area_m2 < p.min_area,
+            "{}",
+            h.id
+        );
+    }
+    assert!(neighborhoods(&r)
+        .iter()
+        .all(|n| n.buildings >= p.min_buildings));
+}
+
+/// Monaco's commune: ground without a building that no neighborhood can
+/// take is `open`, never a neighborhood of 0 buildings.
+#[test]
+fn monaco_commune_has_no_neighborhood_without_a_building() {
+    let r = checked(osm_level_8("osm/monaco.osm.pbf", None));
+    assert_eq!(r.out.report.neighborhoods, 28);
+    assert!(neighborhoods(&r).iter().all(|n| n.buildings >= 5));
+    assert_eq!(count_kind(&r, FeatureKind::Barrier(BarrierKind::Open)), 1);
+    assert_eq!(r.out.report.hamlets, 0);
 }
 
 #[test]

@@ -90,7 +90,6 @@ fn scale_set_keeps_every_invariant_and_is_thread_independent() {
         rep.buildings - rep.buildings_outside_admin,
         p.min_area,
         p.min_buildings,
-        rep.size_exceptions.len(),
     );
     bad.extend(invariants::no_barrier_inside(
         &out.features,

@@ -80,7 +80,6 @@ fn check(
         inputs.buildings.len() - out.report.buildings_outside_admin,
         p.min_area,
         p.min_buildings,
-        out.report.size_exceptions.len(),
     );
     assert!(bad.is_empty(), "{bad:#?}");
 }

@@ -22,7 +22,7 @@ use geo::{BoundingRect, Coord, InteriorPoint, LineString, MultiPolygon};
 
 use crate::error::{Error, Result};
 use crate::geom::shape::union_rect;
-use crate::io::palette::{colour_classes, kind_colour, PALETTE};
+use crate::io::palette::{colour_classes, kind_colour, KINDS, PALETTE};
 use crate::model::{BarrierKind, Inputs, Neighborhood};
 
 mod png;
@@ -254,12 +254,7 @@ fn legend(scene: &Scene) -> Vec<LegendRow> {
         label: format!("neighborhood ({n})"),
         swatch: Swatch::Palette,
     });
-    for (kind, label) in [
-        ("water", "water"),
-        ("park", "park"),
-        ("mountain", "mountain / forest"),
-        ("open", "open ground"),
-    ] {
+    for (kind, label) in KINDS.into_iter().skip(1) {
         let c = count(kind);
         if c > 0 {
             rows.push(LegendRow {
