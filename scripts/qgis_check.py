@@ -13,7 +13,8 @@ loads the default style from the `layer_styles` table, and asserts:
 - the renderer is the categorised one on `kind`, with the neighborhood,
   water, park and mountain categories, and the neighborhood fill has its
   data-defined colour;
-- labels are enabled.
+- labels are enabled, and each neighborhood and hamlet is labelled with
+  its name, else its nbhd_id.
 
 With --render, also draws the layer to a PNG through QGIS's own renderer,
 to look at. Prints one line per check; exits non-zero on the first failure.
@@ -99,6 +100,20 @@ def main():
             fail(f"feature {f.id()}: fill colour {v!r} ({expr.evalErrorString()})")
         coloured += 1
     print(f"ok: {coloured} neighborhoods each get a palette colour")
+
+    # Each neighborhood and hamlet is labelled with its name, else its id.
+    label = QgsExpression(settings.fieldName)
+    labelled = 0
+    for f in layer.getFeatures():
+        if f["kind"] not in ("neighborhood", "hamlet"):
+            continue
+        ctx.setFeature(f)
+        text = label.evaluate(ctx)
+        want = f["name"] or f["nbhd_id"]
+        if label.hasEvalError() or str(text) != str(want):
+            fail(f"feature {f.id()}: label {text!r}, expected {want!r} ({label.evalErrorString()})")
+        labelled += 1
+    print(f"ok: {labelled} neighborhoods and hamlets labelled with their name or id")
 
     if args.render:
         ms = QgsMapSettings()

@@ -104,6 +104,51 @@ pub struct LanduseArea {
     pub geom: Polygon<f64>,
 }
 
+/// A name people use for a place, where it stands and how specific it is
+/// (method step 8): an OSM place, a named residential area or building, a
+/// finer admin unit, a station, or a feature of the user's own layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamePlace {
+    pub fid: i64,
+    pub name: String,
+    pub name_en: Option<String>,
+    /// What gave the name: a tag (`place=village`, `landuse=residential`,
+    /// `building`, `railway=station`, `admin_level=10`) or `names` (the
+    /// user's layer).
+    pub source: String,
+    pub tier: NameTier,
+    /// How specific, as Nominatim's address rank: 16 a city, 19 a village,
+    /// 20 a suburb or hamlet, 22 a neighbourhood, 24 a residential area,
+    /// 30 a single building. Higher is more specific.
+    pub rank: u8,
+    /// A point, or the area it names (a polygon names the buildings in it).
+    pub geom: geo_types::Geometry<f64>,
+}
+
+/// The cascade of name sources, in the order they are tried for a
+/// neighborhood (docs/design.md, "Names").
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum NameTier {
+    /// The user's own layer (`--names`).
+    User,
+    /// A named residential area or apartment complex (buildings sharing a
+    /// complex name).
+    Complex,
+    /// An OSM place finer than a town: suburb, quarter, neighbourhood,
+    /// village, hamlet, locality.
+    Place,
+    /// An admin unit finer than the frame.
+    Admin,
+    /// A railway or subway station.
+    Station,
+    /// One named building (a church, a school).
+    Landmark,
+    /// A town or city.
+    Town,
+}
+
 /// Everything `generate` works on, in the working CRS (metres).
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
@@ -112,6 +157,8 @@ pub struct Inputs {
     pub lines: Vec<LineBarrier>,
     pub areas: Vec<AreaBarrier>,
     pub landuse: Vec<LanduseArea>,
+    /// Name sources (method step 8).
+    pub names: Vec<NamePlace>,
 }
 
 /// What an output feature is.
@@ -159,6 +206,20 @@ pub struct Neighborhood {
     pub compactness: f64,
     /// Barrier kinds that bound this feature, comma-separated (`road,water`).
     pub bounded_by: String,
+    /// The name people use for it (neighborhoods and hamlets; none for
+    /// barrier features).
+    pub name: Option<FeatureName>,
+}
+
+/// A neighborhood's name, what gave it, and its Latin form where the
+/// source has one (method step 8).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct FeatureName {
+    pub name: String,
+    pub name_en: Option<String>,
+    /// The layer or tag that gave the name (`place=village`,
+    /// `landuse=residential`, `building`, `names`), or `fallback`.
+    pub source: String,
 }
 
 /// Layers written beside the neighborhoods for inspection, in the working CRS.

@@ -179,7 +179,8 @@ fn evaluate_layer(
         let loaded = dongne::io::inputs::load(&cfg)?;
         let geoms = layer.geoms_in(&loaded.crs.spatial_ref()?)?;
         let kinds: Vec<String> = layer.info.iter().map(|i| i.kind.clone()).collect();
-        let e = evaluate::evaluate(&loaded.inputs, &cfg.params, &loaded.crs, &geoms, &kinds)?;
+        let mut e = evaluate::evaluate(&loaded.inputs, &cfg.params, &loaded.crs, &geoms, &kinds)?;
+        e.naming = evaluate::naming(&layer);
         Ok(evaluate::csv(&e))
     });
     result.map_err(py_err)

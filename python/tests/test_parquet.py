@@ -44,8 +44,9 @@ def test_geoparquet_metadata(jamsil_outputs):
     assert col["covering"]["bbox"]["xmin"] == ["bbox", "xmin"]
     assert len(col["bbox"]) == 4
     names = pq.read_schema(jamsil_outputs / "n.parquet").names
-    assert names == ["nbhd_id", "kind", "admin_code", "admin_name", "area_m2", "perimeter_m",
-                     "buildings", "compactness", "bounded_by", "geometry", "bbox"]
+    assert names == ["nbhd_id", "kind", "admin_code", "admin_name", "name", "name_en", "name_source",
+                     "area_m2", "perimeter_m", "buildings", "compactness", "bounded_by", "geometry",
+                     "bbox"]
 
 
 def test_geopandas_reads_what_the_gpkg_holds(jamsil_outputs):
@@ -53,6 +54,15 @@ def test_geopandas_reads_what_the_gpkg_holds(jamsil_outputs):
     gpkg = gpd.read_file(jamsil_outputs / "n.gpkg", layer="neighborhoods")
     assert list(pq_gdf.nbhd_id) == list(gpkg.nbhd_id)
     assert list(pq_gdf.area_m2) == list(gpkg.area_m2)
+    # Names: the same in both, on every neighborhood, none twice in a unit
+    # (invariant 12); barrier features have none.
+    assert list(pq_gdf.name.fillna("")) == list(gpkg.name.fillna(""))
+    nb = pq_gdf[pq_gdf.kind == "neighborhood"]
+    assert nb.name.notna().all() and (nb.name.str.len() > 0).all()
+    assert not nb.duplicated(["admin_code", "name"]).any()
+    assert pq_gdf[pq_gdf.kind != "neighborhood"].name.isna().all()
+    # Valid as GEOS judges it (invariant 1), through shapely.
+    assert shapely.is_valid(np.asarray(gpkg.geometry.array)).all()
     assert shapely.equals_exact(np.asarray(pq_gdf.geometry.array), np.asarray(gpkg.geometry.array), 0).all()
     # The same CRS: the PROJJSON carries EPSG:5179, the GeoPackage's code.
     assert pq_gdf.crs.to_json_dict()["id"] == {"authority": "EPSG", "code": 5179}

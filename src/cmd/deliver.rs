@@ -111,6 +111,7 @@ pub fn deliver(
                         merged = s.merged,
                         added = s.added,
                         removed = s.removed,
+                        renamed = s.renamed,
                         seconds = secs,
                     ),
                     LogFormat::Text => progress.println(&format!("dongne: {}", report.one_line())),

@@ -46,7 +46,8 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
     let loaded = inputs::load(&cfg)?;
     let geoms = layer.geoms_in(&loaded.crs.spatial_ref()?)?;
     let kinds: Vec<String> = layer.info.iter().map(|i| i.kind.clone()).collect();
-    let e = evaluate::evaluate(&loaded.inputs, &cfg.params, &loaded.crs, &geoms, &kinds)?;
+    let mut e = evaluate::evaluate(&loaded.inputs, &cfg.params, &loaded.crs, &geoms, &kinds)?;
+    e.naming = evaluate::naming(&layer);
     print!("{}", evaluate::table(&e));
     if let Some(path) = &a.json {
         let text = serde_json::to_string_pretty(&e).map_err(|e| Error::internal(e.to_string()))?;

@@ -246,7 +246,7 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
             "barriers" => loaded.inputs.lines.len() + loaded.inputs.areas.len(),
             "enclosures" => out.report.enclosures,
             "clustering" | "tessellation" => out.report.hot_spots,
-            "size_rules" | "dissolve" => out.features.len(),
+            "size_rules" | "dissolve" | "names" => out.features.len(),
             _ => 0,
         };
         stage(log, name, name, n, Some(*secs));

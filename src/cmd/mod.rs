@@ -158,6 +158,11 @@ pub struct LayerArgs {
     /// Land use polygons with a class field (soft split).
     #[arg(long, value_name = "PATH[:LAYER]")]
     pub landuse: Option<LayerConfig>,
+    /// Names people use (points or polygons with a `name` field; in the
+    /// config also `name_en_field` and `rank_field`): tried before any
+    /// other source (docs/design.md, "Names").
+    #[arg(long, value_name = "PATH[:LAYER]")]
+    pub names: Option<LayerConfig>,
     /// Working CRS in metres (default: the UTM zone of the data's centre).
     #[arg(long, value_name = "EPSG:NNNN")]
     pub crs: Option<String>,
@@ -202,6 +207,7 @@ impl LayerArgs {
             }
         }
         over(&mut c.landuse, &self.landuse);
+        over(&mut c.names, &self.names);
         over(&mut c.crs, &self.crs);
         over(&mut c.assume_crs, &self.assume_crs);
         if let Some(b) = &self.bbox {

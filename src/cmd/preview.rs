@@ -11,8 +11,9 @@
 //! without them, the admin boundaries are the outlines of the features
 //! grouped by `admin_code`. The map is drawn in the working CRS of the
 //! config, or in the layer's own CRS when it is projected (else the UTM zone
-//! of its centre). The SVG keeps each feature's `nbhd_id` and admin name as
-//! a tooltip.
+//! of its centre). Features are labelled with their `name` when the layer
+//! has one. The SVG keeps each feature's name, `nbhd_id` and admin name as a
+//! tooltip.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -107,6 +108,7 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
         .zip(&layer.info)
         .map(|(g, i)| (g, i.kind.clone()))
         .collect();
+    scene.feature_names = layer.info.iter().map(|i| i.name.clone()).collect();
     let neighborhoods = layer
         .info
         .iter()
@@ -129,7 +131,14 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
     let labels: Vec<String> = layer
         .info
         .iter()
-        .map(|i| format!("{} ({}, {})", i.nbhd_id, i.kind, i.admin_name))
+        .map(|i| {
+            let what = format!("{} ({}, {})", i.nbhd_id, i.kind, i.admin_name);
+            if i.name.is_empty() {
+                what
+            } else {
+                format!("{}: {what}", i.name)
+            }
+        })
         .collect();
     let written = preview::write_picture(&a.output, &scene, a.width, &labels)?;
     if !log.quiet {

@@ -32,6 +32,15 @@ pub struct LayerConfig {
     /// water there is kept while the covered stretch is short.
     #[serde(default)]
     pub tunnel_field: Option<String>,
+    /// A names layer's name field (default `name`), its Latin name field
+    /// (`name_en` when present) and its rank field: an integer, higher
+    /// more specific, as Nominatim's address ranks (default 22).
+    #[serde(default)]
+    pub name_field: Option<String>,
+    #[serde(default)]
+    pub name_en_field: Option<String>,
+    #[serde(default)]
+    pub rank_field: Option<String>,
 }
 
 impl LayerConfig {
@@ -250,6 +259,8 @@ pub struct Config {
     pub mountains: Vec<LayerConfig>,
     pub parks: Vec<LayerConfig>,
     pub landuse: Option<LayerConfig>,
+    /// The user's name sources (method step 8).
+    pub names: Option<LayerConfig>,
     /// Working CRS, `EPSG:NNNN`; default: the UTM zone of the data's centre.
     pub crs: Option<String>,
     /// CRS of layers that carry none (a shapefile without .prj).
@@ -321,6 +332,7 @@ impl Config {
             .chain(self.mountains.iter_mut())
             .chain(self.parks.iter_mut())
             .chain(self.landuse.iter_mut())
+            .chain(self.names.iter_mut())
     }
 
     /// Checks that the run is described well enough to start.

@@ -52,6 +52,8 @@ pub fn is_parquet(path: &Path) -> bool {
 /// One attribute column to write.
 pub enum Column {
     Text(&'static str, Vec<String>),
+    /// Text that may be NULL.
+    OptionalText(&'static str, Vec<Option<String>>),
     Real(&'static str, Vec<f64>),
     Integer(&'static str, Vec<i64>),
 }
@@ -72,6 +74,10 @@ pub fn encode(
         match c {
             Column::Text(name, v) => {
                 fields.push(Field::new(name, DataType::Utf8, false));
+                arrays.push(Arc::new(StringArray::from(v)));
+            }
+            Column::OptionalText(name, v) => {
+                fields.push(Field::new(name, DataType::Utf8, true));
                 arrays.push(Arc::new(StringArray::from(v)));
             }
             Column::Real(name, v) => {

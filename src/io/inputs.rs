@@ -48,9 +48,11 @@ pub fn load(cfg: &Config) -> Result<Loaded> {
     }
     if let Some(path) = &cfg.osm {
         let given: BTreeSet<Role> = stages.iter().map(|s| s.0.role).collect();
+        // The user's names come before the extract's (a cascade), not
+        // instead of them.
         let wanted: Vec<Role> = Role::ALL
             .into_iter()
-            .filter(|r| !given.contains(r))
+            .filter(|r| !given.contains(r) || *r == Role::Names)
             .collect();
         if !wanted.is_empty() {
             stages.extend(osm::read_preset(path, &wanted, cfg, &opts)?);
@@ -203,6 +205,7 @@ pub fn explicit_layers(cfg: &Config) -> Vec<(Role, &LayerConfig)> {
     out.extend(cfg.mountains.iter().map(|l| (Role::Mountains, l)));
     out.extend(cfg.parks.iter().map(|l| (Role::Parks, l)));
     out.extend(cfg.landuse.iter().map(|l| (Role::Landuse, l)));
+    out.extend(cfg.names.iter().map(|l| (Role::Names, l)));
     out
 }
 

@@ -18,6 +18,7 @@
 //! | mountains | multipolygons | `landuse=forest`, `natural=` [`MOUNTAIN_NATURAL`](crate::io::osm_tags::MOUNTAIN_NATURAL) |
 //! | parks | multipolygons | `leisure=park` |
 //! | landuse | multipolygons | `landuse=*` |
+//! | names | points, multipolygons | a `name` and `place=*`, `boundary=administrative` finer than the frame, `landuse=residential`, `building`, or a station ([`crate::io::osm_tags::name_source`]) |
 //!
 //! "In a tunnel" is `tunnel=*` other than `no` (so `culvert` and
 //! `building_passage` too) or `covered=yes`: a road or railway there does not
@@ -36,15 +37,15 @@ use crate::error::{Error, Result};
 use crate::io::config::Config;
 use crate::io::gdal_errors;
 use crate::io::osm_tags::{
-    is_building, is_mountain, is_park, is_tunnel, is_water_area, osm_ref, FeatureTags, TagReader,
-    ADMIN_CODE_TAGS,
+    is_building, is_mountain, is_park, is_tunnel, is_water_area, latin_name, name_source, osm_ref,
+    FeatureTags, TagReader, ADMIN_CODE_TAGS,
 };
 use crate::io::read::{self, Attrs, ReadOptions, Role, Stage};
 use crate::io::reproject;
 
 /// The layers of GDAL's OSM driver dongne reads, with the roles each can feed.
 const OSM_LAYERS: [(&str, &[Role]); 3] = [
-    ("points", &[Role::Buildings]),
+    ("points", &[Role::Buildings, Role::Names]),
     ("lines", &[Role::Roads, Role::Rail, Role::Water]),
     (
         "multipolygons",
@@ -55,6 +56,7 @@ const OSM_LAYERS: [(&str, &[Role]); 3] = [
             Role::Mountains,
             Role::Parks,
             Role::Landuse,
+            Role::Names,
         ],
     ),
 ];
@@ -258,6 +260,17 @@ impl Preset<'_> {
             Role::Water => area(is_water_area(t)),
             Role::Mountains => area(is_mountain(t)),
             Role::Parks => area(is_park(t)),
+            Role::Names => match name_source(t, self.admin_level) {
+                Some((tier, rank, source)) => Verdict::Use(Attrs {
+                    name: t.get("name").unwrap_or_default(),
+                    name_en: latin_name(t),
+                    class: source,
+                    tier: Some(tier),
+                    rank,
+                    ..Attrs::default()
+                }),
+                None => Verdict::Skip,
+            },
             Role::Landuse => match t.get("landuse") {
                 Some(class) => Verdict::Use(Attrs {
                     class,

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use gdal::vector::Feature;
 
+use crate::model::NameTier;
+
 /// `natural=*` values taken as mountains besides woods: land nobody lives on
 /// and few walk across (alpine scrub and heath, rock, scree, ice). Scrub in a
 /// city is mostly a vacant lot, and `min_mountain_area` drops the small ones.
@@ -190,6 +192,69 @@ pub(crate) fn is_mountain(t: &FeatureTags) -> bool {
 
 pub(crate) fn is_park(t: &FeatureTags) -> bool {
     t.is_any("leisure", &PARK_LEISURE)
+}
+
+/// What an OSM feature's name names, as a name source (method step 8):
+/// its tier in the cascade, its rank (Nominatim's address ranks) and the
+/// tag that says so. `frame_level`: the `admin_level` of the units used as
+/// the frame; only finer admin units name neighborhoods. `None`: no name,
+/// or nothing a neighborhood is called after (a shop, a road).
+pub(crate) fn name_source(
+    t: &FeatureTags,
+    frame_level: Option<u32>,
+) -> Option<(NameTier, u8, String)> {
+    t.get("name").filter(|n| !n.trim().is_empty())?;
+    if let Some(place) = t.get("place") {
+        let (tier, rank) = match place.as_str() {
+            "city" => (NameTier::Town, 16),
+            "town" | "municipality" | "borough" => (NameTier::Town, 18),
+            "village" => (NameTier::Place, 19),
+            "suburb" | "hamlet" => (NameTier::Place, 20),
+            "quarter" | "neighbourhood" | "isolated_dwelling" | "farm" | "allotments" => {
+                (NameTier::Place, 22)
+            }
+            "locality" | "city_block" | "plot" | "square" => (NameTier::Place, 25),
+            _ => return None,
+        };
+        return Some((tier, rank, format!("place={place}")));
+    }
+    if t.is("boundary", "administrative") {
+        let level = t.get("admin_level")?.trim().parse::<u32>().ok()?;
+        return (level > frame_level.unwrap_or(8)).then(|| {
+            (
+                NameTier::Admin,
+                (2 * level).min(30) as u8,
+                format!("admin_level={level}"),
+            )
+        });
+    }
+    if t.is("landuse", "residential") {
+        return Some((NameTier::Complex, 24, "landuse=residential".into()));
+    }
+    if is_building(t) {
+        // One building or a complex of them: the naming stage decides, by
+        // how many share the complex name.
+        return Some((NameTier::Complex, 24, "building".into()));
+    }
+    if t.is_any("railway", &["station", "halt"])
+        || t.is("public_transport", "station")
+        || t.is("station", "subway")
+    {
+        return Some((NameTier::Station, 26, "station".into()));
+    }
+    // A named crossing (방이사거리): Koreans name places by the nearest
+    // 사거리 as by the nearest 역.
+    if t.is("junction", "yes") {
+        return Some((NameTier::Station, 26, "junction".into()));
+    }
+    None
+}
+
+/// A name's Latin form: `name:en`, else `name:ko-Latn`.
+pub(crate) fn latin_name(t: &FeatureTags) -> Option<String> {
+    t.get("name:en")
+        .or_else(|| t.get("name:ko-Latn"))
+        .filter(|n| !n.trim().is_empty())
 }
 
 /// `r<id>` for a relation, `w<id>` for a closed way.

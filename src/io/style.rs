@@ -13,8 +13,10 @@
 //!   ([`crate::io::palette::colour_classes`]), looked up by feature id (`$id`,
 //!   the GeoPackage FID, 1 for the first feature written); past
 //!   [`MAX_LISTED`] features, a hue from the feature id instead;
-//! - labels: `nbhd_id` and, on a second line, the admin unit's name, on
-//!   neighborhoods only, with a white halo.
+//! - labels: the name of each neighborhood and hamlet (its `nbhd_id` when
+//!   it has none), with a white halo. The admin unit's name is left out:
+//!   a second line under every neighborhood doubles the clutter, and the
+//!   unit is one click away in the attribute table.
 //!
 //! Everything in the row is a function of the features, and `update_time`
 //! is fixed, so the output stays byte-identical from run to run.
@@ -30,12 +32,16 @@ use crate::model::{FeatureKind, Neighborhood};
 /// Name of the style row.
 pub const STYLE_NAME: &str = "dongne";
 /// Description of the style row.
-pub const DESCRIPTION: &str = "dongne default: categorised by kind, neighbours in different colours, labelled with nbhd_id and admin name";
+pub const DESCRIPTION: &str = "dongne default: categorised by kind, neighbours in different colours, labelled with the name (else nbhd_id)";
 /// Fixed `update_time`, as the writers fix every other date.
 pub const UPDATE_TIME: &str = "2000-01-01T00:00:00Z";
 /// Largest layer whose per-feature colour classes are listed in the style
 /// (two characters a feature: 200 KB of QML at this size).
 pub const MAX_LISTED: usize = 100_000;
+
+/// The QGIS expression of the labels.
+pub const LABEL_EXPRESSION: &str =
+    r#"CASE WHEN "kind" IN ('neighborhood','hamlet') THEN coalesce("name", "nbhd_id") END"#;
 
 /// The categories of the renderer: kind and label.
 const CATEGORIES: [(&str, &str); 6] = crate::io::palette::KINDS;
@@ -157,8 +163,7 @@ pub fn qml(features: &[Neighborhood]) -> String {
         };
         symbols.push_str(&fill_symbol(i, colour, e));
     }
-    let label =
-        xml(r#"CASE WHEN "kind" = 'neighborhood' THEN "nbhd_id" || '\n' || "admin_name" END"#);
+    let label = xml(LABEL_EXPRESSION);
     format!(
         r#"<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
 <qgis version="3.22.0" labelsEnabled="1" styleCategories="Symbology|Labeling">

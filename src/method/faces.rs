@@ -168,16 +168,16 @@ pub(crate) fn face_buildings(
     face_region: &[usize],
     regions: &[RegionInfo],
     pts: &[Coord],
-) -> Vec<usize> {
+) -> Vec<Vec<usize>> {
     let mut of_region: Vec<Vec<usize>> = vec![Vec::new(); regions.len()];
     for (fi, &r) in face_region.iter().enumerate() {
         of_region[r].push(fi);
     }
-    let mut out = vec![0; faces.len()];
+    let mut out = vec![Vec::new(); faces.len()];
     for (r, fs) in of_region.iter().enumerate() {
         let Some(&first) = fs.first() else { continue };
         if fs.len() == 1 {
-            out[first] += regions[r].buildings.len();
+            out[first].extend_from_slice(&regions[r].buildings);
             continue;
         }
         let prepared: Vec<PreparedShape> =
@@ -185,7 +185,7 @@ pub(crate) fn face_buildings(
         for &b in &regions[r].buildings {
             let p = [pts[b].x, pts[b].y];
             let k = prepared.iter().position(|s| s.contains(p)).unwrap_or(0);
-            out[fs[k]] += 1;
+            out[fs[k]].push(b);
         }
     }
     out

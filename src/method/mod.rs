@@ -29,6 +29,11 @@ pub mod pieces;
 /// 5. Size rules: merging small, splitting large.
 pub mod size_rules;
 
+/// 8. Names: the text a name may be, and the cascade that names each
+/// neighborhood.
+pub mod name_text;
+pub mod names;
+
 /// What a run reports: figures and stage times.
 pub mod report;
 

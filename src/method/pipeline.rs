@@ -20,6 +20,7 @@ use crate::io::config::Params;
 use crate::method::barriers::{self, BarrierIndex};
 use crate::method::frame::{assign_buildings, node_between_units};
 pub use crate::method::frame::{frame, node_tolerance, study_area};
+use crate::method::names::NameIndex;
 use crate::method::report::Timings;
 pub use crate::method::report::{RunReport, STAGES};
 pub use crate::method::shards::Shard;
@@ -150,11 +151,13 @@ pub fn compute(
     wall.push(("frame".into(), phase.elapsed().as_secs_f64()));
     let phase = Instant::now();
     let landuse = t.time(3, || landuse_classes(&pts, &inputs.landuse));
+    let name_index = NameIndex::new(&inputs.names);
     let ctx = UnitCtx {
         pts: &pts,
         buildings: &inputs.buildings,
         landuse: &landuse,
         index: &index,
+        names: &name_index,
         params,
         timings: &t,
         want_debug,
@@ -290,6 +293,7 @@ pub fn assemble(
                 buildings: f.buildings,
                 compactness: measure::compactness(area, perimeter),
                 bounded_by: f.bounded_by,
+                name: f.name,
             });
         }
         if let (Some(d), Some(od)) = (debug.as_mut(), o.debug) {

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-pub const STAGES: [&str; 7] = [
+pub const STAGES: [&str; 8] = [
     "frame",
     "barriers",
     "enclosures",
@@ -13,11 +13,12 @@ pub const STAGES: [&str; 7] = [
     "tessellation",
     "size_rules",
     "dissolve",
+    "names",
 ];
 
 /// Seconds per stage, summed over threads.
 #[derive(Default)]
-pub struct Timings([AtomicU64; 7]);
+pub struct Timings([AtomicU64; 8]);
 
 impl Timings {
     pub(crate) fn time<T>(&self, stage: usize, f: impl FnOnce() -> T) -> T {

@@ -24,12 +24,15 @@ use crate::method::enclosures::{self, Piece};
 use crate::method::faces::{face_buildings, fill_barriers, FaceTable, Faces, RegionInfo};
 use crate::method::frame::node_tolerance;
 use crate::method::generators::generators;
+use crate::method::names::{self, NameIndex, ToName};
 use crate::method::open_ground;
 use crate::method::pieces;
 use crate::method::report::Timings;
 use crate::method::size_rules::{self, Border, Region, SizeParams};
 use crate::method::tessellation;
-use crate::model::{AdminUnit, AreaBarrier, BarrierKind, Building, DebugLayers, FeatureKind};
+use crate::model::{
+    AdminUnit, AreaBarrier, BarrierKind, Building, DebugLayers, FeatureKind, FeatureName,
+};
 
 /// What every unit's run reads besides its own unit and buildings.
 pub(crate) struct UnitCtx<'a> {
@@ -39,6 +42,7 @@ pub(crate) struct UnitCtx<'a> {
     /// Land-use class of each building (an index into the classes; 0: none).
     pub(crate) landuse: &'a [usize],
     pub(crate) index: &'a BarrierIndex<'a>,
+    pub(crate) names: &'a NameIndex<'a>,
     pub(crate) params: &'a Params,
     pub(crate) timings: &'a Timings,
     pub(crate) want_debug: bool,
@@ -51,6 +55,7 @@ pub struct UnitFeature {
     pub(crate) shapes: Vec<Shape>,
     pub(crate) buildings: usize,
     pub(crate) bounded_by: String,
+    pub(crate) name: Option<FeatureName>,
 }
 
 /// What one unit's run makes: its features and figures. Cached, and
@@ -92,11 +97,12 @@ pub(crate) fn run_unit(
     let graph = face_graph(labelled, ctx)?;
     let mut groups = groups_in_one_piece(&graph, ctx.timings);
     let stuck = apply_size_rules(&graph, &mut groups, ctx);
+    let names = names_of(unit, &rect, &graph, &groups, &enclosed, ctx);
     let segs = UnitSegments {
         tree: ctx.index.segments(),
         line_ids: &near.line_ids,
     };
-    let mut features = dissolve_groups(&graph, &groups, &segs, ctx.timings);
+    let mut features = dissolve_groups(&graph, &groups, names, &segs, ctx.timings);
     sort_features(&mut features);
     Ok(UnitOut {
         features,
@@ -136,6 +142,17 @@ fn open_ground_of(shapes: &[Shape], bids: &[usize], ctx: &UnitCtx) -> Result<Vec
 struct Enclosed {
     pieces: Vec<Piece>,
     members: Vec<Vec<usize>>,
+}
+
+impl Enclosed {
+    /// The piece each building stands in.
+    fn piece_of_building(&self) -> BTreeMap<usize, usize> {
+        self.members
+            .iter()
+            .enumerate()
+            .flat_map(|(pi, bs)| bs.iter().map(move |&b| (b, pi)))
+            .collect()
+    }
 }
 
 fn enclosures_of(
@@ -283,7 +300,9 @@ struct FaceGraph {
     eidx: coverage::EdgeIndex,
     adj: Vec<Vec<(usize, f64)>>,
     area: Vec<f64>,
+    /// Each face's building count, and the buildings.
     buildings: Vec<usize>,
+    members: Vec<Vec<usize>>,
 }
 
 fn face_graph(labelled: Labelled, ctx: &UnitCtx) -> Result<FaceGraph> {
@@ -306,7 +325,8 @@ fn face_graph(labelled: Labelled, ctx: &UnitCtx) -> Result<FaceGraph> {
     let eidx = t.time(5, || coverage::EdgeIndex::new(&faces));
     let adj = t.time(5, || eidx.adjacency(&faces));
     let area: Vec<f64> = faces.iter().map(overlay::shape_area).collect();
-    let buildings = t.time(5, || face_buildings(&faces, &region, &regions, ctx.pts));
+    let members = t.time(5, || face_buildings(&faces, &region, &regions, ctx.pts));
+    let buildings = members.iter().map(Vec::len).collect();
     Ok(FaceGraph {
         faces,
         region,
@@ -316,6 +336,7 @@ fn face_graph(labelled: Labelled, ctx: &UnitCtx) -> Result<FaceGraph> {
         adj,
         area,
         buildings,
+        members,
     })
 }
 
@@ -448,10 +469,46 @@ fn apply_size_rules(g: &FaceGraph, groups: &mut Groups, ctx: &UnitCtx) -> Vec<St
         .collect()
 }
 
+/// The names of the unit's neighborhoods and hamlets (method step 8), by
+/// group: from the sources near the unit ([`names::name_features`]).
+fn names_of(
+    unit: &AdminUnit,
+    rect: &geo::Rect,
+    g: &FaceGraph,
+    groups: &Groups,
+    enclosed: &Enclosed,
+    ctx: &UnitCtx,
+) -> BTreeMap<usize, FeatureName> {
+    ctx.timings.time(7, || {
+        let mut of_group: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (fi, &gr) in groups.of_face.iter().enumerate() {
+            if groups.kind[gr].is_settled() {
+                of_group.entry(gr).or_default().extend(&g.members[fi]);
+            }
+        }
+        let to_name: Vec<ToName> = of_group
+            .iter()
+            .map(|(&group, b)| ToName {
+                group,
+                buildings: b,
+            })
+            .collect();
+        names::name_features(
+            unit,
+            &to_name,
+            &enclosed.pieces,
+            &enclosed.piece_of_building(),
+            &ctx.names.near(rect),
+            ctx.pts,
+        )
+    })
+}
+
 /// Each final group's faces dissolved into one feature, with what bounds it.
 fn dissolve_groups(
     g: &FaceGraph,
     groups: &Groups,
+    mut names: BTreeMap<usize, FeatureName>,
     segs: &UnitSegments,
     t: &Timings,
 ) -> Vec<UnitFeature> {
@@ -468,14 +525,18 @@ fn dissolve_groups(
         region: &g.region,
         regions: &g.regions,
     };
+    let members: Vec<(usize, Vec<usize>)> = members.into_iter().collect();
+    let names: Vec<Option<FeatureName>> = members.iter().map(|(gr, _)| names.remove(gr)).collect();
     t.time(6, || {
         members
             .par_iter()
-            .map(|(&gr, fis)| UnitFeature {
+            .zip(names)
+            .map(|(&(gr, ref fis), name)| UnitFeature {
                 kind: groups.kind[gr],
                 shapes: dissolve::dissolve(fis.iter().map(|&fi| &g.faces[fi])),
                 buildings: buildings.get(&gr).copied().unwrap_or(0),
                 bounded_by: bounded_by(fis, &table, &g.eidx, segs),
+                name,
             })
             .collect()
     })

@@ -3,7 +3,8 @@
 //! A unit's result is a function of the unit's own inputs (the method's
 //! units are independent): its framed polygon, code and name, its
 //! buildings (point, footprint, land-use class, fid), the barrier lines and
-//! areas in its window, the parameters and dongne's version. Their SHA-256
+//! areas in its window, the name sources within reach, the parameters and
+//! dongne's version. Their SHA-256
 //! is the key ([`crate::io::cache`]); a unit whose key is found is not
 //! computed again. The noding between units, the ids and the writing run
 //! on every run, so the output is byte-identical with or without the cache.
@@ -12,6 +13,7 @@ use crate::error::Result;
 use crate::geom::overlay;
 use crate::geom::shape::{shapes_rect, Shape};
 use crate::io::cache::{Cache, KeyHasher};
+use crate::io::reproject::Coords;
 use crate::method::barriers;
 use crate::method::unit::{UnitCtx, UnitOut};
 use crate::model::AdminUnit;
@@ -91,6 +93,25 @@ fn unit_key(
                     h.f64(c[1]);
                 }
             }
+        }
+    }
+    // The name sources within reach, as the unit's naming takes them.
+    if let Some(rect) = shapes_rect(shapes) {
+        let names = ctx.names.near(&rect);
+        h.u64(names.len() as u64);
+        for n in names {
+            h.str(&n.name);
+            h.str(n.name_en.as_deref().unwrap_or(""));
+            h.str(&n.source);
+            h.u64(n.tier as u64);
+            h.u64(u64::from(n.rank));
+            let mut k = 0u64;
+            n.geom.visit(&mut |c| {
+                h.f64(c.x);
+                h.f64(c.y);
+                k += 1;
+            });
+            h.u64(k);
         }
     }
     h.finish()

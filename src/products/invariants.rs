@@ -491,7 +491,29 @@ pub fn walkable(
     (share, bad)
 }
 
-/// All of 1–5, 8 and 9 at once.
+/// Invariant 12: every neighborhood and hamlet has a non-empty name,
+/// unique inside its admin unit. (That no name comes from across a barrier
+/// holds by construction: a source names only buildings of its own
+/// enclosure; tests/it/names.rs checks it on a river.)
+pub fn names(features: &[Neighborhood]) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let mut seen: std::collections::BTreeMap<(&str, &str), &str> = Default::default();
+    for f in features.iter().filter(|f| f.kind.is_settled()) {
+        let Some(n) = f.name.as_ref().filter(|n| !n.name.trim().is_empty()) else {
+            out.push(v(12, format!("{} has no name", f.id)));
+            continue;
+        };
+        if let Some(other) = seen.insert((f.admin_code.as_str(), n.name.as_str()), &f.id) {
+            out.push(v(
+                12,
+                format!("{other} and {} are both called '{}'", f.id, n.name),
+            ));
+        }
+    }
+    out
+}
+
+/// All of 1–5, 8, 9 and 12 at once.
 pub fn check_all(
     features: &[Neighborhood],
     units: &[(String, Vec<Shape>)],
@@ -506,6 +528,7 @@ pub fn check_all(
     out.extend(buildings_in_one_feature(features, buildings, in_frame));
     out.extend(size_rules(features, min_area, min_buildings));
     out.extend(one_piece(features));
+    out.extend(names(features));
     out
 }
 

@@ -22,7 +22,7 @@ fn example(name: &str) -> String {
 /// run. Spelt out here, not taken from `pipeline::STAGES`: the names are
 /// part of the output format, and a renamed stage must fail these tests.
 fn pipeline_stages() -> Vec<&'static str> {
-    "frame barriers enclosures clustering tessellation size_rules dissolve"
+    "frame barriers enclosures clustering tessellation size_rules dissolve names"
         .split(' ')
         .collect()
 }
@@ -67,10 +67,12 @@ fn json_logs_are_one_object_per_line_with_stage_counts_and_seconds() {
                         &v["split"],
                         &v["merged"],
                         &v["added"],
-                        &v["removed"]
+                        &v["removed"],
+                        &v["renamed"]
                     ),
                     (
                         &serde_json::json!(45),
+                        &serde_json::json!(0),
                         &serde_json::json!(0),
                         &serde_json::json!(0),
                         &serde_json::json!(0),
@@ -87,7 +89,7 @@ fn json_logs_are_one_object_per_line_with_stage_counts_and_seconds() {
                 assert_eq!(v["output"], "j.gpkg", "{line}");
             }
             "read" | "previous" | "frame" | "barriers" | "enclosures" | "clustering"
-            | "tessellation" | "size_rules" | "dissolve" | "write" => {
+            | "tessellation" | "size_rules" | "dissolve" | "names" | "write" => {
                 assert!(v["count"].is_u64(), "{line}")
             }
             // Stages other modules log (reprojection, validation): timed.
@@ -118,7 +120,7 @@ fn quiet_prints_nothing_and_text_logs_carry_no_control_characters_off_a_terminal
     );
     let lines: Vec<&str> = err.lines().collect();
     assert!(
-        lines.contains(&"dongne: ids against g.gpkg: 35 kept, 0 reshaped, 0 split, 0 merged, 0 added, 0 removed"),
+        lines.contains(&"dongne: ids against g.gpkg: 35 kept, 0 reshaped, 0 split, 0 merged, 0 added, 0 removed, 0 renamed"),
         "{err}"
     );
     assert!(

@@ -7,15 +7,23 @@ use crate::common::{read_json, repo};
 
 use assert_cmd::Command;
 use dongne::io::config::{Config, LayerConfig};
+use dongne::model::{FeatureName, Neighborhood};
 use dongne::products::evaluate::{self, Evaluation, PartitionStats};
 use dongne::products::locate;
 
 /// Generates the example's layer into a GeoPackage, reads it back and
 /// evaluates it, as `dongne generate` then `dongne evaluate` would.
 fn generate_and_evaluate(example: &str) -> Evaluation {
+    generate_and_evaluate_with(example, |_| {})
+}
+
+/// [`generate_and_evaluate`], with the features edited before they are
+/// written.
+fn generate_and_evaluate_with(example: &str, edit: impl FnOnce(&mut [Neighborhood])) -> Evaluation {
     let cfg = Config::from_file(&repo().join("examples").join(example)).unwrap();
     let loaded = dongne::io::inputs::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
-    let out = dongne::method::pipeline::run(&loaded.inputs, &cfg.params, false).unwrap();
+    let mut out = dongne::method::pipeline::run(&loaded.inputs, &cfg.params, false).unwrap();
+    edit(&mut out.features);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nbhd.gpkg");
     dongne::io::write::write(&path, &out.features, &loaded.crs, None).unwrap();
@@ -26,8 +34,9 @@ fn generate_and_evaluate(example: &str) -> Evaluation {
     .unwrap();
     let geoms = layer.geoms_in(&loaded.crs.spatial_ref().unwrap()).unwrap();
     let kinds: Vec<String> = layer.info.iter().map(|i| i.kind.clone()).collect();
-    let e = evaluate::evaluate(&loaded.inputs, &cfg.params, &loaded.crs, &geoms, &kinds)
+    let mut e = evaluate::evaluate(&loaded.inputs, &cfg.params, &loaded.crs, &geoms, &kinds)
         .unwrap_or_else(|e| panic!("{e}"));
+    e.naming = evaluate::naming(&layer);
     eprintln!("{example}\n{}", evaluate::table(&e));
     e
 }
@@ -164,7 +173,9 @@ fn cli_prints_the_table_and_writes_json_and_csv() {
         .clone();
     let table = String::from_utf8(out).unwrap();
     let lines: Vec<&str> = table.lines().collect();
-    assert_eq!(lines.len(), 12, "{table}");
+    // The layer has a name_source field: a names line under the table.
+    assert_eq!(lines.len(), 13, "{table}");
+    assert!(lines[12].starts_with("names: "), "{table}");
     assert!(
         lines[0].starts_with("159 buildings, 19 hot spots, "),
         "{table}"
@@ -180,6 +191,7 @@ fn cli_prints_the_table_and_writes_json_and_csv() {
     assert_eq!(e["partitions"][0]["name"], "dongne");
     assert_eq!(e["partitions"][0]["hot_spots_split"], 4);
     assert_eq!(e["partitions"][0]["barrier_inside_m"], 0.0);
+    assert!(e["naming"]["features"].as_u64().unwrap() > 0);
     let csv = std::fs::read_to_string(&csv).unwrap();
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(rows.len(), 4);
@@ -196,4 +208,72 @@ fn cli_prints_the_table_and_writes_json_and_csv() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("no/such.gpkg: file not found"));
+}
+
+#[test]
+fn names_from_a_source_and_by_fallback_in_the_table_json_and_csv() {
+    // Every third of the 17 neighborhoods and 1 hamlet named by fallback.
+    let e = generate_and_evaluate_with("gongdeok.toml", |features| {
+        let settled = features.iter_mut().filter(|f| f.kind.is_settled());
+        for (k, f) in settled.enumerate() {
+            let source = if k % 3 == 0 {
+                "fallback"
+            } else {
+                "place=quarter"
+            };
+            f.name = Some(FeatureName {
+                name: format!("공덕 {k}"),
+                name_en: None,
+                source: source.into(),
+            });
+        }
+    });
+    let n = e.naming.as_ref().unwrap();
+    assert_eq!(
+        (n.features, n.from_source, n.fallback, n.unnamed),
+        (18, 12, 6, 0)
+    );
+    let table = evaluate::table(&e);
+    assert_eq!(
+        table.lines().last().unwrap(),
+        "names: 12 of 18 from a source (66.7%: place=quarter 12), 6 by fallback (33.3%)"
+    );
+    let json = serde_json::to_value(&e).unwrap();
+    assert_eq!(json["naming"]["from_source_share"], 12.0 / 18.0);
+    assert_eq!(json["naming"]["by_source"]["place=quarter"], 12);
+    let csv = evaluate::csv(&e);
+    let rows: Vec<&str> = csv.lines().collect();
+    assert!(rows[0].ends_with(",named_from_source_share,named_fallback_share"));
+    assert!(rows[1].starts_with("dongne,") && rows[1].ends_with(",0.666667,0.333333"));
+    assert!(rows[2].ends_with(",,") && rows[3].ends_with(",,"), "{csv}");
+}
+
+#[test]
+fn a_layer_without_name_source_has_no_naming_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let read = |name: &str, props: &str| {
+        let path = dir.path().join(name);
+        let feature = |k: usize, extra: &str| {
+            format!(
+                r#"{{"type":"Feature","properties":{{"nbhd_id":"A-{k}","kind":"neighborhood"{extra}}},"geometry":{{"type":"Polygon","coordinates":[[[127.0,37.5],[127.001,37.5],[127.001,37.501],[127.0,37.5]]]}}}}"#
+            )
+        };
+        let text = format!(
+            r#"{{"type":"FeatureCollection","features":[{},{}]}}"#,
+            feature(1, &props.replace("SRC", "place=quarter")),
+            feature(2, &props.replace("SRC", "fallback"))
+        );
+        std::fs::write(&path, text).unwrap();
+        let layer = locate::read_neighborhoods(&LayerConfig {
+            path,
+            ..Default::default()
+        })
+        .unwrap();
+        evaluate::naming(&layer)
+    };
+    assert_eq!(read("old.geojson", r#","name":"공덕동""#), None);
+    // A Shapefile's field is `name_src`.
+    let n = read("shp.geojson", r#","name":"공덕동","name_src":"SRC""#).unwrap();
+    assert_eq!((n.features, n.from_source, n.fallback), (2, 1, 1));
+    assert_eq!((n.from_source_share, n.fallback_share), (0.5, 0.5));
 }

@@ -986,6 +986,7 @@ fn neighborhood(
         compactness: 4.0 * std::f64::consts::PI * area / (per * per),
         geom,
         bounded_by: "road,water".into(),
+        name: None,
     }
 }
 
@@ -1009,11 +1010,14 @@ fn names_of(path: &Path, field: &str) -> Vec<String> {
     v
 }
 
-const LONG_FIELDS: [&str; 9] = [
+const LONG_FIELDS: [&str; 12] = [
     "nbhd_id",
     "kind",
     "admin_code",
     "admin_name",
+    "name",
+    "name_en",
+    "name_source",
     "area_m2",
     "perimeter_m",
     "buildings",
@@ -1038,6 +1042,9 @@ fn gdal_formats_round_trip() {
                 "kind",
                 "admin_code",
                 "admin_name",
+                "name",
+                "name_en",
+                "name_src",
                 "area_m2",
                 "perim_m",
                 "buildings",
@@ -1098,7 +1105,7 @@ fn first_values(path: &Path) -> (Vec<String>, f64) {
     let v = (0..4)
         .map(|i| f.field_as_string(i).unwrap().unwrap())
         .collect();
-    (v, f.field_as_double(4).unwrap().unwrap())
+    (v, f.field_as_double(7).unwrap().unwrap())
 }
 
 #[test]
@@ -1119,7 +1126,7 @@ fn geojson_is_rfc7946() {
         .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
     assert!(!text.contains("\"id\""));
-    assert!(first.starts_with(r#"{"type":"Feature","properties":{"nbhd_id":"1102068-000","kind":"neighborhood","admin_code":"1102068","admin_name":"서울특별시 중구 중림동","area_m2":"#));
+    assert!(first.starts_with(r#"{"type":"Feature","properties":{"nbhd_id":"1102068-000","kind":"neighborhood","admin_code":"1102068","admin_name":"서울특별시 중구 중림동","name":null,"name_en":null,"name_source":null,"area_m2":"#));
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let fs = v["features"].as_array().unwrap();
     // 2 decimals for area and perimeter, 4 for compactness.

@@ -31,6 +31,7 @@ fn nbhd(id: &str, code: &str, x: f64, y: f64, w: f64) -> Neighborhood {
         buildings: 0,
         compactness: std::f64::consts::PI / 4.0,
         bounded_by: String::new(),
+        name: None,
         geom,
     }
 }

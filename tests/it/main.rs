@@ -18,6 +18,7 @@ mod hostile;
 mod io;
 mod layout;
 mod locate;
+mod names;
 mod osm_unclosed;
 mod postgis;
 mod preview;

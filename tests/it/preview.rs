@@ -102,7 +102,8 @@ fn jamsil_png_and_svg_with_barriers_buildings_legend_and_scale() {
     // 45 features (22 neighborhoods, 20 open, 3 water), each with its tooltip.
     assert_eq!(svg.matches("<path fill=").count(), 45);
     assert_eq!(svg.matches("<title>").count(), 45);
-    assert!(svg.contains("<title>1171069000-001 (neighborhood, 서울특별시 송파구 잠실4동)</title>"));
+    // Named or not, the tooltip ends with the id, kind and admin name.
+    assert!(svg.contains("1171069000-001 (neighborhood, 서울특별시 송파구 잠실4동)</title>"));
     assert_eq!(svg.matches("<circle ").count(), 1357 + 1);
     for label in [
         "neighborhood (22)",
@@ -115,6 +116,86 @@ fn jamsil_png_and_svg_with_barriers_buildings_legend_and_scale() {
     ] {
         assert!(svg.contains(label), "no {label}");
     }
+}
+
+#[test]
+fn names_read_back_from_the_layer_label_the_map() {
+    use dongne::io::config::Config;
+    use dongne::model::FeatureName;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = Config::from_file(&repo().join("examples/gongdeok.toml")).unwrap();
+    let loaded = dongne::io::inputs::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let mut out = dongne::method::pipeline::run(&loaded.inputs, &cfg.params, false).unwrap();
+    for (k, f) in out.features.iter_mut().enumerate() {
+        f.name = f.kind.is_settled().then(|| FeatureName {
+            name: format!("공덕{k}"),
+            name_en: None,
+            source: "names".into(),
+        });
+    }
+    let nbhd = dir.path().join("named.gpkg");
+    dongne::io::write::write(&nbhd, &out.features, &loaded.crs, None).unwrap();
+    let render = |name: &str| {
+        let path = dir.path().join(name);
+        dongne()
+            .args(["preview", "-q"])
+            .arg(&nbhd)
+            .arg("-o")
+            .arg(&path)
+            .assert()
+            .success();
+        std::fs::read(path).unwrap()
+    };
+    let svg = String::from_utf8(render("n.svg")).unwrap();
+    let names = svg.split("<g id=\"feature-names\"").nth(1).unwrap();
+    let names = names.split("</g>").next().unwrap();
+    let placed: Vec<&str> = names
+        .split("</text>")
+        .filter_map(|t| t.rsplit('>').next())
+        .filter(|t| !t.trim().is_empty())
+        .collect();
+    let settled: Vec<String> = out
+        .features
+        .iter()
+        .filter_map(|f| f.name.as_ref().map(|n| n.name.clone()))
+        .collect();
+    // Each label is a feature's name, none twice, and most fit.
+    assert!(
+        placed.iter().all(|p| settled.iter().any(|s| s == p)),
+        "{placed:?}"
+    );
+    let mut unique = placed.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), placed.len());
+    assert!(
+        2 * placed.len() > settled.len(),
+        "{placed:?} of {settled:?}"
+    );
+    // The tooltip leads with the name.
+    let first = out.features.iter().find(|f| f.name.is_some()).unwrap();
+    assert!(svg.contains(&format!(
+        "<title>{}: {} ({}, ",
+        first.name.as_ref().unwrap().name,
+        first.id,
+        first.kind.as_str()
+    )));
+    // The PNG draws them: it differs from the unnamed layer's.
+    let unnamed = dir.path().join("unnamed.gpkg");
+    for f in &mut out.features {
+        f.name = None;
+    }
+    dongne::io::write::write(&unnamed, &out.features, &loaded.crs, None).unwrap();
+    let plain = dir.path().join("plain.png");
+    dongne()
+        .args(["preview", "-q"])
+        .arg(&unnamed)
+        .arg("-o")
+        .arg(&plain)
+        .assert()
+        .success();
+    let named_png = render("n.png");
+    assert!(pixels_apart(&named_png, &std::fs::read(plain).unwrap()) > 500);
 }
 
 #[test]
@@ -171,6 +252,7 @@ fn geopackage_carries_a_default_qgis_style() {
         let qml = text("styleQML");
         assert!(qml.contains(r#"<renderer-v2 type="categorizedSymbol" attr="kind""#));
         assert!(qml.contains(r#"labelsEnabled="1""#));
+        assert!(qml.contains(r#"fieldName="CASE WHEN &quot;kind&quot; IN ('neighborhood','hamlet') THEN coalesce(&quot;name&quot;, &quot;nbhd_id&quot;) END" isExpression="1""#), "{qml}");
         assert!(text("styleSLD").contains("<ogc:Literal>mountain</ogc:Literal>"));
     }
     // The style is part of the output: byte-identical from run to run.

@@ -84,7 +84,7 @@ fn assert_invariants(r: &Run) {
     }
     if !bad.is_empty() {
         let mut msg = String::new();
-        for inv in 1..=11u8 {
+        for inv in 1..=12u8 {
             let of: Vec<&Violation> = bad.iter().filter(|v| v.invariant == inv).collect();
             if !of.is_empty() {
                 msg += &format!("invariant {inv}: {} violations, e.g.\n", of.len());
@@ -246,6 +246,7 @@ fn liechtenstein_by_municipality_is_valid_for_geos_and_its_huts_are_hamlets() {
         vec![]
     );
     assert_eq!(invariants::one_piece(f), vec![]);
+    assert_eq!(invariants::names(f), vec![]);
     let f = r.out.features.iter().find(|f| f.id == "LI-03-054").unwrap();
     assert_eq!(f.kind.as_str(), "mountain");
     assert!(dongne::io::geos::is_valid(&f.geom));

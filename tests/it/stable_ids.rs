@@ -19,7 +19,9 @@ use dongne::io::config::Config;
 use dongne::io::inputs::{self, Loaded};
 use dongne::io::write;
 use dongne::method::pipeline::{self, Output};
-use dongne::model::{BarrierKind, Building, FeatureKind, Inputs, LineBarrier, Neighborhood};
+use dongne::model::{
+    BarrierKind, Building, FeatureKind, FeatureName, Inputs, LineBarrier, Neighborhood,
+};
 use dongne::products::ids::{self, ChangeKind, ChangeReport, Previous};
 use geo::{BoundingRect, Contains, LinesIter};
 use geo_types::{Coord, LineString, MultiPolygon, Point};
@@ -91,17 +93,33 @@ fn assert_ids_unique(f: &[Neighborhood]) {
     assert_eq!(ids.len(), n, "duplicate ids");
 }
 
+/// Names by position on the settled features, the same every run
+/// whatever the naming step gives: Hangul and Latin, to cross every format.
+fn name_by_position(features: &mut [Neighborhood]) {
+    for (i, f) in features.iter_mut().enumerate() {
+        f.name = f.kind.is_settled().then(|| FeatureName {
+            name: format!("동네 {i} Quartier"),
+            name_en: None,
+            source: "names".into(),
+        });
+    }
+}
+
 #[test]
 fn identical_input_keeps_every_id_in_every_format() {
     let b = base();
-    let yesterday = &b.out.features;
+    let mut yesterday = b.out.features.clone();
+    name_by_position(&mut yesterday);
+    let yesterday = &yesterday;
     let dir = tempfile::tempdir().unwrap();
     for name in ["y.gpkg", "y.geojson", "y.fgb", "y.shp"] {
         let path = dir.path().join(name);
         write::write(&path, yesterday, &b.loaded.crs, None).unwrap();
         let prev = Previous::read(&path, None, &b.loaded.crs).unwrap();
         assert_eq!(prev.features.len(), yesterday.len(), "{name}");
+        assert!(prev.has_names, "{name}");
         let mut today = run(&b.loaded.inputs);
+        name_by_position(&mut today);
         // Scramble today's ids: they must all come back from the file.
         for f in &mut today {
             f.id = format!("x{}", f.id);
@@ -123,10 +141,21 @@ fn identical_input_keeps_every_id_in_every_format() {
         assert_eq!(
             report.one_line(),
             format!(
-                "ids against {}: {} kept, 0 reshaped, 0 split, 0 merged, 0 added, 0 removed",
+                "ids against {}: {} kept, 0 reshaped, 0 split, 0 merged, 0 added, 0 removed, 0 renamed",
                 path.display(),
                 yesterday.len()
             )
+        );
+        // One name changed: one rename, read back from every format.
+        let k = today.iter().position(|f| f.kind.is_settled()).unwrap();
+        today[k].name.as_mut().unwrap().name = "새 이름".into();
+        let report = ids::carry_over(&mut today, &prev).unwrap();
+        assert_eq!(report.summary.renamed, 1, "{name}");
+        let names = report.changes[0].names.clone().unwrap();
+        assert_eq!(
+            (names.previous_name, names.current_name),
+            (Some(format!("동네 {k} Quartier")), Some("새 이름".into())),
+            "{name}"
         );
     }
 }

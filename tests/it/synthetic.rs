@@ -1,6 +1,6 @@
 //! The whole pipeline on hand-made inputs whose right answer is known.
 
-use crate::common::units;
+use crate::common::{block, units};
 use dongne::io::config::Params;
 use dongne::method::pipeline;
 use dongne::model::*;
@@ -16,20 +16,6 @@ fn admin(code: &str, x0: f64, w: f64) -> AdminUnit {
             polygon![(x: x0, y: 0.0), (x: x0 + w, y: 0.0), (x: x0 + w, y: 1000.0), (x: x0, y: 1000.0)],
         ]),
     }
-}
-
-/// A 7×7 block of houses 12 m apart around (cx, cy).
-fn block(cx: f64, cy: f64, first_fid: i64) -> Vec<Building> {
-    (0..49)
-        .map(|k| Building {
-            fid: first_fid + k,
-            pt: Coord {
-                x: cx + ((k % 7) as f64 - 3.0) * 12.0,
-                y: cy + ((k / 7) as f64 - 3.0) * 12.0,
-            },
-            outline: Vec::new(),
-        })
-        .collect()
 }
 
 /// The fill's own geometry is checked here (each spot to its nearest hot

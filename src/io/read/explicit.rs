@@ -11,6 +11,10 @@ use crate::model::Source;
 
 use super::*;
 
+/// The rank of a name in the user's layer without a rank field: a
+/// neighbourhood's, as Nominatim ranks it.
+const USER_RANK: u8 = 22;
+
 impl FieldPlan {
     pub(super) fn for_layer(
         role: Role,
@@ -21,11 +25,26 @@ impl FieldPlan {
         let named = |name: &Option<String>, what: &str| -> Result<Option<usize>> {
             name.as_deref().map(|n| l.field_index(n, what)).transpose()
         };
-        let (code, name) = if role == Role::Admin {
-            (
+        let (code, name) = match role {
+            Role::Admin => (
                 named(&opts.admin_code, "admin code")?,
                 named(&opts.admin_name, "admin name")?,
-            )
+            ),
+            Role::Names => (
+                None,
+                Some(l.field_index(spec.name_field.as_deref().unwrap_or("name"), "name")?),
+            ),
+            _ => (None, None),
+        };
+        let (name_en, rank) = if role == Role::Names {
+            let en = match &spec.name_en_field {
+                Some(f) => Some(l.field_index(f, "Latin name")?),
+                None => l
+                    .fields
+                    .iter()
+                    .position(|f| f.eq_ignore_ascii_case("name_en")),
+            };
+            (en, named(&spec.rank_field, "rank")?)
         } else {
             (None, None)
         };
@@ -54,6 +73,8 @@ impl FieldPlan {
             osm_tags,
             tunnel,
             warned_no_class: false,
+            name_en,
+            rank,
         })
     }
 
@@ -64,7 +85,7 @@ impl FieldPlan {
         fid: i64,
         params: &Params,
         src: &Source,
-    ) -> Attrs {
+    ) -> Result<Attrs> {
         let text = |i: Option<usize>| i.and_then(|i| f.field_as_string(i).ok().flatten());
         let mut a = Attrs {
             code: match self.code {
@@ -73,9 +94,22 @@ impl FieldPlan {
             },
             name: text(self.name).unwrap_or_default(),
             class: text(self.class).unwrap_or_default(),
-            width: 0.0,
-            covered: false,
+            ..Attrs::default()
         };
+        if role == Role::Names {
+            a.class = "names".into();
+            a.tier = Some(crate::model::NameTier::User);
+            a.name_en = text(self.name_en).filter(|n| !n.trim().is_empty());
+            a.rank = match text(self.rank).map(|r| r.trim().to_string()) {
+                None => USER_RANK,
+                Some(r) if r.is_empty() => USER_RANK,
+                Some(r) => r.parse::<u8>().ok().filter(|&k| k <= 30).ok_or_else(|| {
+                    src.error(format!("rank '{r}' is not a whole number from 0 to 30"))
+                        .feature(fid)
+                        .hint("give ranks as integers, higher more specific (22: a neighbourhood), or leave the field empty")
+                })?,
+            };
+        }
         if matches!(role, Role::Roads | Role::Rail | Role::Water) {
             let given = self
                 .width
@@ -86,7 +120,7 @@ impl FieldPlan {
                 None => self.class_width(role, &a.class, params, src),
             };
         }
-        a
+        Ok(a)
     }
 
     /// Width of a line from its class. A layer without a class field gets
@@ -174,7 +208,7 @@ pub(crate) fn read_layer(
             stage.drop_feature("tunnel or covered");
             continue;
         }
-        let mut attrs = plan.attrs(role, &f, fid, &opts.params, &source);
+        let mut attrs = plan.attrs(role, &f, fid, &opts.params, &source)?;
         attrs.covered = underground;
         stage.push(fid, f.geometry(), attrs)?;
     }

@@ -19,7 +19,8 @@ use crate::io::config::{Config, LayerConfig, Params};
 use crate::io::osm_tags;
 use crate::io::reproject::{self, Coords, Transformer, WorkingCrs};
 use crate::model::{
-    AdminUnit, AreaBarrier, BarrierKind, Building, Inputs, LanduseArea, LineBarrier, Source,
+    AdminUnit, AreaBarrier, BarrierKind, Building, Inputs, LanduseArea, LineBarrier, NamePlace,
+    Source,
 };
 
 mod explicit;
@@ -101,10 +102,12 @@ pub enum Role {
     Mountains,
     Parks,
     Landuse,
+    /// Name sources: points or polygons with a name.
+    Names,
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::Buildings,
         Role::Admin,
         Role::Water,
@@ -113,6 +116,7 @@ impl Role {
         Role::Mountains,
         Role::Parks,
         Role::Landuse,
+        Role::Names,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -125,6 +129,7 @@ impl Role {
             Role::Mountains => "mountains",
             Role::Parks => "parks",
             Role::Landuse => "landuse",
+            Role::Names => "names",
         }
     }
 
@@ -132,6 +137,7 @@ impl Role {
     fn expected(self) -> &'static str {
         match self {
             Role::Buildings => "a point or a polygon (footprint)",
+            Role::Names => "a point or a polygon",
             Role::Water => "a polygon or a line",
             Role::Roads | Role::Rail => "a line",
             Role::Admin | Role::Mountains | Role::Parks | Role::Landuse => "a polygon",
@@ -278,6 +284,10 @@ pub(crate) struct Attrs {
     pub code: String,
     pub name: String,
     pub class: String,
+    /// A name source's Latin name, tier and rank.
+    pub name_en: Option<String>,
+    pub tier: Option<crate::model::NameTier>,
+    pub rank: u8,
     /// Full width of a line barrier in metres.
     pub width: f64,
     /// A waterway piece in a culvert or covered (roads and rail in a tunnel
@@ -328,6 +338,7 @@ coords_via!(AdminUnit, geom);
 coords_via!(LineBarrier, geom);
 coords_via!(AreaBarrier, geom);
 coords_via!(LanduseArea, geom);
+coords_via!(NamePlace, geom);
 
 /// The features of one layer for one role, in the layer's own CRS.
 ///
@@ -347,6 +358,7 @@ pub(crate) struct Stage {
     lines: Vec<Tagged<LineBarrier>>,
     areas: Vec<Tagged<AreaBarrier>>,
     landuse: Vec<Tagged<LanduseArea>>,
+    names: Vec<Tagged<NamePlace>>,
     /// The first features without a geometry (skipped, and named in a warning).
     no_geometry: Vec<i64>,
 }
@@ -380,6 +392,9 @@ struct FieldPlan {
     tunnel: Option<usize>,
     /// A water lines layer with no class: treated as rivers (warned once).
     warned_no_class: bool,
+    /// A names layer's Latin name and rank fields.
+    name_en: Option<usize>,
+    rank: Option<usize>,
 }
 #[cfg(test)]
 mod tests {

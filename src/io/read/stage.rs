@@ -12,7 +12,9 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::io::config::Params;
 use crate::io::reproject::{self, Coords, Transformer, WorkingCrs};
-use crate::model::{AdminUnit, AreaBarrier, Building, Inputs, LanduseArea, LineBarrier, Source};
+use crate::model::{
+    AdminUnit, AreaBarrier, Building, Inputs, LanduseArea, LineBarrier, NamePlace, NameTier, Source,
+};
 
 use super::*;
 
@@ -51,6 +53,7 @@ impl Stage {
             lines: Vec::new(),
             areas: Vec::new(),
             landuse: Vec::new(),
+            names: Vec::new(),
             no_geometry: Vec::new(),
         }
     }
@@ -142,7 +145,7 @@ impl Stage {
             !s.polygons.is_empty(),
         );
         match self.role {
-            Role::Buildings => points || polygons,
+            Role::Buildings | Role::Names => points || polygons,
             Role::Admin | Role::Mountains | Role::Parks | Role::Landuse => polygons,
             Role::Roads | Role::Rail => lines,
             Role::Water => lines || polygons,
@@ -168,6 +171,28 @@ impl Stage {
                 self.take_areas(ord, fid, &mut s.polygons);
             }
             Role::Mountains | Role::Parks => self.take_areas(ord, fid, &mut s.polygons),
+            Role::Names => {
+                let geom = if s.polygons.is_empty() {
+                    match s.points.first() {
+                        Some(&p) => geo_types::Geometry::Point(geo_types::Point(p)),
+                        None => return,
+                    }
+                } else {
+                    geo_types::Geometry::MultiPolygon(MultiPolygon(std::mem::take(&mut s.polygons)))
+                };
+                self.names.push(Tagged {
+                    ord,
+                    item: NamePlace {
+                        fid,
+                        name: a.name.clone(),
+                        name_en: a.name_en.clone(),
+                        source: a.class.clone(),
+                        tier: a.tier.unwrap_or(NameTier::User),
+                        rank: a.rank,
+                        geom,
+                    },
+                });
+            }
             Role::Landuse => {
                 self.landuse.extend(s.polygons.drain(..).map(|geom| Tagged {
                     ord,
@@ -260,6 +285,7 @@ impl Stage {
             && self.lines.is_empty()
             && self.areas.is_empty()
             && self.landuse.is_empty()
+            && self.names.is_empty()
     }
 
     /// Envelope of everything staged, in the layer's CRS.
@@ -323,6 +349,7 @@ impl Stage {
             p.run(&mut self.lines, |x| Some(x.item.fid))?;
             p.run(&mut self.areas, |x| Some(x.item.fid))?;
             p.run(&mut self.landuse, |x| Some(x.item.fid))?;
+            p.run(&mut self.names, |x| Some(x.item.fid))?;
         }
         seconds[0] += t.elapsed().as_secs_f64();
         let t = std::time::Instant::now();
@@ -338,6 +365,7 @@ impl Stage {
         out.lines.extend(by_fid(self.lines, |l| l.fid));
         out.areas.extend(by_fid(self.areas, |a| a.fid));
         out.landuse.extend(by_fid(self.landuse, |l| l.fid));
+        out.names.extend(by_fid(self.names, |n| n.fid));
         if report.invalid_repaired > 0 {
             let first = report
                 .invalid_examples
@@ -475,6 +503,7 @@ impl Stage {
         self.lines.iter().for_each(|t| mark(t.ord));
         self.areas.iter().for_each(|t| mark(t.ord));
         self.landuse.iter().for_each(|t| mark(t.ord));
+        self.names.iter().for_each(|t| mark(t.ord));
         used.iter().filter(|&&u| u).count()
     }
 }

@@ -104,11 +104,17 @@ pub(super) fn write_neighborhoods(
         feature.set_field_string(1, r.kind)?;
         feature.set_field_string(2, r.admin_code)?;
         feature.set_field_string(3, r.admin_name)?;
-        feature.set_field_double(4, r.area_m2)?;
-        feature.set_field_double(5, r.perimeter_m)?;
-        feature.set_field_integer64(6, r.buildings)?;
-        feature.set_field_double(7, r.compactness)?;
-        feature.set_field_string(8, r.bounded_by)?;
+        // Unset fields are NULL: a barrier feature has no name.
+        for (k, v) in [(4, r.name), (5, r.name_en), (6, r.name_source)] {
+            if let Some(v) = v {
+                feature.set_field_string(k, v)?;
+            }
+        }
+        feature.set_field_double(7, r.area_m2)?;
+        feature.set_field_double(8, r.perimeter_m)?;
+        feature.set_field_integer64(9, r.buildings)?;
+        feature.set_field_double(10, r.compactness)?;
+        feature.set_field_string(11, r.bounded_by)?;
         feature.set_geometry(multi_polygon_to_gdal(&n.geom)?)?;
         feature.create(&layer)?;
     }

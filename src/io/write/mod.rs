@@ -26,6 +26,9 @@
 //! | `kind` | text | `kind` |
 //! | `admin_code` | text | `admin_code` |
 //! | `admin_name` | text | `admin_name` |
+//! | `name` | text, NULL for barrier features | `name` |
+//! | `name_en` | text, NULL where the source has no Latin name | `name_en` |
+//! | `name_source` | text: the layer or tag that gave the name, or `fallback` | `name_src` |
 //! | `area_m2` | real, 2 decimals | `area_m2` |
 //! | `perimeter_m` | real, 2 decimals | `perim_m` |
 //! | `buildings` | integer | `buildings` |
@@ -324,6 +327,9 @@ struct Row<'a> {
     kind: &'static str,
     admin_code: &'a str,
     admin_name: &'a str,
+    name: Option<&'a str>,
+    name_en: Option<&'a str>,
+    name_source: Option<&'a str>,
     area_m2: f64,
     perimeter_m: f64,
     buildings: i64,
@@ -338,6 +344,9 @@ impl<'a> Row<'a> {
             kind: n.kind.as_str(),
             admin_code: &n.admin_code,
             admin_name: &n.admin_name,
+            name: n.name.as_ref().map(|x| x.name.as_str()),
+            name_en: n.name.as_ref().and_then(|x| x.name_en.as_deref()),
+            name_source: n.name.as_ref().map(|x| x.source.as_str()),
             area_m2: round_to(n.area_m2, 2),
             perimeter_m: round_to(n.perimeter_m, 2),
             buildings: i64::try_from(n.buildings).unwrap_or(i64::MAX),
@@ -358,7 +367,7 @@ struct FieldSpec {
     ty: OGRFieldType::Type,
 }
 
-const FIELDS: [FieldSpec; 9] = [
+const FIELDS: [FieldSpec; 12] = [
     FieldSpec {
         name: "nbhd_id",
         short: "nbhd_id",
@@ -377,6 +386,21 @@ const FIELDS: [FieldSpec; 9] = [
     FieldSpec {
         name: "admin_name",
         short: "admin_name",
+        ty: OGRFieldType::OFTString,
+    },
+    FieldSpec {
+        name: "name",
+        short: "name",
+        ty: OGRFieldType::OFTString,
+    },
+    FieldSpec {
+        name: "name_en",
+        short: "name_en",
+        ty: OGRFieldType::OFTString,
+    },
+    FieldSpec {
+        name: "name_source",
+        short: "name_src",
         ty: OGRFieldType::OFTString,
     },
     FieldSpec {

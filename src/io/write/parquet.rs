@@ -31,6 +31,18 @@ pub fn encode(features: &[Neighborhood], crs: &WorkingCrs) -> Result<Vec<u8>> {
             "admin_name",
             rows.iter().map(|r| r.admin_name.into()).collect(),
         ),
+        Column::OptionalText(
+            "name",
+            rows.iter().map(|r| r.name.map(Into::into)).collect(),
+        ),
+        Column::OptionalText(
+            "name_en",
+            rows.iter().map(|r| r.name_en.map(Into::into)).collect(),
+        ),
+        Column::OptionalText(
+            "name_source",
+            rows.iter().map(|r| r.name_source.map(Into::into)).collect(),
+        ),
         Column::Real("area_m2", rows.iter().map(|r| r.area_m2).collect()),
         Column::Real("perimeter_m", rows.iter().map(|r| r.perimeter_m).collect()),
         Column::Integer("buildings", rows.iter().map(|r| r.buildings).collect()),

@@ -67,10 +67,15 @@ pub fn table(e: &Evaluation) -> String {
         }
         s.push('\n');
     }
+    if let Some(n) = &e.naming {
+        let _ = writeln!(s, "{}", naming_line(n));
+    }
     s
 }
 
-/// One CSV row per partition: its figures, then the run's.
+/// One CSV row per partition: its figures, then the run's. The naming
+/// shares are dongne's: empty on the other rows, and on every row when
+/// the layer has no `name_source` field.
 pub fn csv(e: &Evaluation) -> String {
     let mut w = ::csv::Writer::from_writer(Vec::new());
     // In memory: writing cannot fail.
@@ -92,8 +97,13 @@ pub fn csv(e: &Evaluation) -> String {
         "separating_barrier_m",
         "hot_spots",
         "buildings",
+        "named_from_source_share",
+        "named_fallback_share",
     ]);
     for p in &e.partitions {
+        let naming = e.naming.as_ref().filter(|_| p.name == "dongne");
+        let share =
+            |f: fn(&Naming) -> f64| naming.map_or(String::new(), |n| format!("{:.6}", f(n)));
         let _ = w.write_record([
             p.name.clone(),
             p.units.to_string(),
@@ -112,6 +122,8 @@ pub fn csv(e: &Evaluation) -> String {
             format!("{:.1}", e.separating_barrier_m),
             e.hot_spots.to_string(),
             e.buildings.to_string(),
+            share(|n| n.from_source_share),
+            share(|n| n.fallback_share),
         ]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()

@@ -37,10 +37,14 @@
 //! | `reshaped` | `C` kept `P`'s id, in no split or merge, IoU below [`RESHAPED_IOU`] and at least [`RESHAPED_MIN_M2`] changed | `[P]` → `[C]` | IoU `|C∩P| / |C∪P|` |
 //! | `added` | `C` has a new id and is in no split or merge | `[]` → `[C]` | `[]` |
 //! | `removed` | `P`'s id went nowhere and `P` is in no split or merge | `[P]` → `[]` | `[]` |
+//! | `renamed` | `C` kept `P`'s id under another name (`previous_name` → `current_name`) | `[P]` → `[C]` | `[]` |
 //!
 //! Every other today's feature kept its id and (nearly) its shape and is only
-//! counted (`kept`). Identical input gives an empty list, also when the
-//! previous run is read back from GeoJSON.
+//! counted (`kept`). A rename says nothing about the shape: a renamed feature
+//! is also kept, reshaped, or the heir of a split or merge, and listed there
+//! too. Yesterday's layer without a `name` field (written before features
+//! had names) gives no renames. Identical input gives an empty list, also
+//! when the previous run is read back from GeoJSON.
 //!
 //! # New ids
 //!
@@ -75,7 +79,7 @@ mod previous;
 mod report;
 
 pub use previous::{check_openable, inspect, Previous, PreviousFeature, PreviousInfo};
-pub use report::{Change, ChangeKind, ChangeReport, ChangeSummary, Thresholds};
+pub use report::{Change, ChangeKind, ChangeReport, ChangeSummary, Rename, Thresholds};
 
 use report::*;
 
@@ -100,6 +104,9 @@ pub(super) const RATIO_DECIMALS: i32 = 4;
 
 /// The fields `--previous` needs; dongne writes them in every format.
 pub(super) const ID_FIELDS: [&str; 3] = ["nbhd_id", "admin_code", "kind"];
+
+/// The field renames are read from, when yesterday's layer has it.
+pub(super) const NAME_FIELD: &str = "name";
 
 /// A feature as the matcher sees it: its group, its shapes on the overlay
 /// grid, its area.
@@ -341,6 +348,7 @@ pub fn carry_over(current: &mut [Neighborhood], previous: &Previous) -> Result<C
             ));
         }
     }
+    changes.extend(renames(current, &cur, previous, &carried));
     let first_id = |c: &Change| {
         c.previous
             .first()
@@ -356,6 +364,7 @@ pub fn carry_over(current: &mut [Neighborhood], previous: &Previous) -> Result<C
             ChangeKind::Reshaped => summary.reshaped += 1,
             ChangeKind::Added => summary.added += 1,
             ChangeKind::Removed => summary.removed += 1,
+            ChangeKind::Renamed => summary.renamed += 1,
         }
     }
     Ok(ChangeReport {
@@ -404,167 +413,4 @@ fn assign_ids(current: &mut [Neighborhood], previous: &Previous, carried: &[Opti
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::FeatureKind;
-    use geo_types::polygon;
-
-    fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> MultiPolygon<f64> {
-        MultiPolygon(vec![
-            polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1)],
-        ])
-    }
-
-    fn nbhd(id: &str, geom: MultiPolygon<f64>) -> Neighborhood {
-        Neighborhood {
-            id: id.into(),
-            kind: FeatureKind::Neighborhood,
-            admin_code: "A".into(),
-            admin_name: String::new(),
-            geom,
-            area_m2: 0.0,
-            perimeter_m: 0.0,
-            buildings: 0,
-            compactness: 0.0,
-            bounded_by: String::new(),
-        }
-    }
-
-    fn prev(features: &[(&str, MultiPolygon<f64>)]) -> Previous {
-        let f: Vec<Neighborhood> = features.iter().map(|(i, g)| nbhd(i, g.clone())).collect();
-        Previous::from_features("y.gpkg", &f)
-    }
-
-    /// Today's features (in one admin unit) after `carry_over` from `p`:
-    /// their ids and the report.
-    fn carry(p: &Previous, today: &[MultiPolygon<f64>]) -> (Vec<String>, ChangeReport) {
-        let mut cur: Vec<Neighborhood> = today.iter().map(|g| nbhd("x", g.clone())).collect();
-        let r = carry_over(&mut cur, p).unwrap();
-        (cur.into_iter().map(|c| c.id).collect(), r)
-    }
-
-    #[test]
-    fn identical_keeps_every_id_and_reports_nothing() {
-        let p = prev(&[
-            ("A-001", rect(0., 0., 100., 100.)),
-            ("A-007", rect(100., 0., 200., 100.)),
-        ]);
-        let (ids, r) = carry(&p, &[rect(100., 0., 200., 100.), rect(0., 0., 100., 100.)]);
-        assert_eq!(ids, ["A-007", "A-001"]);
-        assert!(r.changes.is_empty());
-        assert_eq!((r.summary.kept, r.summary.ids_carried), (2, 2));
-    }
-
-    #[test]
-    fn split_merge_reshape_add_remove() {
-        let p = prev(&[
-            ("A-001", rect(0., 0., 100., 100.)),   // split 60/40
-            ("A-002", rect(200., 0., 300., 100.)), // merged with A-003
-            ("A-003", rect(300., 0., 340., 100.)),
-            ("A-004", rect(500., 0., 600., 100.)), // reshaped
-            ("A-009", rect(800., 0., 900., 100.)), // removed
-        ]);
-        let (ids, r) = carry(
-            &p,
-            &[
-                rect(0., 0., 60., 100.),
-                rect(60., 0., 100., 100.),
-                rect(200., 0., 340., 100.),
-                rect(500., 0., 680., 100.),
-                rect(1000., 0., 1100., 100.), // added
-            ],
-        );
-        assert_eq!(ids, ["A-001", "A-010", "A-002", "A-004", "A-011"]);
-        let change = |kind, previous: &[&str], current: &[&str], overlap: &[f64]| Change {
-            kind,
-            feature_kind: "neighborhood".into(),
-            admin_code: "A".into(),
-            previous: previous.iter().map(|x| x.to_string()).collect(),
-            current: current.iter().map(|x| x.to_string()).collect(),
-            overlap: overlap.to_vec(),
-        };
-        assert_eq!(
-            r.changes,
-            vec![
-                change(
-                    ChangeKind::Split,
-                    &["A-001"],
-                    &["A-001", "A-010"],
-                    &[0.6, 0.4]
-                ),
-                change(
-                    ChangeKind::Merged,
-                    &["A-002", "A-003"],
-                    &["A-002"],
-                    &[0.7143, 0.2857]
-                ),
-                change(ChangeKind::Reshaped, &["A-004"], &["A-004"], &[0.5556]),
-                change(ChangeKind::Added, &[], &["A-011"], &[]),
-                change(ChangeKind::Removed, &["A-009"], &[], &[]),
-            ]
-        );
-        assert_eq!(
-            r.one_line(),
-            "ids against y.gpkg: 0 kept, 1 reshaped, 1 split, 1 merged, 1 added, 1 removed"
-        );
-    }
-
-    #[test]
-    fn three_way_split_keeps_the_id_in_the_largest_piece() {
-        let p = prev(&[("A-001", rect(0., 0., 100., 100.))]);
-        let (ids, r) = carry(
-            &p,
-            &[
-                rect(0., 0., 30., 100.),
-                rect(30., 0., 64., 100.),
-                rect(64., 0., 100., 100.),
-            ],
-        );
-        assert_eq!(ids, ["A-002", "A-003", "A-001"]);
-        assert_eq!(r.changes.len(), 1);
-        assert_eq!(r.changes[0].current, ["A-001", "A-003", "A-002"]);
-        assert_eq!(r.changes[0].overlap, [0.36, 0.34, 0.3]);
-    }
-
-    #[test]
-    fn a_feature_that_mostly_went_into_another_passes_its_id_to_none() {
-        // A-002 (small) mostly went into today's big one, which continues
-        // A-001; its last sliver is a feature of its own.
-        let p = prev(&[
-            ("A-001", rect(0., 0., 100., 100.)),
-            ("A-002", rect(100., 0., 120., 100.)),
-        ]);
-        let (ids, r) = carry(&p, &[rect(0., 0., 118., 100.), rect(118., 0., 120., 100.)]);
-        assert_eq!(ids, ["A-001", "A-003"]);
-        let kinds: Vec<ChangeKind> = r.changes.iter().map(|c| c.kind).collect();
-        assert_eq!(kinds, [ChangeKind::Merged, ChangeKind::Added]);
-    }
-
-    #[test]
-    fn groups_are_admin_unit_and_kind() {
-        let p = prev(&[("A-001", rect(0., 0., 100., 100.))]);
-        let mut other_unit = nbhd("x", rect(0., 0., 100., 100.));
-        other_unit.admin_code = "B".into();
-        let mut water = nbhd("x", rect(0., 0., 100., 100.));
-        water.kind = FeatureKind::Barrier(crate::model::BarrierKind::Water);
-        let mut cur = vec![other_unit, water];
-        let r = carry_over(&mut cur, &p).unwrap();
-        assert_eq!(cur[0].id, "B-001");
-        assert_eq!(cur[1].id, "A-002");
-        assert_eq!(
-            (r.summary.added, r.summary.removed, r.summary.ids_carried),
-            (2, 1, 0)
-        );
-    }
-
-    #[test]
-    fn new_ids_skip_every_previous_id() {
-        let p = prev(&[
-            ("A-001", rect(0., 0., 10., 10.)),
-            ("A-1000", rect(20., 0., 30., 10.)),
-            ("A-custom", rect(40., 0., 50., 10.)),
-        ]);
-        let (ids, _) = carry(&p, &[rect(100., 0., 110., 10.)]);
-        assert_eq!(ids[0], "A-1001");
-    }
-}
+mod tests;

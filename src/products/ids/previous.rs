@@ -10,6 +10,9 @@ pub struct PreviousFeature {
     pub admin_code: String,
     /// `neighborhood`, `water`, `park`, `mountain`.
     pub kind: String,
+    /// `None` when unnamed (barrier features), or when the layer has no
+    /// `name` field.
+    pub name: Option<String>,
     pub geom: MultiPolygon<f64>,
 }
 
@@ -28,6 +31,9 @@ pub struct Previous {
     /// The file, as given (for the report).
     pub path: String,
     pub features: Vec<PreviousFeature>,
+    /// Whether the layer has a `name` field: one written before features
+    /// had names reports no renames.
+    pub has_names: bool,
 }
 
 /// What [`inspect`] finds in a previous output, for `dongne check`.
@@ -55,6 +61,7 @@ impl Previous {
         Ok(Previous {
             path: file,
             features: feats.into_iter().map(|(_, f)| f).collect(),
+            has_names: raw.has_names,
         })
     }
 
@@ -69,9 +76,11 @@ impl Previous {
                     id: f.id.clone(),
                     admin_code: f.admin_code.clone(),
                     kind: f.kind.as_str().to_string(),
+                    name: f.name.as_ref().and_then(|n| non_empty(&n.name)),
                     geom: f.geom.clone(),
                 })
                 .collect(),
+            has_names: true,
         }
     }
 }
@@ -104,6 +113,7 @@ pub(super) struct RawPrevious {
     srs: gdal::spatial_ref::SpatialRef,
     /// With their FIDs, in the layer's CRS.
     features: Vec<(i64, PreviousFeature)>,
+    has_names: bool,
 }
 
 /// What every error about `--previous` suggests.
@@ -174,6 +184,7 @@ pub(super) fn read_raw(path: &Path, table: Option<&TableName>) -> Result<RawPrev
             .hint(hint)
         })?;
     }
+    let name_idx = layer.defn().field_index(NAME_FIELD).ok();
     let srs = layer.spatial_ref().ok_or_else(|| {
         err("no CRS: the layer does not say which coordinate reference system it is in".into())
             .hint(hint)
@@ -228,6 +239,9 @@ pub(super) fn read_raw(path: &Path, table: Option<&TableName>) -> Result<RawPrev
                 id,
                 admin_code: text(1),
                 kind: text(2),
+                name: name_idx
+                    .and_then(|k| f.field_as_string(k).ok().flatten())
+                    .and_then(|n| non_empty(&n)),
                 geom,
             },
         ));
@@ -238,5 +252,6 @@ pub(super) fn read_raw(path: &Path, table: Option<&TableName>) -> Result<RawPrev
         driver,
         srs,
         features,
+        has_names: name_idx.is_some(),
     })
 }

@@ -12,6 +12,7 @@ pub enum ChangeKind {
     Reshaped,
     Added,
     Removed,
+    Renamed,
 }
 
 /// One entry of the change report (see the module docs for each kind).
@@ -24,11 +25,23 @@ pub struct Change {
     pub previous: Vec<String>,
     pub current: Vec<String>,
     pub overlap: Vec<f64>,
+    /// `renamed` entries only: written beside the ids, not nested, so the
+    /// other kinds' JSON is unchanged.
+    #[serde(flatten)]
+    pub names: Option<Rename>,
+}
+
+/// Yesterday's and today's name of a `renamed` feature (`null`: unnamed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rename {
+    pub previous_name: Option<String>,
+    pub current_name: Option<String>,
 }
 
 /// Counts: `kept` features kept their id and (nearly) their shape; the
 /// others count entries of the report. `ids_carried` + `ids_new` =
-/// `current_features`.
+/// `current_features`. A rename is about the name alone: a `renamed`
+/// feature is also `kept`, `reshaped`, or in a split or merge.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ChangeSummary {
     pub previous_features: usize,
@@ -39,6 +52,7 @@ pub struct ChangeSummary {
     pub merged: usize,
     pub added: usize,
     pub removed: usize,
+    pub renamed: usize,
     pub ids_carried: usize,
     pub ids_new: usize,
 }
@@ -57,18 +71,18 @@ pub struct ChangeReport {
     pub previous: String,
     pub thresholds: Thresholds,
     pub summary: ChangeSummary,
-    /// Sorted by kind (split, merged, reshaped, added, removed), then by the
-    /// first id of the entry.
+    /// Sorted by kind (split, merged, reshaped, added, removed, renamed),
+    /// then by the first id of the entry.
     pub changes: Vec<Change>,
 }
 
 impl ChangeReport {
-    /// `ids against y.gpkg: 540 kept, 2 reshaped, 1 split, 0 merged, 3 added, 1 removed`
+    /// `ids against y.gpkg: 540 kept, 2 reshaped, 1 split, 0 merged, 3 added, 1 removed, 4 renamed`
     pub fn one_line(&self) -> String {
         let s = &self.summary;
         format!(
-            "ids against {}: {} kept, {} reshaped, {} split, {} merged, {} added, {} removed",
-            self.previous, s.kept, s.reshaped, s.split, s.merged, s.added, s.removed
+            "ids against {}: {} kept, {} reshaped, {} split, {} merged, {} added, {} removed, {} renamed",
+            self.previous, s.kept, s.reshaped, s.split, s.merged, s.added, s.removed, s.renamed
         )
     }
 
@@ -105,7 +119,51 @@ pub(super) fn change_of(
         previous,
         current,
         overlap,
+        names: None,
     }
+}
+
+/// A `renamed` entry for each today's feature that kept an id of
+/// `previous` under another name; none when yesterday's layer has no
+/// `name` field (written before features had names).
+pub(super) fn renames(
+    current: &[Neighborhood],
+    cur: &[Item],
+    previous: &Previous,
+    carried: &[Option<usize>],
+) -> Vec<Change> {
+    if !previous.has_names {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (i, c) in current.iter().enumerate() {
+        let Some(j) = carried[i] else {
+            continue;
+        };
+        let before = previous.features[j].name.clone();
+        let now = c.name.as_ref().and_then(|n| non_empty(&n.name));
+        if before != now {
+            let mut change = change_of(
+                ChangeKind::Renamed,
+                &cur[i],
+                vec![previous.features[j].id.clone()],
+                vec![c.id.clone()],
+                vec![],
+            );
+            change.names = Some(Rename {
+                previous_name: before,
+                current_name: now,
+            });
+            out.push(change);
+        }
+    }
+    out
+}
+
+/// A name as compared: a Shapefile reads an unset text field back as
+/// empty, so empty and unset are the same.
+pub(super) fn non_empty(name: &str) -> Option<String> {
+    (!name.is_empty()).then(|| name.to_string())
 }
 
 /// Splits (one previous feature, several current pieces) or merges (the

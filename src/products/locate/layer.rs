@@ -14,6 +14,11 @@ pub struct FeatureInfo {
     pub kind: String,
     pub admin_code: String,
     pub admin_name: String,
+    /// The feature's name; empty when unnamed or the layer has no `name`.
+    pub name: String,
+    /// What gave the name (`place=village`, `fallback`…): `name_source`,
+    /// or `name_src` in a Shapefile; empty when absent.
+    pub name_source: String,
 }
 
 /// A neighborhood layer read back from a file, in its own CRS, features
@@ -28,6 +33,9 @@ pub struct NeighborhoodLayer {
     pub crs_label: String,
     pub info: Vec<FeatureInfo>,
     pub geoms: Vec<MultiPolygon<f64>>,
+    /// Whether the layer has a `name_source` field: a layer written before
+    /// features had names has none, and nothing can be said of its names.
+    pub has_name_source: bool,
 }
 
 impl NeighborhoodLayer {
@@ -67,7 +75,8 @@ impl NeighborhoodLayer {
 }
 
 /// Reads a neighborhood layer: polygons or multipolygons with an `nbhd_id`
-/// field (`kind`, `admin_code` and `admin_name` are read when present).
+/// field (`kind`, `admin_code`, `admin_name`, `name` and `name_source` are
+/// read when present).
 /// Features without a geometry are left out; any other geometry type, a
 /// missing `nbhd_id` field or an empty layer is an input error naming the
 /// file, layer and feature.
@@ -98,7 +107,10 @@ pub fn read_neighborhoods(spec: &LayerConfig) -> Result<NeighborhoodLayer> {
     };
     let kind_field = opened.find_field(&["kind"]);
     let code_field = opened.find_field(&["admin_code"]);
-    let name_field = opened.find_field(&["admin_name"]);
+    let admin_name_field = opened.find_field(&["admin_name"]);
+    let name_field = opened.find_field(&["name"]);
+    // A Shapefile's field names stop at 10 characters.
+    let source_field = opened.find_field(&["name_source", "name_src"]);
     let crs_label = opened.crs_label();
     let crs_wkt = opened.crs_wkt()?;
     let mut rows: Vec<(FeatureInfo, MultiPolygon<f64>)> = Vec::new();
@@ -147,7 +159,9 @@ pub fn read_neighborhoods(spec: &LayerConfig) -> Result<NeighborhoodLayer> {
             nbhd_id: text(Some(id_field)),
             kind: text(kind_field),
             admin_code: text(code_field),
-            admin_name: text(name_field),
+            admin_name: text(admin_name_field),
+            name: text(name_field),
+            name_source: text(source_field),
         };
         rows.push((info, mp));
     }
@@ -165,6 +179,7 @@ pub fn read_neighborhoods(spec: &LayerConfig) -> Result<NeighborhoodLayer> {
         crs_label,
         info,
         geoms,
+        has_name_source: source_field.is_some(),
     })
 }
 

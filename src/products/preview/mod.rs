@@ -11,20 +11,23 @@
 //! small dots when the input layers are given. A title, a legend and a scale
 //! bar in round metres frame the map.
 //!
-//! The admin units' names are printed on the map. The PNG shapes its text
-//! with NanumGothic (Debian's fonts-nanum), so Hangul names print; the SVG
-//! names the same fonts and leaves drawing to its viewer.
+//! The admin units' names are printed on the map, and the neighborhoods'
+//! and hamlets' names smaller, each inside its feature, as many as fit
+//! without covering one another ([`labels`]). The PNG shapes its text with
+//! NanumGothic (Debian's fonts-nanum), so Hangul names print; the SVG names
+//! the same fonts and leaves drawing to its viewer.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-use geo::{BoundingRect, Coord, InteriorPoint, LineString, MultiPolygon};
+use geo::{BoundingRect, Coord, LineString, MultiPolygon};
 
 use crate::error::{Error, Result};
 use crate::geom::shape::union_rect;
 use crate::io::palette::{colour_classes, kind_colour, KINDS, PALETTE};
 use crate::model::{BarrierKind, Inputs, Neighborhood};
 
+mod labels;
 mod png;
 mod svg;
 
@@ -42,6 +45,9 @@ pub struct Scene {
     pub admin: Vec<MultiPolygon<f64>>,
     /// Admin unit names and where to print them.
     pub names: Vec<(Coord<f64>, String)>,
+    /// The name of each feature, as `features` (empty: none; may be
+    /// shorter than `features`).
+    pub feature_names: Vec<String>,
     /// Barrier lines with their kind.
     pub lines: Vec<(LineString<f64>, BarrierKind)>,
     pub buildings: Vec<Coord<f64>>,
@@ -56,6 +62,10 @@ impl Scene {
             features: features
                 .iter()
                 .map(|f| (f.geom.clone(), f.kind.as_str().to_string()))
+                .collect(),
+            feature_names: features
+                .iter()
+                .map(|f| f.name.as_ref().map(|n| n.name.clone()).unwrap_or_default())
                 .collect(),
             admin: inputs.admin.iter().map(|u| u.geom.clone()).collect(),
             names: names_of(inputs.admin.iter().map(|u| (&u.geom, u.name.as_str()))),
@@ -76,18 +86,9 @@ impl Scene {
 pub fn names_of<'a>(
     units: impl Iterator<Item = (&'a MultiPolygon<f64>, &'a str)>,
 ) -> Vec<(Coord<f64>, String)> {
-    use geo::Area;
     let named: Vec<(Coord<f64>, Vec<&str>)> = units
         .filter(|(_, name)| !name.trim().is_empty())
-        .filter_map(|(g, name)| {
-            let largest =
-                g.0.iter()
-                    .max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()))?;
-            Some((
-                largest.interior_point()?.0,
-                name.split_whitespace().collect(),
-            ))
-        })
+        .filter_map(|(g, name)| Some((labels::anchor(g)?, name.split_whitespace().collect())))
         .collect();
     let shortest = named.iter().map(|(_, w)| w.len()).min().unwrap_or(0);
     let shared = (0..shortest.saturating_sub(1))

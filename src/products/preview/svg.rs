@@ -92,18 +92,28 @@ pub fn render_svg(scene: &Scene, width: u32, labels: &[String]) -> Result<String
         let _ = writeln!(s, r#"<circle cx="{x:.1}" cy="{y:.1}" r="1.3"/>"#);
     }
     s.push_str("</g>\n");
-    // Names over everything on the map, with a white halo.
-    s.push_str("<g id=\"names\" clip-path=\"url(#map)\" font-size=\"13\" text-anchor=\"middle\" fill=\"#282828\" stroke=\"#ffffff\" stroke-width=\"3\" stroke-linejoin=\"round\" paint-order=\"stroke\">\n");
-    for (c, name) in &scene.names {
-        let (x, y) = l.px(*c);
+    // Names over everything on the map, with a white halo; the baseline
+    // a third of the size below the point centres the text on it.
+    let (admin, features) = labels::place(&l, scene);
+    for (id, px, names) in [
+        ("feature-names", labels::FEATURE_PX, &features),
+        ("names", labels::ADMIN_PX, &admin),
+    ] {
         let _ = writeln!(
             s,
-            r#"<text x="{x:.1}" y="{:.1}">{}</text>"#,
-            y + 4.5,
-            esc(name)
+            r##"<g id="{id}" clip-path="url(#map)" font-size="{px}" text-anchor="middle" fill="#282828" stroke="#ffffff" stroke-width="3" stroke-linejoin="round" paint-order="stroke">"##
         );
+        for n in names {
+            let _ = writeln!(
+                s,
+                r#"<text x="{:.1}" y="{:.1}">{}</text>"#,
+                n.x,
+                n.y + 0.35 * px,
+                esc(&n.text)
+            );
+        }
+        s.push_str("</g>\n");
     }
-    s.push_str("</g>\n");
     let _ = writeln!(
         s,
         r##"<rect x="{MARGIN}" y="{}" width="{:.1}" height="{:.1}" fill="none" stroke="#b4b4b4"/>"##,

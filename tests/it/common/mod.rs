@@ -103,3 +103,17 @@ pub fn read_json(path: &std::path::Path) -> serde_json::Value {
 pub fn assert_contains(text: &str, part: &str) {
     assert!(text.contains(part), "{text}");
 }
+
+/// A 7×7 block of houses 12 m apart around (cx, cy).
+pub fn block(cx: f64, cy: f64, first_fid: i64) -> Vec<dongne::model::Building> {
+    (0..49)
+        .map(|k| dongne::model::Building {
+            fid: first_fid + k,
+            pt: geo::Coord {
+                x: cx + ((k % 7) as f64 - 3.0) * 12.0,
+                y: cy + ((k / 7) as f64 - 3.0) * 12.0,
+            },
+            outline: Vec::new(),
+        })
+        .collect()
+}
