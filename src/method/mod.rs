@@ -34,6 +34,9 @@ pub mod size_rules;
 pub mod name_text;
 pub mod names;
 
+/// The output valid as GEOS judges it (invariant 1).
+pub mod valid;
+
 /// What a run reports: figures and stage times.
 pub mod report;
 

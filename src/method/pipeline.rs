@@ -25,6 +25,7 @@ use crate::method::report::Timings;
 pub use crate::method::report::{RunReport, STAGES};
 pub use crate::method::shards::Shard;
 use crate::method::unit::{run_unit, UnitCtx, UnitOut};
+use crate::method::valid::{node_around_repairs, valid_or_repaired, Validity};
 use crate::model::{AdminUnit, DebugLayers, FeatureKind, Inputs, Neighborhood};
 use geo::{Area, Coord, Point};
 use rayon::prelude::*;
@@ -245,14 +246,19 @@ pub fn assemble(
     wall.push(("between_units".into(), phase.elapsed().as_secs_f64()));
     let phase = Instant::now();
 
-    // Clean-up and measures of every feature, on every thread, in order.
-    let geoms: Vec<(geo::MultiPolygon, f64, f64, bool)> = all
+    // Clean-up, validity as GEOS judges it, and measures of every feature,
+    // on every thread, in order.
+    let mut checked: Vec<(geo::MultiPolygon, Validity)> = all
         .into_par_iter()
-        .map(|(_, s)| {
-            let (geom, valid) = valid_or_repaired(coverage::clean(s));
+        .map(|(_, s)| valid_or_repaired(coverage::clean(s)))
+        .collect();
+    node_around_repairs(&mut checked);
+    let geoms: Vec<(geo::MultiPolygon, f64, f64, bool)> = checked
+        .into_par_iter()
+        .map(|(geom, v)| {
             let area = geom.unsigned_area();
             let perimeter = measure::perimeter(&geom);
-            (geom, area, perimeter, valid)
+            (geom, area, perimeter, v != Validity::Invalid)
         })
         .collect();
     let mut features = Vec::with_capacity(geoms.len());
@@ -367,70 +373,4 @@ pub fn landuse_classes(pts: &[Coord], landuse: &[crate::model::LanduseArea]) -> 
                 })
         })
         .collect()
-}
-
-/// Square metres: a part of a repaired feature smaller than this is a
-/// rounding artefact, a million times below the smallest feature drawn
-/// ([`crate::method::pieces::MIN_FEATURE_AREA`]).
-const ARTEFACT_AREA: f64 = 1e-3;
-
-/// A cleaned feature as GEOS will judge it: valid as it is, or repaired by
-/// a union of its own rings on the overlay grid, and whether it is valid
-/// then. The rounding to the output grid can bring a hole's vertex onto its
-/// shell's edge a micrometre away, so that the hole touches the shell at
-/// two points and cuts the interior in two (Liechtenstein: a 13 m² sliver
-/// of open ground against a forest's edge). geo accepts that; GEOS, QGIS
-/// and PostGIS do not. The union makes the hole a notch of the shell, as it
-/// is on the ground, and drops what the touch pinched off: a part of a
-/// square micrometre between the hole's edge and the shell's (below
-/// [`ARTEFACT_AREA`]); the area changes by no more.
-fn valid_or_repaired(shapes: Vec<Shape>) -> (geo::MultiPolygon, bool) {
-    let geom = overlay::multipolygon_of(&shapes);
-    if crate::io::geos::is_valid(&geom) {
-        return (geom, true);
-    }
-    match overlay::union(&shapes) {
-        Ok(mut u) => {
-            u.retain(|s| overlay::shape_area(s) >= ARTEFACT_AREA);
-            let repaired = overlay::multipolygon_of(&u);
-            let ok = crate::io::geos::is_valid(&repaired);
-            (if ok { repaired } else { geom }, ok)
-        }
-        Err(_) => (geom, false),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Liechtenstein's LI-03-054 in small: a forest's shell (three of its
-    /// vertices and one more) with the hole of a 13 m² sliver of open
-    /// ground, whose vertex 1 lies on the shell's edge and vertex 2 is the
-    /// shell's vertex: GEOS finds a self-intersection.
-    #[test]
-    fn a_hole_touching_its_shell_twice_is_made_a_notch() {
-        let shell = vec![
-            [541599.3333778381, 5227655.607040405],
-            [541551.694688797, 5227585.409676552],
-            [541532.387301445, 5227556.95953083],
-            [541600.0, 5227560.0],
-        ];
-        let hole = vec![
-            [541546.8077135086, 5227575.4251356125],
-            [541544.4291229248, 5227574.703598022],
-            [541551.694688797, 5227585.409676552],
-            [541551.6550178528, 5227584.156332016],
-        ];
-        let shapes = vec![vec![shell, hole]];
-        let before = overlay::multipolygon_of(&shapes);
-        assert!(!crate::io::geos::is_valid(&before), "GEOS does not");
-        let (after, valid) = valid_or_repaired(shapes);
-        assert!(valid);
-        assert!(crate::io::geos::is_valid(&after));
-        assert_eq!(after.0.len(), 1);
-        assert!(after.0[0].interiors().is_empty(), "the hole is a notch");
-        let lost = before.unsigned_area() - after.unsigned_area();
-        assert!(lost.abs() < 1e-6, "area changed by {lost}");
-    }
 }
