@@ -11,7 +11,8 @@ loads the default style from the `layer_styles` table, and asserts:
 
 - the layer is valid and every feature is there;
 - the renderer is the categorised one on `kind`, with the neighborhood,
-  water, park and mountain categories, and the neighborhood fill has its
+  hamlet, water, park, mountain and open categories (io::palette::KINDS),
+  and the neighborhood fill has its
   data-defined colour;
 - labels are enabled, and each neighborhood and hamlet is labelled with
   its name, else its nbhd_id.
@@ -69,7 +70,7 @@ def main():
     # Keep the list: a category's symbol dies with it.
     categories = r.categories()
     values = [c.value() for c in categories]
-    if values != ["neighborhood", "water", "park", "mountain"]:
+    if values != ["neighborhood", "hamlet", "water", "park", "mountain", "open"]:
         fail(f"categories {values}")
     sym = categories[0].symbol()
     prop = sym.symbolLayer(0).dataDefinedProperties().property(QgsSymbolLayer.PropertyFillColor)
