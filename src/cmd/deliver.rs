@@ -67,6 +67,8 @@ pub struct Delivery<'a> {
     pub summary: Option<&'a Path>,
     /// The picture and the inputs it draws.
     pub preview: Option<(&'a Path, &'a Inputs)>,
+    /// The neighbour table's CSV and the line barriers that separate.
+    pub neighbours: Option<(&'a Path, &'a [dongne::model::LineBarrier])>,
     pub previous: Option<&'a Previous>,
     pub crs: &'a WorkingCrs,
     pub layers: &'a [read::LayerReport],
@@ -192,6 +194,10 @@ pub fn deliver(
         let bytes = dongne::products::preview::render_picture(path, &scene, 1200, &[])?;
         staged.push(write::stage_bytes(path, &bytes)?);
     }
+    if let Some((path, lines)) = d.neighbours {
+        let table = dongne::products::neighbours::neighbours(&out.features, lines);
+        staged.push(write::stage_bytes(path, &neighbours_csv(&table)?)?);
+    }
     // Every output commits together or none does; the neighborhoods last:
     // whoever finds today's layer finds its report, summary and picture too.
     staged.push(staged_output);
@@ -225,6 +231,28 @@ pub fn deliver(
         }
     }
     Ok(())
+}
+
+/// The neighbour table as CSV, a header and a row per ordered pair.
+fn neighbours_csv(table: &[dongne::products::neighbours::Neighbour]) -> Result<Vec<u8>> {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    // The header even when no two features meet.
+    w.write_record([
+        "nbhd_id",
+        "neighbour_id",
+        "level",
+        "shared_m",
+        "separated_by",
+    ])
+    .map_err(|e| Error::internal(format!("neighbour table: {e}")))?;
+    for r in table {
+        w.serialize(r)
+            .map_err(|e| Error::internal(format!("neighbour table: {e}")))?;
+    }
+    w.into_inner()
+        .map_err(|e| Error::internal(format!("neighbour table: {e}")))
 }
 
 fn area_stats(features: &[dongne::model::Neighborhood]) -> AreaStats {

@@ -67,6 +67,14 @@ pub struct Args {
     /// Also draw the result to a picture (.png or .svg): neighborhoods, barriers, buildings.
     #[arg(long, value_name = "FILE.png|FILE.svg")]
     pub preview: Option<PathBuf>,
+    /// Also write the neighbour table as CSV: nbhd_id, neighbour_id, level, shared_m, separated_by (nothing, road, rail, water, admin), each pair both ways.
+    #[arg(
+        long,
+        value_name = "FILE.csv",
+        help_heading = "Output",
+        conflicts_with = "shard"
+    )]
+    pub neighbours: Option<PathBuf>,
     /// Keep each admin unit's result in DIR; a rerun computes only the units whose inputs changed.
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
@@ -174,10 +182,17 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     outputs.extend(a.delivery.summary.as_deref().map(|p| ("--summary", p)));
     outputs.extend(a.delivery.changes.as_deref().map(|p| ("--changes", p)));
     outputs.extend(a.preview.as_deref().map(|p| ("--preview", p)));
+    outputs.extend(a.neighbours.as_deref().map(|p| ("--neighbours", p)));
     checks::outputs_apart(&cfg, &outputs)?;
     let dest = write::Destination::new(&output, cfg.table.as_deref())?;
     write::check_target(&dest, cfg.debug_layers)?;
-    for extra in a.delivery.summary.iter().chain(&a.delivery.changes) {
+    for extra in a
+        .delivery
+        .summary
+        .iter()
+        .chain(&a.delivery.changes)
+        .chain(&a.neighbours)
+    {
         write::check_writable(extra)?;
     }
     if let Some(p) = &a.preview {
@@ -282,6 +297,10 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         changes: a.delivery.changes.as_deref(),
         summary: a.delivery.summary.as_deref(),
         preview: a.preview.as_deref().map(|p| (p, &loaded.inputs)),
+        neighbours: a
+            .neighbours
+            .as_deref()
+            .map(|p| (p, &loaded.inputs.lines[..])),
         previous: previous.as_ref(),
         crs: &loaded.crs,
         layers: &loaded.layers,

@@ -92,6 +92,7 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         changes: a.delivery.changes.as_deref(),
         summary: a.delivery.summary.as_deref(),
         preview: None,
+        neighbours: None,
         previous: previous.as_ref(),
         crs: &crs,
         layers: &[],

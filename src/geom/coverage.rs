@@ -22,7 +22,7 @@ use crate::geom::shape::{Ring, Shape};
 
 pub(crate) type P = [f64; 2];
 /// A directed edge by the bit patterns of its end points.
-pub(crate) type EdgeKey = ((u64, u64), (u64, u64));
+pub type EdgeKey = ((u64, u64), (u64, u64));
 
 /// A fast hasher for the coordinate keys of this module (bit patterns of
 /// floats on the grid): FxHash's word step, then a 128-bit folded multiply

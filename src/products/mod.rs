@@ -1,6 +1,6 @@
 //! What the subcommands make of a run: stable ids and the change report,
-//! evaluation, point lookup, the preview picture, input checks and the
-//! method's invariants. Imports any layer below.
+//! evaluation, point lookup, the neighbour graph, the preview picture,
+//! input checks and the method's invariants. Imports any layer below.
 
 pub mod checks;
 pub mod evaluate;
@@ -8,4 +8,5 @@ pub mod ids;
 pub mod invariants;
 pub mod job;
 pub mod locate;
+pub mod neighbours;
 pub mod preview;

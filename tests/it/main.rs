@@ -19,6 +19,7 @@ mod io;
 mod layout;
 mod locate;
 mod names;
+mod neighbours;
 mod osm_unclosed;
 mod postgis;
 mod preview;

@@ -1,0 +1,184 @@
+//! The neighbour graph of a run's output (method step 9, issue 22's first
+//! part): which neighborhoods and hamlets share a border, how long it is,
+//! and what lies along it. A pipeline that wants "my neighborhood and the
+//! ones next to it, but not across the river" reads this instead of
+//! rebuilding adjacency from polygons.
+//!
+//! The output is a noded coverage (units noded to each other, every vertex
+//! rounded the same way), so two features share a border exactly where one
+//! holds an edge a→b and the other b→a: no tolerance, no overlay.
+
+use std::collections::BTreeMap;
+
+use rstar::primitives::{GeomWithData, Line as RLine};
+use rstar::{PointDistance, RTree};
+
+use crate::geom::coverage::{self, EdgeKey, FastMap};
+use crate::model::{BarrierKind, LineBarrier, Neighborhood};
+
+/// What lies along a shared border.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Separator {
+    /// Nothing: the two meet on open ground or along a minor street.
+    Nothing,
+    Road,
+    Rail,
+    Water,
+    /// The border of two admin units.
+    Admin,
+}
+
+impl Separator {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Separator::Nothing => "nothing",
+            Separator::Road => "road",
+            Separator::Rail => "rail",
+            Separator::Water => "water",
+            Separator::Admin => "admin",
+        }
+    }
+}
+
+/// One row of the table: `nbhd_id` borders `neighbour_id` over `shared_m`
+/// metres, along `separated_by` for most of them. Every pair is listed both
+/// ways.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Neighbour {
+    pub nbhd_id: String,
+    pub neighbour_id: String,
+    pub level: u32,
+    pub shared_m: f64,
+    pub separated_by: Separator,
+}
+
+/// Metres: an edge whose middle lies this close to a barrier line runs
+/// along it (as `bounded_by` decides).
+const ON_LINE: f64 = 0.5;
+
+/// The neighbour table of `features` (level 1: the neighborhoods as drawn),
+/// sorted by `nbhd_id`, then `neighbour_id`. `lines`: the run's line
+/// barriers in the same CRS; those of width 0 separate nothing.
+///
+/// ```
+/// use dongne::model::*;
+/// use dongne::products::neighbours::{neighbours, Separator};
+/// use geo::{polygon, MultiPolygon};
+/// let square = |id: &str, x: f64| Neighborhood {
+///     id: id.into(), kind: FeatureKind::Neighborhood, admin_code: "A".into(),
+///     admin_name: "A".into(), area_m2: 1e4, perimeter_m: 400.0, buildings: 9,
+///     compactness: 0.78, bounded_by: String::new(), name: None,
+///     geom: MultiPolygon(vec![polygon![(x: x, y: 0.), (x: x + 100., y: 0.),
+///         (x: x + 100., y: 100.), (x: x, y: 100.)]]),
+/// };
+/// let t = neighbours(&[square("A-001", 0.), square("A-002", 100.)], &[]);
+/// assert_eq!(t.len(), 2);
+/// assert_eq!((t[0].nbhd_id.as_str(), t[0].neighbour_id.as_str()), ("A-001", "A-002"));
+/// assert_eq!(t[0].shared_m, 100.0);
+/// assert_eq!(t[0].separated_by, Separator::Nothing);
+/// ```
+pub fn neighbours(features: &[Neighborhood], lines: &[LineBarrier]) -> Vec<Neighbour> {
+    let settled: Vec<usize> = (0..features.len())
+        .filter(|&i| features[i].kind.is_settled())
+        .collect();
+    let key = |c: geo::Coord| coverage::key([c.x, c.y]);
+    let mut owner: FastMap<EdgeKey, usize> = FastMap::default();
+    for &i in &settled {
+        for_each_edge(&features[i], |a, b| {
+            owner.insert((key(a), key(b)), i);
+        });
+    }
+    let segments = segment_tree(lines);
+    // (a, b) with a < b → length per separator.
+    let mut pairs: BTreeMap<(usize, usize), BTreeMap<Separator, f64>> = BTreeMap::new();
+    for &i in &settled {
+        for_each_edge(&features[i], |a, b| {
+            let Some(&j) = owner.get(&(key(b), key(a))) else {
+                return;
+            };
+            if j <= i {
+                return;
+            }
+            let sep = if features[i].admin_code != features[j].admin_code {
+                Separator::Admin
+            } else {
+                along([(a.x + b.x) / 2.0, (a.y + b.y) / 2.0], &segments)
+            };
+            *pairs.entry((i, j)).or_default().entry(sep).or_default() +=
+                (b.x - a.x).hypot(b.y - a.y);
+        });
+    }
+    let mut out = Vec::with_capacity(2 * pairs.len());
+    for ((i, j), by) in pairs {
+        let shared: f64 = by.values().sum();
+        // The separator along most of the border; on a tie the stronger.
+        let sep = by
+            .iter()
+            .max_by(|a, b| a.1.total_cmp(b.1).then(a.0.cmp(b.0)))
+            .map(|(s, _)| *s)
+            .unwrap_or(Separator::Nothing);
+        let shared_m = (shared * 100.0).round() / 100.0;
+        for (x, y) in [(i, j), (j, i)] {
+            out.push(Neighbour {
+                nbhd_id: features[x].id.clone(),
+                neighbour_id: features[y].id.clone(),
+                level: 1,
+                shared_m,
+                separated_by: sep,
+            });
+        }
+    }
+    out.sort_by(|a, b| (&a.nbhd_id, &a.neighbour_id).cmp(&(&b.nbhd_id, &b.neighbour_id)));
+    out
+}
+
+type Segments = RTree<GeomWithData<RLine<[f64; 2]>, BarrierKind>>;
+
+fn segment_tree(lines: &[LineBarrier]) -> Segments {
+    RTree::bulk_load(
+        lines
+            .iter()
+            .filter(|l| l.width_m > 0.0)
+            .flat_map(|l| {
+                l.geom.lines().map(move |s| {
+                    GeomWithData::new(
+                        RLine::new([s.start.x, s.start.y], [s.end.x, s.end.y]),
+                        l.kind,
+                    )
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The kind of barrier line `p` lies on (the nearest within [`ON_LINE`]),
+/// or nothing.
+fn along(p: [f64; 2], segments: &Segments) -> Separator {
+    let nearest = segments
+        .locate_within_distance(p, ON_LINE * ON_LINE)
+        .min_by(|a, b| {
+            a.distance_2(&p)
+                .total_cmp(&b.distance_2(&p))
+                .then(a.data.cmp(&b.data))
+        });
+    match nearest.map(|g| g.data) {
+        Some(BarrierKind::Water) => Separator::Water,
+        Some(BarrierKind::Rail) => Separator::Rail,
+        Some(BarrierKind::Road) => Separator::Road,
+        _ => Separator::Nothing,
+    }
+}
+
+/// Each directed edge of a feature's rings (exterior and holes).
+fn for_each_edge(f: &Neighborhood, mut g: impl FnMut(geo::Coord, geo::Coord)) {
+    for p in &f.geom.0 {
+        for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
+            for w in ring.0.windows(2) {
+                if w[0] != w[1] {
+                    g(w[0], w[1]);
+                }
+            }
+        }
+    }
+}

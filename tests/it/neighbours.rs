@@ -1,0 +1,146 @@
+//! The neighbour graph (method step 9): symmetric, exact shared lengths,
+//! and what separates each pair, on a hand-made unit and on Liechtenstein.
+
+use crate::common::block;
+use dongne::io::config::{Config, Params};
+use dongne::method::pipeline;
+use dongne::model::*;
+use dongne::products::neighbours::{neighbours, Neighbour, Separator};
+use geo::{polygon, LineString, MultiPolygon};
+
+fn assert_symmetric(t: &[Neighbour]) {
+    for r in t {
+        assert_ne!(r.nbhd_id, r.neighbour_id);
+        assert!(r.shared_m > 0.0, "{r:?}");
+        let back = t
+            .iter()
+            .find(|x| x.nbhd_id == r.neighbour_id && x.neighbour_id == r.nbhd_id)
+            .unwrap_or_else(|| panic!("no way back for {r:?}"));
+        assert_eq!(
+            (back.shared_m, back.separated_by),
+            (r.shared_m, r.separated_by)
+        );
+    }
+}
+
+#[test]
+fn two_halves_of_a_unit_share_the_road_between_them() {
+    let unit = AdminUnit {
+        fid: 0,
+        code: "A".into(),
+        name: "A".into(),
+        geom: MultiPolygon(vec![
+            polygon![(x: 0.0, y: 0.0), (x: 1000.0, y: 0.0), (x: 1000.0, y: 1000.0), (x: 0.0, y: 1000.0)],
+        ]),
+    };
+    let road = LineBarrier {
+        fid: 1,
+        kind: BarrierKind::Road,
+        class: "primary".into(),
+        width_m: 20.0,
+        geom: LineString::from(vec![(500.0, -50.0), (500.0, 1050.0)]),
+        covered: false,
+    };
+    let inputs = Inputs {
+        buildings: [block(250.0, 500.0, 0), block(750.0, 500.0, 100)].concat(),
+        admin: vec![unit],
+        lines: vec![road],
+        ..Default::default()
+    };
+    let params = Params {
+        min_area: 5_000.0,
+        fill_open: true,
+        ..Params::default()
+    };
+    let out = pipeline::run(&inputs, &params, false).unwrap();
+    let t = neighbours(&out.features, &inputs.lines);
+    assert_eq!(t.len(), 2, "{t:?}");
+    assert_symmetric(&t);
+    assert_eq!(t[0].shared_m, 1000.0);
+    assert_eq!(t[0].separated_by, Separator::Road);
+    assert_eq!(t[0].level, 1);
+}
+
+#[test]
+fn liechtenstein_neighbours_are_symmetric_and_units_meet_on_admin_lines() {
+    let cfg =
+        Config::from_file(&crate::common::repo().join("examples/liechtenstein.toml")).unwrap();
+    let loaded = dongne::io::inputs::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let out = pipeline::run(&loaded.inputs, &cfg.params, false).unwrap();
+    let t = neighbours(&out.features, &loaded.inputs.lines);
+    assert_symmetric(&t);
+    let unit_of: std::collections::HashMap<&str, &str> = out
+        .features
+        .iter()
+        .map(|f| (f.id.as_str(), f.admin_code.as_str()))
+        .collect();
+    for r in &t {
+        let across = unit_of[r.nbhd_id.as_str()] != unit_of[r.neighbour_id.as_str()];
+        assert_eq!(across, r.separated_by == Separator::Admin, "{r:?}");
+    }
+    let count = |s: Separator| t.iter().filter(|r| r.separated_by == s).count();
+    eprintln!(
+        "Liechtenstein: {} pairs; nothing {}, road {}, water {}, rail {}, admin {}",
+        t.len() / 2,
+        count(Separator::Nothing) / 2,
+        count(Separator::Road) / 2,
+        count(Separator::Water) / 2,
+        count(Separator::Rail) / 2,
+        count(Separator::Admin) / 2
+    );
+    for s in [Separator::Nothing, Separator::Road, Separator::Admin] {
+        assert!(count(s) > 0, "no pair separated by {}", s.as_str());
+    }
+    // Every neighborhood of a unit with more than one has a neighbour.
+    let with: std::collections::HashSet<&str> = t.iter().map(|r| r.nbhd_id.as_str()).collect();
+    let lonely = out
+        .features
+        .iter()
+        .filter(|f| f.kind == FeatureKind::Neighborhood && !with.contains(f.id.as_str()))
+        .count();
+    assert!(
+        lonely * 20 < out.report.neighborhoods,
+        "{lonely} without a neighbour"
+    );
+}
+
+#[test]
+fn generate_writes_the_table_beside_the_layer_and_refuses_a_shared_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = crate::common::repo().join("examples/gongdeok.toml");
+    let cfg = cfg.display().to_string();
+    let base = ["generate", "-q", "--config", cfg.as_str(), "-o", "g.gpkg"];
+    let (code, err) = crate::common::run_in(
+        dir.path(),
+        &[&base[..], &["--neighbours", "n.csv"]].concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(dir.path().join("n.csv")).unwrap();
+    let mut rows = text.lines();
+    assert_eq!(
+        rows.next(),
+        Some("nbhd_id,neighbour_id,level,shared_m,separated_by")
+    );
+    let rows: Vec<Vec<&str>> = rows.map(|l| l.split(',').collect()).collect();
+    assert!(!rows.is_empty());
+    for r in &rows {
+        assert_eq!(r.len(), 5, "{r:?}");
+        assert_eq!(r[2], "1");
+        assert!(
+            ["nothing", "road", "rail", "water", "admin"].contains(&r[4]),
+            "{r:?}"
+        );
+        assert!(rows
+            .iter()
+            .any(|b| b[0] == r[1] && b[1] == r[0] && b[3] == r[3] && b[4] == r[4]));
+    }
+    let (code, err) = crate::common::run_in(
+        dir.path(),
+        &[&base[..], &["--neighbours", "g.gpkg"]].concat(),
+    );
+    assert_eq!(
+        err,
+        "error: g.gpkg: -o and --neighbours name the same file: one would overwrite the other\n  hint: give each output a file of its own\n"
+    );
+    assert_eq!(code, 2);
+}
