@@ -493,12 +493,19 @@ fn names_of(
                 buildings: b,
             })
             .collect();
+        let places = ctx.names.near(rect);
+        // Without a source every name is the fallback: no piece to look up.
+        let piece_of = if places.is_empty() {
+            BTreeMap::new()
+        } else {
+            enclosed.piece_of_building()
+        };
         names::name_features(
             unit,
             &to_name,
             &enclosed.pieces,
-            &enclosed.piece_of_building(),
-            &ctx.names.near(rect),
+            &piece_of,
+            &places,
             ctx.pts,
         )
     })
