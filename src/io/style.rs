@@ -26,7 +26,7 @@ use gdal::vector::{
 };
 use gdal::Dataset;
 
-use crate::io::palette::{colour_classes, hex, kind_colour, PALETTE};
+use crate::io::palette::{colour_classes, hex, kind_colour, KINDS, PALETTE};
 use crate::model::{FeatureKind, Neighborhood};
 
 /// Name of the style row.
@@ -42,9 +42,6 @@ pub const MAX_LISTED: usize = 100_000;
 /// The QGIS expression of the labels.
 pub const LABEL_EXPRESSION: &str =
     r#"CASE WHEN "kind" IN ('neighborhood','hamlet') THEN coalesce("name", "nbhd_id") END"#;
-
-/// The categories of the renderer: kind and label.
-const CATEGORIES: [(&str, &str); 6] = crate::io::palette::KINDS;
 
 /// Writes the `layer_styles` table with the default style of `layer`
 /// (already written; `qml` its [`qml`]) into an open GeoPackage.
@@ -152,7 +149,7 @@ pub fn qml(features: &[Neighborhood]) -> String {
     let expr = fill_expression(features);
     let mut cats = String::new();
     let mut symbols = String::new();
-    for (i, (value, label)) in CATEGORIES.iter().enumerate() {
+    for (i, (value, label)) in KINDS.iter().enumerate() {
         cats.push_str(&format!(
             r#"<category render="true" symbol="{i}" value="{value}" label="{label}"/>"#
         ));
@@ -193,7 +190,7 @@ pub fn qml(features: &[Neighborhood]) -> String {
 /// A plain SLD (one rule per kind) for tools that read SLD, not QML.
 pub fn sld(layer: &str) -> String {
     let mut rules = String::new();
-    for (value, label) in CATEGORIES {
+    for (value, label) in KINDS {
         let c = if value == "neighborhood" {
             PALETTE[0]
         } else {

@@ -21,6 +21,53 @@ use crate::model::{AreaBarrier, BarrierKind, LineBarrier};
 /// Every segment of every barrier line, with its kind and line index.
 pub type SegmentTree = RTree<GeomWithData<RLine<[f64; 2]>, (BarrierKind, usize)>>;
 
+/// Every segment of `lines`, tagged with its line's kind and index.
+pub fn segment_tree(lines: &[LineBarrier]) -> SegmentTree {
+    RTree::bulk_load(
+        lines
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(i, l)| {
+                l.geom.lines().map(move |s| {
+                    GeomWithData::new(
+                        RLine::new([s.start.x, s.start.y], [s.end.x, s.end.y]),
+                        (l.kind, i),
+                    )
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Metres: a point this close to a barrier line lies on it. Far more than
+/// the grid's rounding of a point on a line, less than the width of the
+/// narrowest barrier.
+pub const ON_LINE: f64 = 0.5;
+
+/// The kind of the barrier line `p` lies on (within [`ON_LINE`]), among the
+/// lines `keep` takes: the nearest segment, and among segments at the same
+/// distance the first kind (water before rail before road). `None` off
+/// every line.
+pub fn kind_on_line(
+    tree: &SegmentTree,
+    p: [f64; 2],
+    keep: impl Fn(usize) -> bool,
+) -> Option<BarrierKind> {
+    use rstar::PointDistance;
+    let mut best: Option<(f64, BarrierKind)> = None;
+    for g in tree.locate_within_distance(p, ON_LINE * ON_LINE) {
+        let (kind, line) = g.data;
+        if !keep(line) {
+            continue;
+        }
+        let d2 = g.distance_2(&p);
+        if best.is_none_or(|(bd, bk)| d2 < bd || (d2 == bd && kind < bk)) {
+            best = Some((d2, kind));
+        }
+    }
+    best.map(|b| b.1)
+}
+
 /// Spatial index over every barrier of the run.
 pub struct BarrierIndex<'a> {
     pub lines: &'a [LineBarrier],
@@ -35,22 +82,7 @@ impl<'a> BarrierIndex<'a> {
         // Three independent indexes, built side by side.
         let line_tree = || box_tree(lines.iter().map(|l| l.geom.bounding_rect()));
         let area_tree = || box_tree(areas.iter().map(|a| a.geom.bounding_rect()));
-        let segments = || {
-            RTree::bulk_load(
-                lines
-                    .par_iter()
-                    .enumerate()
-                    .flat_map_iter(|(i, l)| {
-                        l.geom.lines().map(move |s| {
-                            GeomWithData::new(
-                                RLine::new([s.start.x, s.start.y], [s.end.x, s.end.y]),
-                                (l.kind, i),
-                            )
-                        })
-                    })
-                    .collect(),
-            )
-        };
+        let segments = || segment_tree(lines);
         let ((line_tree, area_tree), segments) =
             rayon::join(|| rayon::join(line_tree, area_tree), segments);
         BarrierIndex {

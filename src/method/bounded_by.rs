@@ -2,8 +2,6 @@
 //! area barrier across, or the barrier line an edge between two enclosures
 //! runs along.
 
-use rstar::PointDistance;
-
 use crate::geom::coverage;
 use crate::method::barriers;
 use crate::method::faces::FaceTable;
@@ -17,36 +15,18 @@ pub(crate) struct UnitSegments<'a> {
 }
 
 impl UnitSegments<'_> {
-    /// Metres: far more than the grid's rounding of a point on a line, less
-    /// than the width of the narrowest barrier.
-    const ON_LINE: f64 = 0.5;
-
-    /// The kind of the unit's barrier line that `p` lies on (within
-    /// [`Self::ON_LINE`]): the nearest segment, and among segments at the
-    /// same distance the first kind (water before rail before road). `None`
-    /// off every line: an edge between two enclosures that follows no line
-    /// is an area barrier's own outline, and a line hundreds of metres away
-    /// does not bound it.
+    /// The kind of the unit's barrier line that `p` lies on
+    /// ([`barriers::kind_on_line`]). `None` off every line: an edge between
+    /// two enclosures that follows no line is an area barrier's own
+    /// outline, and a line hundreds of metres away does not bound it.
     ///
     /// One index for the run, skipping other units' lines, instead of an
     /// index of the unit's segments built per unit (a fifth of the run's
     /// time on the Korea frame).
     fn on_line(&self, p: [f64; 2]) -> Option<BarrierKind> {
-        let mut best: Option<(f64, BarrierKind)> = None;
-        for g in self
-            .tree
-            .locate_within_distance(p, Self::ON_LINE * Self::ON_LINE)
-        {
-            let (kind, line) = g.data;
-            if self.line_ids.binary_search(&line).is_err() {
-                continue;
-            }
-            let d2 = g.distance_2(&p);
-            if best.is_none_or(|(bd, bk)| d2 < bd || (d2 == bd && kind < bk)) {
-                best = Some((d2, kind));
-            }
-        }
-        best.map(|b| b.1)
+        barriers::kind_on_line(self.tree, p, |line| {
+            self.line_ids.binary_search(&line).is_ok()
+        })
     }
 }
 

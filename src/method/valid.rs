@@ -2,7 +2,7 @@
 //! GEOS after the final rounding, the few it rejects repaired, and their
 //! neighbours noded to them so that the repair leaves no overlap.
 
-use geo::BoundingRect;
+use geo::{BoundingRect, Intersects};
 use geo_types::MultiPolygon;
 use rayon::prelude::*;
 use rstar::primitives::GeomWithData;
@@ -82,14 +82,8 @@ pub(crate) fn node_around_repairs(features: &mut [(MultiPolygon, Validity)]) {
     }
     let tree = RTree::bulk_load(pts);
     let near = |mp: &MultiPolygon| {
-        mp.bounding_rect().is_some_and(|r| {
-            boxes.iter().any(|b| {
-                r.min().x <= b.max().x
-                    && b.min().x <= r.max().x
-                    && r.min().y <= b.max().y
-                    && b.min().y <= r.max().y
-            })
-        })
+        mp.bounding_rect()
+            .is_some_and(|r| boxes.iter().any(|b| r.intersects(b)))
     };
     features
         .par_iter_mut()

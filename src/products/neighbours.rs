@@ -10,10 +10,10 @@
 
 use std::collections::BTreeMap;
 
-use rstar::primitives::{GeomWithData, Line as RLine};
-use rstar::{PointDistance, RTree};
-
 use crate::geom::coverage::{self, EdgeKey, FastMap};
+use crate::geom::overlay;
+use crate::geom::shape::Shape;
+use crate::method::barriers;
 use crate::model::{BarrierKind, LineBarrier, Neighborhood};
 
 /// What lies along a shared border.
@@ -53,13 +53,10 @@ pub struct Neighbour {
     pub separated_by: Separator,
 }
 
-/// Metres: an edge whose middle lies this close to a barrier line runs
-/// along it (as `bounded_by` decides).
-const ON_LINE: f64 = 0.5;
-
 /// The neighbour table of `features` (level 1: the neighborhoods as drawn),
 /// sorted by `nbhd_id`, then `neighbour_id`. `lines`: the run's line
-/// barriers in the same CRS; those of width 0 separate nothing.
+/// barriers in the same CRS: an edge whose middle lies on one
+/// ([`barriers::kind_on_line`], as `bounded_by` decides) runs along it.
 ///
 /// ```
 /// use dongne::model::*;
@@ -82,19 +79,29 @@ pub fn neighbours(features: &[Neighborhood], lines: &[LineBarrier]) -> Vec<Neigh
     let settled: Vec<usize> = (0..features.len())
         .filter(|&i| features[i].kind.is_settled())
         .collect();
-    let key = |c: geo::Coord| coverage::key([c.x, c.y]);
+    // On the grid, as the kernel walks faces: an edge and its reverse in
+    // two features are their shared border.
+    let shapes: Vec<Vec<Shape>> = features
+        .iter()
+        .map(|f| overlay::shapes_of(&f.geom))
+        .collect();
+    let edges = |i: usize, g: &mut dyn FnMut([f64; 2], [f64; 2])| {
+        for s in &shapes[i] {
+            coverage::for_each_edge(s, &mut *g);
+        }
+    };
     let mut owner: FastMap<EdgeKey, usize> = FastMap::default();
     for &i in &settled {
-        for_each_edge(&features[i], |a, b| {
-            owner.insert((key(a), key(b)), i);
+        edges(i, &mut |a, b| {
+            owner.insert((coverage::key(a), coverage::key(b)), i);
         });
     }
-    let segments = segment_tree(lines);
+    let segments = barriers::segment_tree(lines);
     // (a, b) with a < b → length per separator.
     let mut pairs: BTreeMap<(usize, usize), BTreeMap<Separator, f64>> = BTreeMap::new();
     for &i in &settled {
-        for_each_edge(&features[i], |a, b| {
-            let Some(&j) = owner.get(&(key(b), key(a))) else {
+        edges(i, &mut |a, b| {
+            let Some(&j) = owner.get(&(coverage::key(b), coverage::key(a))) else {
                 return;
             };
             if j <= i {
@@ -103,10 +110,9 @@ pub fn neighbours(features: &[Neighborhood], lines: &[LineBarrier]) -> Vec<Neigh
             let sep = if features[i].admin_code != features[j].admin_code {
                 Separator::Admin
             } else {
-                along([(a.x + b.x) / 2.0, (a.y + b.y) / 2.0], &segments)
+                along([(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0], &segments)
             };
-            *pairs.entry((i, j)).or_default().entry(sep).or_default() +=
-                (b.x - a.x).hypot(b.y - a.y);
+            *pairs.entry((i, j)).or_default().entry(sep).or_default() += coverage::dist(a, b);
         });
     }
     let mut out = Vec::with_capacity(2 * pairs.len());
@@ -133,52 +139,12 @@ pub fn neighbours(features: &[Neighborhood], lines: &[LineBarrier]) -> Vec<Neigh
     out
 }
 
-type Segments = RTree<GeomWithData<RLine<[f64; 2]>, BarrierKind>>;
-
-fn segment_tree(lines: &[LineBarrier]) -> Segments {
-    RTree::bulk_load(
-        lines
-            .iter()
-            .filter(|l| l.width_m > 0.0)
-            .flat_map(|l| {
-                l.geom.lines().map(move |s| {
-                    GeomWithData::new(
-                        RLine::new([s.start.x, s.start.y], [s.end.x, s.end.y]),
-                        l.kind,
-                    )
-                })
-            })
-            .collect(),
-    )
-}
-
-/// The kind of barrier line `p` lies on (the nearest within [`ON_LINE`]),
-/// or nothing.
-fn along(p: [f64; 2], segments: &Segments) -> Separator {
-    let nearest = segments
-        .locate_within_distance(p, ON_LINE * ON_LINE)
-        .min_by(|a, b| {
-            a.distance_2(&p)
-                .total_cmp(&b.distance_2(&p))
-                .then(a.data.cmp(&b.data))
-        });
-    match nearest.map(|g| g.data) {
+/// The kind of barrier line `p` lies on, or nothing.
+fn along(p: [f64; 2], segments: &barriers::SegmentTree) -> Separator {
+    match barriers::kind_on_line(segments, p, |_| true) {
         Some(BarrierKind::Water) => Separator::Water,
         Some(BarrierKind::Rail) => Separator::Rail,
         Some(BarrierKind::Road) => Separator::Road,
         _ => Separator::Nothing,
-    }
-}
-
-/// Each directed edge of a feature's rings (exterior and holes).
-fn for_each_edge(f: &Neighborhood, mut g: impl FnMut(geo::Coord, geo::Coord)) {
-    for p in &f.geom.0 {
-        for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
-            for w in ring.0.windows(2) {
-                if w[0] != w[1] {
-                    g(w[0], w[1]);
-                }
-            }
-        }
     }
 }

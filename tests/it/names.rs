@@ -2,33 +2,14 @@
 //! answer is known: never a name from across a river, complex names
 //! without building numbers, no bare numbers, unique inside a unit.
 
-use crate::common::block;
+use crate::common::{block, main_road_at_x_500, square_unit};
 use dongne::io::config::Params;
 use dongne::method::pipeline;
 use dongne::model::*;
 use geo::{polygon, Coord, LineString, MultiPolygon, Point};
 
 fn unit() -> AdminUnit {
-    AdminUnit {
-        fid: 0,
-        code: "A".into(),
-        name: "Aland".into(),
-        geom: MultiPolygon(vec![
-            polygon![(x: 0.0, y: 0.0), (x: 1000.0, y: 0.0), (x: 1000.0, y: 1000.0), (x: 0.0, y: 1000.0)],
-        ]),
-    }
-}
-
-/// A primary road from south to north at x = 500: two enclosures.
-fn main_road_at_x_500() -> LineBarrier {
-    LineBarrier {
-        fid: 1,
-        kind: BarrierKind::Road,
-        class: "primary".into(),
-        width_m: 20.0,
-        geom: LineString::from(vec![(500.0, -50.0), (500.0, 1050.0)]),
-        covered: false,
-    }
+    square_unit("Aland")
 }
 
 fn place(name: &str, x: f64, y: f64, tag: &str, rank: u8) -> NamePlace {

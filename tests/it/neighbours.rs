@@ -1,12 +1,11 @@
 //! The neighbour graph (method step 9): symmetric, exact shared lengths,
 //! and what separates each pair, on a hand-made unit and on Liechtenstein.
 
-use crate::common::block;
+use crate::common::{block, main_road_at_x_500, square_unit};
 use dongne::io::config::{Config, Params};
 use dongne::method::pipeline;
 use dongne::model::*;
 use dongne::products::neighbours::{neighbours, Neighbour, Separator};
-use geo::{polygon, LineString, MultiPolygon};
 
 fn assert_symmetric(t: &[Neighbour]) {
     for r in t {
@@ -25,26 +24,10 @@ fn assert_symmetric(t: &[Neighbour]) {
 
 #[test]
 fn two_halves_of_a_unit_share_the_road_between_them() {
-    let unit = AdminUnit {
-        fid: 0,
-        code: "A".into(),
-        name: "A".into(),
-        geom: MultiPolygon(vec![
-            polygon![(x: 0.0, y: 0.0), (x: 1000.0, y: 0.0), (x: 1000.0, y: 1000.0), (x: 0.0, y: 1000.0)],
-        ]),
-    };
-    let road = LineBarrier {
-        fid: 1,
-        kind: BarrierKind::Road,
-        class: "primary".into(),
-        width_m: 20.0,
-        geom: LineString::from(vec![(500.0, -50.0), (500.0, 1050.0)]),
-        covered: false,
-    };
     let inputs = Inputs {
         buildings: [block(250.0, 500.0, 0), block(750.0, 500.0, 100)].concat(),
-        admin: vec![unit],
-        lines: vec![road],
+        admin: vec![square_unit("A")],
+        lines: vec![main_road_at_x_500()],
         ..Default::default()
     };
     let params = Params {

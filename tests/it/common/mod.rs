@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use geo::polygon;
+
 /// The repository (the crate's manifest folder).
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -116,4 +118,28 @@ pub fn block(cx: f64, cy: f64, first_fid: i64) -> Vec<dongne::model::Building> {
             outline: Vec::new(),
         })
         .collect()
+}
+
+/// Unit `A`, a 1 km square, called `name`.
+pub fn square_unit(name: &str) -> dongne::model::AdminUnit {
+    dongne::model::AdminUnit {
+        fid: 0,
+        code: "A".into(),
+        name: name.into(),
+        geom: geo::MultiPolygon(vec![polygon![
+            (x: 0.0, y: 0.0), (x: 1000.0, y: 0.0), (x: 1000.0, y: 1000.0), (x: 0.0, y: 1000.0)
+        ]]),
+    }
+}
+
+/// A primary road from south to north at x = 500: two enclosures.
+pub fn main_road_at_x_500() -> dongne::model::LineBarrier {
+    dongne::model::LineBarrier {
+        fid: 1,
+        kind: dongne::model::BarrierKind::Road,
+        class: "primary".into(),
+        width_m: 20.0,
+        geom: geo::LineString::from(vec![(500.0, -50.0), (500.0, 1050.0)]),
+        covered: false,
+    }
 }
