@@ -209,6 +209,12 @@ pub struct Neighborhood {
     /// The name people use for it (neighborhoods and hamlets; none for
     /// barrier features).
     pub name: Option<FeatureName>,
+    /// 1 for the neighborhoods as drawn; 2, 3, … for the coarser levels
+    /// built by merging them (method step 9, `products::levels`).
+    pub level: u32,
+    /// The feature of the next coarser level that holds this one; `None`
+    /// at the top level (and when no levels were asked for).
+    pub parent_id: Option<String>,
 }
 
 /// A neighborhood's name, what gave it, and its Latin form where the

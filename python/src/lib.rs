@@ -122,7 +122,8 @@ fn locate_points(
         let layer = locate::read_neighborhoods(&LayerConfig {
             path: neighborhoods.into(),
             ..Default::default()
-        })?;
+        })?
+        .at_level(1)?;
         let pts = locate::read_layer_points(&LayerConfig {
             path: points.into(),
             ..Default::default()
@@ -175,7 +176,8 @@ fn evaluate_layer(
         let layer = locate::read_neighborhoods(&LayerConfig {
             path: neighborhoods.into(),
             ..Default::default()
-        })?;
+        })?
+        .at_level(1)?;
         let loaded = dongne::io::inputs::load(&cfg)?;
         let geoms = layer.geoms_in(&loaded.crs.spatial_ref()?)?;
         let kinds: Vec<String> = layer.info.iter().map(|i| i.kind.clone()).collect();

@@ -70,6 +70,10 @@ pub struct Delivery<'a> {
     /// The neighbour table's CSV and the line barriers that separate.
     pub neighbours: Option<(&'a Path, &'a [dongne::model::LineBarrier])>,
     pub previous: Option<&'a Previous>,
+    /// The coarser levels to build (after the ids are carried over: their
+    /// ids come from level 1's) and the inputs whose lines and buildings
+    /// they need.
+    pub levels: Option<(&'a dongne::products::levels::LevelSpec, &'a Inputs)>,
     pub crs: &'a WorkingCrs,
     pub layers: &'a [read::LayerReport],
     pub cache: Option<CacheStats>,
@@ -123,6 +127,19 @@ pub fn deliver(
         }
         None => None,
     };
+    if let Some((spec, inputs)) = d.levels.filter(|(s, _)| !s.walk_minutes.is_empty()) {
+        progress.stage("building the coarser levels");
+        let t = Instant::now();
+        let pts: Vec<geo::Coord> = inputs.buildings.iter().map(|b| b.pt).collect();
+        let features = std::mem::take(&mut out.features);
+        out.features = dongne::products::levels::with_levels(features, &inputs.lines, &pts, spec)?;
+        let secs = t.elapsed().as_secs_f64();
+        steps.push(StepTime {
+            step: "levels",
+            seconds: secs,
+        });
+        stage(log, "levels", "features", out.features.len(), Some(secs));
+    }
 
     progress.stage("writing");
     let t = Instant::now();

@@ -75,6 +75,23 @@ pub struct Args {
         conflicts_with = "shard"
     )]
     pub neighbours: Option<PathBuf>,
+    /// Also write coarser levels, each a walk in minutes (e.g. 10,20): every feature of a level is the union of features of the level below, within one admin unit, never across a hard barrier.
+    #[arg(
+        long,
+        value_name = "MINUTES,...",
+        value_delimiter = ',',
+        help_heading = "Levels",
+        conflicts_with = "shard"
+    )]
+    pub levels: Option<Vec<f64>>,
+    /// What no coarser level merges across: kinds (water, rail, road) or road classes [default: water,rail,motorway,trunk].
+    #[arg(
+        long,
+        value_name = "KIND,...",
+        value_delimiter = ',',
+        help_heading = "Levels"
+    )]
+    pub hard_barriers: Option<Vec<String>>,
     /// Keep each admin unit's result in DIR; a rerun computes only the units whose inputs changed.
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
@@ -169,6 +186,12 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     }
     if a.debug_layers {
         cfg.debug_layers = true;
+    }
+    if let Some(l) = &a.levels {
+        cfg.levels = l.clone();
+    }
+    if let Some(h) = &a.hard_barriers {
+        cfg.hard_barriers = Some(h.clone());
     }
     cfg.validate()?;
     if let Some(shard) = a.shard {
@@ -290,6 +313,7 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
             c.bytes as f64 / 1e6
         );
     }
+    let levels = dongne::products::levels::LevelSpec::of(&cfg);
     let check = |f: &[Neighborhood]| job::invariant_warnings(f, &loaded.inputs, &cfg.params);
     let d = Delivery {
         dest: &dest,
@@ -302,6 +326,7 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
             .as_deref()
             .map(|p| (p, &loaded.inputs.lines[..])),
         previous: previous.as_ref(),
+        levels: Some((&levels, &loaded.inputs)),
         crs: &loaded.crs,
         layers: &loaded.layers,
         cache: cache_stats,

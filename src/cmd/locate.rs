@@ -33,6 +33,9 @@ use dongne::products::locate::{self, Index, NeighborhoodLayer, Points};
 pub struct Args {
     #[command(flatten)]
     pub neighborhoods: NeighborhoodsArg,
+    /// Which level of the layer (`dongne generate --levels`): 1 is the neighborhoods as drawn.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub level: u32,
     /// Longitude of one point (WGS 84), with --lat.
     #[arg(
         long,
@@ -58,7 +61,7 @@ pub struct Args {
 
 pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
     let started = Instant::now();
-    let layer = locate::read_neighborhoods(a.neighborhoods.layer()?)?;
+    let layer = locate::read_neighborhoods(a.neighborhoods.layer()?)?.at_level(a.level)?;
     let pts = match (&a.points, a.lon, a.lat) {
         (Some(spec), _, _) => {
             let is_csv = spec.layer.is_none()

@@ -35,6 +35,8 @@ pub struct Cli {
     pub log: LogArgs,
 }
 
+// Parsed once per process: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Draw neighborhoods from buildings, admin units and barriers, and write them as a GIS layer.

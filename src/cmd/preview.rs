@@ -30,6 +30,9 @@ use dongne::products::preview::{self, Scene};
 pub struct Args {
     #[command(flatten)]
     pub neighborhoods: NeighborhoodsArg,
+    /// Which level of the layer (`dongne generate --levels`): 1 is the neighborhoods as drawn.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub level: u32,
     /// The picture: .png or .svg.
     #[arg(short, long, value_name = "FILE.png|FILE.svg")]
     pub output: PathBuf,
@@ -56,7 +59,7 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
                 .hint("name the output with .png or .svg"),
         );
     }
-    let layer = locate::read_neighborhoods(a.neighborhoods.layer()?)?;
+    let layer = locate::read_neighborhoods(a.neighborhoods.layer()?)?.at_level(a.level)?;
     let l = &a.layers;
     let with_inputs =
         l.config.is_some() || l.osm.is_some() || l.buildings.is_some() || l.admin.is_some();

@@ -270,7 +270,30 @@ pub struct Config {
     /// `NAME` or `SCHEMA.NAME`; also where `--previous PG:…` is read.
     pub table: Option<String>,
     pub debug_layers: bool,
+    /// Walk minutes of the coarser levels above the neighborhoods as drawn
+    /// (method step 9): `[10, 20]` writes levels 1, 2 and 3.
+    pub levels: Vec<f64>,
+    /// What no coarser level merges across: `water`, `rail`, `road`, or
+    /// road classes; default `water, rail, motorway, trunk`.
+    pub hard_barriers: Option<Vec<String>>,
     pub params: Params,
+}
+
+/// Checks the walks of `levels`: finite, positive, increasing.
+pub fn check_level_walks(walks: &[f64]) -> Result<()> {
+    let mut last = 0.0;
+    for &m in walks {
+        if !(m.is_finite() && m > last) {
+            let given: Vec<String> = walks.iter().map(|m| m.to_string()).collect();
+            return Err(Error::input(format!(
+                "levels: walk minutes must be positive and increasing, got {}",
+                given.join(",")
+            ))
+            .hint("give the walk of each coarser level in minutes, e.g. --levels 10,20"));
+        }
+        last = m;
+    }
+    Ok(())
 }
 
 impl Config {
@@ -337,6 +360,13 @@ impl Config {
 
     /// Checks that the run is described well enough to start.
     pub fn validate(&self) -> Result<()> {
+        check_level_walks(&self.levels)?;
+        if let Some(h) = &self.hard_barriers {
+            if let Some(bad) = h.iter().find(|x| x.trim().is_empty()) {
+                return Err(Error::input(format!("hard_barriers: an empty name in {h:?} ('{bad}')"))
+                    .hint("list kinds (water, rail, road) or road classes (motorway, trunk), e.g. --hard-barriers water,rail,motorway"));
+            }
+        }
         if self.osm.is_none() && self.buildings.is_none() {
             return Err(Error::input(
                 "no buildings: give --buildings PATH[:LAYER] or --osm FILE.osm.pbf",

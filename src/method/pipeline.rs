@@ -300,6 +300,8 @@ pub fn assemble(
                 compactness: measure::compactness(area, perimeter),
                 bounded_by: f.bounded_by,
                 name: f.name,
+                level: 1,
+                parent_id: None,
             });
         }
         if let (Some(d), Some(od)) = (debug.as_mut(), o.debug) {

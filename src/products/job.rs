@@ -23,7 +23,14 @@ pub fn generate(cfg: &Config) -> Result<Generated> {
     cfg.validate()?;
     let loaded = inputs::load(cfg)?;
     checks::layers_overlap(&loaded.layers)?;
-    let output = pipeline::run(&loaded.inputs, &cfg.params, cfg.debug_layers)?;
+    let mut output = pipeline::run(&loaded.inputs, &cfg.params, cfg.debug_layers)?;
+    let spec = crate::products::levels::LevelSpec::of(cfg);
+    if !spec.walk_minutes.is_empty() {
+        let pts: Vec<geo::Coord> = loaded.inputs.buildings.iter().map(|b| b.pt).collect();
+        let features = std::mem::take(&mut output.features);
+        output.features =
+            crate::products::levels::with_levels(features, &loaded.inputs.lines, &pts, &spec)?;
+    }
     let mut warnings = output.report.size_exceptions.clone();
     warnings.extend(invariant_warnings(
         &output.features,
@@ -53,7 +60,10 @@ pub fn invariant_warnings(
         .map(|b| crate::geom::overlay::snap(b.pt))
         .collect();
     let mut broken = invariants::one_piece(features);
-    broken.extend(invariants::walkable(features, &pts, params.walk_radius()).1);
+    // The walk radius is level 1's; a coarser level keeps within its own
+    // by construction (`products::levels`), and comes after level 1.
+    let drawn = features.partition_point(|f| f.level == 1);
+    broken.extend(invariants::walkable(&features[..drawn], &pts, params.walk_radius()).1);
     broken
         .iter()
         .map(|v| format!("invariant {} does not hold: {}", v.invariant, v.message))

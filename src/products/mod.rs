@@ -7,6 +7,7 @@ pub mod evaluate;
 pub mod ids;
 pub mod invariants;
 pub mod job;
+pub mod levels;
 pub mod locate;
 pub mod neighbours;
 pub mod preview;

@@ -53,8 +53,9 @@ pub struct Neighbour {
     pub separated_by: Separator,
 }
 
-/// The neighbour table of `features` (level 1: the neighborhoods as drawn),
-/// sorted by `nbhd_id`, then `neighbour_id`. `lines`: the run's line
+/// The neighbour table of `features`, level by level (features meet only
+/// features of their own level), sorted by level, then `nbhd_id`, then
+/// `neighbour_id`. `lines`: the run's line
 /// barriers in the same CRS: an edge whose middle lies on one
 /// ([`barriers::kind_on_line`], as `bounded_by` decides) runs along it.
 ///
@@ -66,6 +67,7 @@ pub struct Neighbour {
 ///     id: id.into(), kind: FeatureKind::Neighborhood, admin_code: "A".into(),
 ///     admin_name: "A".into(), area_m2: 1e4, perimeter_m: 400.0, buildings: 9,
 ///     compactness: 0.78, bounded_by: String::new(), name: None,
+///     level: 1, parent_id: None,
 ///     geom: MultiPolygon(vec![polygon![(x: x, y: 0.), (x: x + 100., y: 0.),
 ///         (x: x + 100., y: 100.), (x: x, y: 100.)]]),
 /// };
@@ -76,6 +78,22 @@ pub struct Neighbour {
 /// assert_eq!(t[0].separated_by, Separator::Nothing);
 /// ```
 pub fn neighbours(features: &[Neighborhood], lines: &[LineBarrier]) -> Vec<Neighbour> {
+    let segments = barriers::segment_tree(lines);
+    let levels: std::collections::BTreeSet<u32> = features.iter().map(|f| f.level).collect();
+    let mut out = Vec::new();
+    for level in levels {
+        let of_level: Vec<&Neighborhood> = features.iter().filter(|f| f.level == level).collect();
+        out.extend(level_table(&of_level, &segments, level));
+    }
+    out
+}
+
+/// The table of one level's features.
+fn level_table(
+    features: &[&Neighborhood],
+    segments: &barriers::SegmentTree,
+    level: u32,
+) -> Vec<Neighbour> {
     let settled: Vec<usize> = (0..features.len())
         .filter(|&i| features[i].kind.is_settled())
         .collect();
@@ -96,7 +114,6 @@ pub fn neighbours(features: &[Neighborhood], lines: &[LineBarrier]) -> Vec<Neigh
             owner.insert((coverage::key(a), coverage::key(b)), i);
         });
     }
-    let segments = barriers::segment_tree(lines);
     // (a, b) with a < b → length per separator.
     let mut pairs: BTreeMap<(usize, usize), BTreeMap<Separator, f64>> = BTreeMap::new();
     for &i in &settled {
@@ -110,7 +127,7 @@ pub fn neighbours(features: &[Neighborhood], lines: &[LineBarrier]) -> Vec<Neigh
             let sep = if features[i].admin_code != features[j].admin_code {
                 Separator::Admin
             } else {
-                along([(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0], &segments)
+                along([(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0], segments)
             };
             *pairs.entry((i, j)).or_default().entry(sep).or_default() += coverage::dist(a, b);
         });
@@ -129,7 +146,7 @@ pub fn neighbours(features: &[Neighborhood], lines: &[LineBarrier]) -> Vec<Neigh
             out.push(Neighbour {
                 nbhd_id: features[x].id.clone(),
                 neighbour_id: features[y].id.clone(),
-                level: 1,
+                level,
                 shared_m,
                 separated_by: sep,
             });

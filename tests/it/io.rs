@@ -987,6 +987,8 @@ fn neighborhood(
         geom,
         bounded_by: "road,water".into(),
         name: None,
+        level: 1,
+        parent_id: None,
     }
 }
 

@@ -33,6 +33,8 @@ fn nbhd(id: &str, code: &str, x: f64, y: f64, w: f64) -> Neighborhood {
         bounded_by: String::new(),
         name: None,
         geom,
+        level: 1,
+        parent_id: None,
     }
 }
 

@@ -17,6 +17,7 @@ mod examples_parse;
 mod hostile;
 mod io;
 mod layout;
+mod levels;
 mod locate;
 mod names;
 mod neighbours;

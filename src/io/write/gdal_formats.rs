@@ -115,6 +115,10 @@ pub(super) fn write_neighborhoods(
         feature.set_field_integer64(9, r.buildings)?;
         feature.set_field_double(10, r.compactness)?;
         feature.set_field_string(11, r.bounded_by)?;
+        feature.set_field_integer(12, r.level as i32)?;
+        if let Some(p) = r.parent_id {
+            feature.set_field_string(13, p)?;
+        }
         feature.set_geometry(multi_polygon_to_gdal(&n.geom)?)?;
         feature.create(&layer)?;
     }

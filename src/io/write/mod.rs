@@ -34,6 +34,8 @@
 //! | `buildings` | integer | `buildings` |
 //! | `compactness` | real, 4 decimals | `compact` |
 //! | `bounded_by` | text | `bounded_by` |
+//! | `level` | integer: 1 for the neighborhoods as drawn, 2, 3, … for the coarser levels | `level` |
+//! | `parent_id` | text: the feature of the next level that holds this one, NULL at the top | `parent_id` |
 //!
 //! (Shapefile field names have at most 10 characters.) No field is called
 
@@ -335,6 +337,8 @@ struct Row<'a> {
     buildings: i64,
     compactness: f64,
     bounded_by: &'a str,
+    level: i64,
+    parent_id: Option<&'a str>,
 }
 
 impl<'a> Row<'a> {
@@ -352,6 +356,8 @@ impl<'a> Row<'a> {
             buildings: i64::try_from(n.buildings).unwrap_or(i64::MAX),
             compactness: round_to(n.compactness, 4),
             bounded_by: &n.bounded_by,
+            level: i64::from(n.level),
+            parent_id: n.parent_id.as_deref(),
         }
     }
 }
@@ -367,7 +373,7 @@ struct FieldSpec {
     ty: OGRFieldType::Type,
 }
 
-const FIELDS: [FieldSpec; 12] = [
+const FIELDS: [FieldSpec; 14] = [
     FieldSpec {
         name: "nbhd_id",
         short: "nbhd_id",
@@ -426,6 +432,16 @@ const FIELDS: [FieldSpec; 12] = [
     FieldSpec {
         name: "bounded_by",
         short: "bounded_by",
+        ty: OGRFieldType::OFTString,
+    },
+    FieldSpec {
+        name: "level",
+        short: "level",
+        ty: OGRFieldType::OFTInteger,
+    },
+    FieldSpec {
+        name: "parent_id",
+        short: "parent_id",
         ty: OGRFieldType::OFTString,
     },
 ];

@@ -51,6 +51,11 @@ pub fn encode(features: &[Neighborhood], crs: &WorkingCrs) -> Result<Vec<u8>> {
             "bounded_by",
             rows.iter().map(|r| r.bounded_by.into()).collect(),
         ),
+        Column::Integer("level", rows.iter().map(|r| r.level).collect()),
+        Column::OptionalText(
+            "parent_id",
+            rows.iter().map(|r| r.parent_id.map(Into::into)).collect(),
+        ),
     ];
     let geoms: Vec<_> = features.iter().map(|n| n.geom.clone()).collect();
     geoparquet::encode(columns, &geoms, &crs.spatial_ref()?)

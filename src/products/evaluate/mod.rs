@@ -75,12 +75,17 @@ mod ground;
 mod h3;
 mod measure;
 mod naming;
+mod reference;
 mod report;
 
 pub use ground::ground;
 pub use h3::{h3_partition, h3_resolution_for};
 pub use measure::measure;
 pub use naming::{naming, naming_line, Naming, FALLBACK};
+pub use reference::{
+    against_reference, edge_agreement, read_reference, reference_table, EdgeAgreement,
+    DEFAULT_TOLERANCE_M,
+};
 pub use report::{csv, table};
 
 use ground::*;
@@ -156,6 +161,10 @@ pub struct Evaluation {
     /// has no `name_source` field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub naming: Option<Naming>,
+    /// With `--reference`: each level's edges, H3's and the admin units'
+    /// against the official finer units ([`against_reference`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Vec<EdgeAgreement>>,
 }
 
 /// What every partition is measured against.
@@ -239,6 +248,7 @@ pub fn evaluate(
         h3_cell_area_m2: cell_area,
         partitions,
         naming: None,
+        reference: None,
     })
 }
 

@@ -118,6 +118,7 @@ mod tests {
                     admin_name: String::new(),
                     name: name.to_string(),
                     name_source: source.to_string(),
+                    level: 1,
                 })
                 .collect(),
             geoms: vec![geo::MultiPolygon(vec![]); rows.len()],

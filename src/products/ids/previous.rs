@@ -72,6 +72,7 @@ impl Previous {
             path: path.into(),
             features: features
                 .iter()
+                .filter(|f| f.level == 1)
                 .map(|f| PreviousFeature {
                     id: f.id.clone(),
                     admin_code: f.admin_code.clone(),
@@ -185,6 +186,10 @@ pub(super) fn read_raw(path: &Path, table: Option<&TableName>) -> Result<RawPrev
         })?;
     }
     let name_idx = layer.defn().field_index(NAME_FIELD).ok();
+    // Ids are carried over at level 1, the neighborhoods as drawn; the
+    // coarser levels take theirs from it. A layer without the field (written
+    // before levels) is all level 1.
+    let level_idx = layer.defn().field_index("level").ok();
     let srs = layer.spatial_ref().ok_or_else(|| {
         err("no CRS: the layer does not say which coordinate reference system it is in".into())
             .hint(hint)
@@ -195,6 +200,11 @@ pub(super) fn read_raw(path: &Path, table: Option<&TableName>) -> Result<RawPrev
     let mut seen: BTreeMap<String, i64> = BTreeMap::new();
     for (i, f) in layer.features().enumerate() {
         let fid = read::feature_id(&f, i);
+        if let Some(l) = level_idx {
+            if f.field_as_integer(l).ok().flatten().is_some_and(|v| v != 1) {
+                continue;
+            }
+        }
         let text = |k: usize| f.field_as_string(idx[k]).ok().flatten().unwrap_or_default();
         let id = text(0);
         if id.is_empty() {

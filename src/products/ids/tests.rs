@@ -23,6 +23,8 @@ fn nbhd(id: &str, geom: MultiPolygon<f64>) -> Neighborhood {
         compactness: 0.0,
         bounded_by: String::new(),
         name: None,
+        level: 1,
+        parent_id: None,
     }
 }
 

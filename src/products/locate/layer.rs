@@ -19,6 +19,9 @@ pub struct FeatureInfo {
     /// What gave the name (`place=village`, `fallback`…): `name_source`,
     /// or `name_src` in a Shapefile; empty when absent.
     pub name_source: String,
+    /// 1 for the neighborhoods as drawn, 2, 3, … for coarser levels; 1 when
+    /// the layer has no `level` field (written before levels).
+    pub level: u32,
 }
 
 /// A neighborhood layer read back from a file, in its own CRS, features
@@ -39,6 +42,36 @@ pub struct NeighborhoodLayer {
 }
 
 impl NeighborhoodLayer {
+    /// The levels the layer holds, in order.
+    pub fn levels(&self) -> Vec<u32> {
+        let set: std::collections::BTreeSet<u32> = self.info.iter().map(|i| i.level).collect();
+        set.into_iter().collect()
+    }
+
+    /// The features of one level only: each level tiles the admin units,
+    /// so a point or a measure takes one level at a time.
+    pub fn at_level(mut self, level: u32) -> Result<NeighborhoodLayer> {
+        let levels = self.levels();
+        if !levels.contains(&level) {
+            let have: Vec<String> = levels.iter().map(|l| l.to_string()).collect();
+            return Err(Error::input(format!(
+                "no feature at level {level}; the layer has level {}",
+                have.join(", ")
+            ))
+            .file(self.source.file.clone())
+            .layer(self.source.layer.clone())
+            .hint(
+                "give a level the layer holds (dongne generate --levels writes levels 2, 3, …)",
+            ));
+        }
+        let keep: Vec<bool> = self.info.iter().map(|i| i.level == level).collect();
+        let mut k = keep.iter();
+        self.info.retain(|_| *k.next().unwrap_or(&false));
+        let mut k = keep.iter();
+        self.geoms.retain(|_| *k.next().unwrap_or(&false));
+        Ok(self)
+    }
+
     /// The layer's CRS in traditional GIS axis order (x = lon/easting).
     pub fn spatial_ref(&self) -> Result<Option<SpatialRef>> {
         let Some(wkt) = &self.crs_wkt else {
@@ -111,6 +144,7 @@ pub fn read_neighborhoods(spec: &LayerConfig) -> Result<NeighborhoodLayer> {
     let name_field = opened.find_field(&["name"]);
     // A Shapefile's field names stop at 10 characters.
     let source_field = opened.find_field(&["name_source", "name_src"]);
+    let level_field = opened.find_field(&["level"]);
     let crs_label = opened.crs_label();
     let crs_wkt = opened.crs_wkt()?;
     let mut rows: Vec<(FeatureInfo, MultiPolygon<f64>)> = Vec::new();
@@ -162,6 +196,10 @@ pub fn read_neighborhoods(spec: &LayerConfig) -> Result<NeighborhoodLayer> {
             admin_name: text(admin_name_field),
             name: text(name_field),
             name_source: text(source_field),
+            level: level_field
+                .and_then(|i| f.field_as_integer(i).ok().flatten())
+                .and_then(|v| u32::try_from(v).ok())
+                .unwrap_or(1),
         };
         rows.push((info, mp));
     }
