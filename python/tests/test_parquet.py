@@ -45,7 +45,7 @@ def test_geoparquet_metadata(jamsil_outputs):
     assert len(col["bbox"]) == 4
     names = pq.read_schema(jamsil_outputs / "n.parquet").names
     assert names == ["nbhd_id", "kind", "admin_code", "admin_name", "name", "name_en", "name_source",
-                     "area_m2", "perimeter_m", "buildings", "compactness", "bounded_by", "geometry",
+                     "area_m2", "perimeter_m", "buildings", "compactness", "bounded_by", "level", "parent_id", "geometry",
                      "bbox"]
 
 

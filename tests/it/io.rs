@@ -1012,7 +1012,7 @@ fn names_of(path: &Path, field: &str) -> Vec<String> {
     v
 }
 
-const LONG_FIELDS: [&str; 12] = [
+const LONG_FIELDS: [&str; 14] = [
     "nbhd_id",
     "kind",
     "admin_code",
@@ -1025,6 +1025,8 @@ const LONG_FIELDS: [&str; 12] = [
     "buildings",
     "compactness",
     "bounded_by",
+    "level",
+    "parent_id",
 ];
 
 #[test]
@@ -1052,6 +1054,8 @@ fn gdal_formats_round_trip() {
                 "buildings",
                 "compact",
                 "bounded_by",
+                "level",
+                "parent_id",
             ],
             Some(5179),
         ),
