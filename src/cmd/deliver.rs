@@ -67,8 +67,8 @@ pub struct Delivery<'a> {
     pub summary: Option<&'a Path>,
     /// The picture and the inputs it draws.
     pub preview: Option<(&'a Path, &'a Inputs)>,
-    /// The neighbour table's CSV and the line barriers that separate.
-    pub neighbours: Option<(&'a Path, &'a [dongne::model::LineBarrier])>,
+    /// The neighbour table, when asked for.
+    pub neighbours: Option<NeighbourTable<'a>>,
     pub previous: Option<&'a Previous>,
     /// The coarser levels to build (after the ids are carried over: their
     /// ids come from level 1's) and the inputs whose lines and buildings
@@ -81,6 +81,16 @@ pub struct Delivery<'a> {
     /// The invariant checks of the run, warnings out: they run beside the
     /// write (GDAL writes on one core; the checks take the others).
     pub checks: Option<&'a Checks<'a>>,
+}
+
+/// Where the neighbour table goes and what it needs.
+pub struct NeighbourTable<'a> {
+    /// A CSV of its own (`--neighbours FILE.csv`); `None`: beside the layer.
+    pub csv: Option<&'a Path>,
+    /// The line barriers that separate.
+    pub lines: &'a [dongne::model::LineBarrier],
+    /// What counts as a hard barrier (`hard_m`).
+    pub hard: &'a [String],
 }
 
 /// What checks a run's features and says what the user should be told.
@@ -147,6 +157,18 @@ pub fn deliver(
     if let (Some(path), Some(report)) = (d.changes, &changes) {
         staged.push(write::stage_bytes(path, report.to_json()?.as_bytes())?);
     }
+    let mut tables = Vec::new();
+    if let Some(n) = &d.neighbours {
+        let rows = dongne::products::neighbours::neighbours(&out.features, n.lines, n.hard);
+        let table = dongne::products::neighbours::as_table(&rows);
+        match n.csv {
+            Some(path) => staged.push(write::stage_bytes(path, &table.csv()?)?),
+            None => tables.push(table),
+        }
+    }
+    if let write::Destination::File(path) = d.dest {
+        staged.extend(write::stage_beside(path, &tables)?);
+    }
     let (staged_output, checked) = std::thread::scope(|s| {
         let checking = d.checks.map(|check| {
             s.spawn(|| {
@@ -154,7 +176,7 @@ pub fn deliver(
                 (check(&out.features), t.elapsed().as_secs_f64())
             })
         });
-        let staged = write::write_staged(d.dest, &out.features, d.crs, out.debug.as_ref());
+        let staged = write::write_staged(d.dest, &out.features, d.crs, out.debug.as_ref(), &tables);
         let write_s = t.elapsed().as_secs_f64();
         let checked = checking.map(|h| {
             h.join()
@@ -211,10 +233,6 @@ pub fn deliver(
         let bytes = dongne::products::preview::render_picture(path, &scene, 1200, &[])?;
         staged.push(write::stage_bytes(path, &bytes)?);
     }
-    if let Some((path, lines)) = d.neighbours {
-        let table = dongne::products::neighbours::neighbours(&out.features, lines);
-        staged.push(write::stage_bytes(path, &neighbours_csv(&table)?)?);
-    }
     // Every output commits together or none does; the neighborhoods last:
     // whoever finds today's layer finds its report, summary and picture too.
     staged.push(staged_output);
@@ -248,28 +266,6 @@ pub fn deliver(
         }
     }
     Ok(())
-}
-
-/// The neighbour table as CSV, a header and a row per ordered pair.
-fn neighbours_csv(table: &[dongne::products::neighbours::Neighbour]) -> Result<Vec<u8>> {
-    let mut w = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(Vec::new());
-    // The header even when no two features meet.
-    w.write_record([
-        "nbhd_id",
-        "neighbour_id",
-        "level",
-        "shared_m",
-        "separated_by",
-    ])
-    .map_err(|e| Error::internal(format!("neighbour table: {e}")))?;
-    for r in table {
-        w.serialize(r)
-            .map_err(|e| Error::internal(format!("neighbour table: {e}")))?;
-    }
-    w.into_inner()
-        .map_err(|e| Error::internal(format!("neighbour table: {e}")))
 }
 
 fn area_stats(features: &[dongne::model::Neighborhood]) -> AreaStats {

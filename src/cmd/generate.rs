@@ -37,7 +37,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::deliver::{deliver, Delivery, StepTime};
+use super::deliver::{deliver, Delivery, NeighbourTable, StepTime};
 use super::progress::{stage, with_progress, Progress};
 use super::{DeliveryArgs, LayerArgs, LogArgs, LogFormat};
 use dongne::error::{Error, Result};
@@ -67,14 +67,15 @@ pub struct Args {
     /// Also draw the result to a picture (.png or .svg): neighborhoods, barriers, buildings.
     #[arg(long, value_name = "FILE.png|FILE.svg")]
     pub preview: Option<PathBuf>,
-    /// Also write the neighbour table as CSV: nbhd_id, neighbour_id, level, shared_m, separated_by (nothing, road, rail, water, admin), each pair both ways.
+    /// Also write the neighbour table (nbhd_id, neighbour_id, level, shared_m, separated_by: nothing, road, rail, water or admin; hard_m), each pair both ways: alone, beside the layer (a table in a GeoPackage or PostGIS, OUT.neighbours.parquet beside GeoParquet, OUT.neighbours.csv beside other files); with FILE.csv, as that CSV.
     #[arg(
         long,
         value_name = "FILE.csv",
+        num_args = 0..=1,
         help_heading = "Output",
         conflicts_with = "shard"
     )]
-    pub neighbours: Option<PathBuf>,
+    pub neighbours: Option<Option<PathBuf>>,
     /// Also write coarser levels, each a walk in minutes (e.g. 10,20): every feature of a level is the union of features of the level below, within one admin unit, never across a hard barrier.
     #[arg(
         long,
@@ -205,7 +206,19 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     outputs.extend(a.delivery.summary.as_deref().map(|p| ("--summary", p)));
     outputs.extend(a.delivery.changes.as_deref().map(|p| ("--changes", p)));
     outputs.extend(a.preview.as_deref().map(|p| ("--preview", p)));
-    outputs.extend(a.neighbours.as_deref().map(|p| ("--neighbours", p)));
+    let neighbours_csv = a.neighbours.clone().flatten();
+    // `--neighbours` alone: beside a file layer (inside a GeoPackage).
+    let neighbours_beside = match (
+        &a.neighbours,
+        write::Destination::new(&output, cfg.table.as_deref())?,
+    ) {
+        (Some(None), write::Destination::File(p)) => {
+            write::beside(&p, dongne::products::neighbours::TABLE_NAME)?
+        }
+        _ => None,
+    };
+    outputs.extend(neighbours_csv.as_deref().map(|p| ("--neighbours", p)));
+    outputs.extend(neighbours_beside.as_deref().map(|p| ("--neighbours", p)));
     checks::outputs_apart(&cfg, &outputs)?;
     let dest = write::Destination::new(&output, cfg.table.as_deref())?;
     write::check_target(&dest, cfg.debug_layers)?;
@@ -214,7 +227,8 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         .summary
         .iter()
         .chain(&a.delivery.changes)
-        .chain(&a.neighbours)
+        .chain(&neighbours_csv)
+        .chain(&neighbours_beside)
     {
         write::check_writable(extra)?;
     }
@@ -321,10 +335,11 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         changes: a.delivery.changes.as_deref(),
         summary: a.delivery.summary.as_deref(),
         preview: a.preview.as_deref().map(|p| (p, &loaded.inputs)),
-        neighbours: a
-            .neighbours
-            .as_deref()
-            .map(|p| (p, &loaded.inputs.lines[..])),
+        neighbours: a.neighbours.as_ref().map(|csv| NeighbourTable {
+            csv: csv.as_deref(),
+            lines: &loaded.inputs.lines,
+            hard: &levels.hard,
+        }),
         previous: previous.as_ref(),
         levels: Some((&levels, &loaded.inputs)),
         crs: &loaded.crs,

@@ -9,6 +9,7 @@ pub mod locate;
 pub mod merge;
 pub mod preview;
 pub mod progress;
+pub mod range;
 
 use std::path::PathBuf;
 
@@ -49,6 +50,8 @@ pub enum Command {
     Preview(preview::Args),
     /// Find the neighborhood of points (lon/lat, CSV or a point layer).
     Locate(locate::Args),
+    /// The neighborhoods within k borders of one, not across a hard barrier (Daangn's 동네 범위).
+    Range(range::Args),
     /// Put the part files of `generate --shard K/N` together into one layer, as one run would write it.
     Merge(merge::Args),
 }
@@ -250,6 +253,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Evaluate(a) => evaluate::run(&a, &cli.log),
         Command::Preview(a) => preview::run(&a, &cli.log),
         Command::Locate(a) => locate::run(&a, &cli.log),
+        Command::Range(a) => range::run(&a, &cli.log),
         Command::Merge(a) => merge::run(&a, &cli.log),
     }
 }

@@ -50,6 +50,7 @@ pub fn is_parquet(path: &Path) -> bool {
 // Writing
 
 /// One attribute column to write.
+#[derive(Debug, Clone)]
 pub enum Column {
     Text(&'static str, Vec<String>),
     /// Text that may be NULL.
@@ -58,16 +59,8 @@ pub enum Column {
     Integer(&'static str, Vec<i64>),
 }
 
-/// Encodes a layer of multipolygons as GeoParquet 1.1: the attribute
-/// columns in order, `geometry` (WKB), `bbox` (xmin, ymin, xmax, ymax) and
-/// the `geo` metadata with the CRS as PROJJSON. The same input gives the
-/// same bytes.
-pub fn encode(
-    columns: Vec<Column>,
-    geoms: &[MultiPolygon<f64>],
-    srs: &SpatialRef,
-) -> Result<Vec<u8>> {
-    let internal = |what: &str, e: String| Error::internal(format!("GeoParquet {what}: {e}"));
+/// The Arrow fields and arrays of attribute columns, in order.
+fn arrays_of(columns: Vec<Column>) -> (Vec<Field>, Vec<ArrayRef>) {
     let mut fields: Vec<Field> = Vec::new();
     let mut arrays: Vec<ArrayRef> = Vec::new();
     for c in columns {
@@ -90,6 +83,38 @@ pub fn encode(
             }
         }
     }
+    (fields, arrays)
+}
+
+/// Encodes a table without geometry as plain Parquet (the neighbour table
+/// beside a GeoParquet layer). The same input gives the same bytes.
+pub fn encode_table(columns: Vec<Column>) -> Result<Vec<u8>> {
+    let internal = |e: String| Error::internal(format!("Parquet table: {e}"));
+    let (fields, arrays) = arrays_of(columns);
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+        .map_err(|e| internal(e.to_string()))?;
+    let mut out = Vec::new();
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(Default::default()))
+        .build();
+    let mut w = ArrowWriter::try_new(&mut out, batch.schema(), Some(props))
+        .map_err(|e| internal(e.to_string()))?;
+    w.write(&batch).map_err(|e| internal(e.to_string()))?;
+    w.close().map_err(|e| internal(e.to_string()))?;
+    Ok(out)
+}
+
+/// Encodes a layer of multipolygons as GeoParquet 1.1: the attribute
+/// columns in order, `geometry` (WKB), `bbox` (xmin, ymin, xmax, ymax) and
+/// the `geo` metadata with the CRS as PROJJSON. The same input gives the
+/// same bytes.
+pub fn encode(
+    columns: Vec<Column>,
+    geoms: &[MultiPolygon<f64>],
+    srs: &SpatialRef,
+) -> Result<Vec<u8>> {
+    let internal = |what: &str, e: String| Error::internal(format!("GeoParquet {what}: {e}"));
+    let (mut fields, mut arrays) = arrays_of(columns);
     let mut wkb: Vec<Vec<u8>> = Vec::with_capacity(geoms.len());
     let mut boxes: [Vec<f64>; 4] = Default::default();
     let mut total = [

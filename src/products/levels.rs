@@ -29,6 +29,7 @@ use crate::geom::coverage::{self, EdgeKey, FastMap};
 use crate::geom::shape::Shape;
 use crate::geom::{dissolve, measure, overlay};
 use crate::method::barriers::{self, SegmentTree};
+use crate::method::valid::{valid_or_repaired, Validity};
 use crate::model::{BarrierKind, FeatureKind, LineBarrier, Neighborhood};
 
 /// Metres of walk per minute, as the method's walk radius counts them.
@@ -60,14 +61,14 @@ impl LevelSpec {
                 .unwrap_or_else(|| DEFAULT_HARD.iter().map(|s| s.to_string()).collect()),
         }
     }
+}
 
-    /// Whether a line barrier is hard.
-    fn is_hard(&self, l: &LineBarrier) -> bool {
-        let class = l.class.strip_suffix("_link").unwrap_or(&l.class);
-        self.hard
-            .iter()
-            .any(|h| h == l.kind.as_str() || (l.kind == BarrierKind::Road && h.as_str() == class))
-    }
+/// Whether a line barrier is hard: its kind or its road class is in `hard`
+/// (`_link` roads count as their class).
+pub fn is_hard(hard: &[String], l: &LineBarrier) -> bool {
+    let class = l.class.strip_suffix("_link").unwrap_or(&l.class);
+    hard.iter()
+        .any(|h| h == l.kind.as_str() || (l.kind == BarrierKind::Road && h.as_str() == class))
 }
 
 /// The lengths of border two groups share: all of it, along a hard
@@ -238,7 +239,7 @@ fn borders(
     lines: &[LineBarrier],
     spec: &LevelSpec,
 ) -> BTreeMap<(usize, usize), Border> {
-    let hard: Vec<bool> = lines.iter().map(|l| spec.is_hard(l)).collect();
+    let hard: Vec<bool> = lines.iter().map(|l| is_hard(&spec.hard, l)).collect();
     let per_feature: Vec<Vec<((usize, usize), Border)>> = (0..features.len())
         .into_par_iter()
         .map(|i| {
@@ -452,10 +453,14 @@ fn level_features(
             if members.len() > 1 {
                 let merged = dissolve::dissolve(members.iter().flat_map(|&m| shapes[m].iter()));
                 let merged = coverage::clean(merged);
-                let geom = overlay::multipolygon_of(&merged);
-                if !crate::io::geos::is_valid(&geom) {
+                // Two members' vertices a few micrometres apart can pinch a
+                // ring of the union (a hole around a park the group
+                // surrounds): repaired as the pipeline repairs a feature.
+                f.bounded_by = bounded_by(&merged, members, features, owner, segments);
+                let (geom, validity) = valid_or_repaired(merged);
+                if validity == Validity::Invalid {
                     return Err(Error::internal(format!(
-                        "the union of {} features at level {level} ({}) is not a valid polygon as GEOS judges it; nothing was written",
+                        "the union of {} features at level {level} ({}) is not a valid polygon as GEOS judges it, even after repair; nothing was written",
                         members.len(),
                         f.id
                     )));
@@ -486,7 +491,6 @@ fn level_features(
                     .copied()
                     .unwrap_or(members[0]);
                 f.name = features[named].name.clone();
-                f.bounded_by = bounded_by(&merged, members, features, owner, segments);
                 f.geom = geom;
             }
             Ok((g, f))

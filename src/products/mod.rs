@@ -11,3 +11,4 @@ pub mod levels;
 pub mod locate;
 pub mod neighbours;
 pub mod preview;
+pub mod range;

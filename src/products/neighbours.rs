@@ -51,6 +51,9 @@ pub struct Neighbour {
     pub level: u32,
     pub shared_m: f64,
     pub separated_by: Separator,
+    /// Metres of the border along a hard barrier (`--hard-barriers`): a
+    /// range query (`dongne range`) does not cross a border with any.
+    pub hard_m: f64,
 }
 
 /// The neighbour table of `features`, level by level (features meet only
@@ -71,19 +74,27 @@ pub struct Neighbour {
 ///     geom: MultiPolygon(vec![polygon![(x: x, y: 0.), (x: x + 100., y: 0.),
 ///         (x: x + 100., y: 100.), (x: x, y: 100.)]]),
 /// };
-/// let t = neighbours(&[square("A-001", 0.), square("A-002", 100.)], &[]);
+/// let t = neighbours(&[square("A-001", 0.), square("A-002", 100.)], &[], &[]);
 /// assert_eq!(t.len(), 2);
 /// assert_eq!((t[0].nbhd_id.as_str(), t[0].neighbour_id.as_str()), ("A-001", "A-002"));
 /// assert_eq!(t[0].shared_m, 100.0);
 /// assert_eq!(t[0].separated_by, Separator::Nothing);
 /// ```
-pub fn neighbours(features: &[Neighborhood], lines: &[LineBarrier]) -> Vec<Neighbour> {
+pub fn neighbours(
+    features: &[Neighborhood],
+    lines: &[LineBarrier],
+    hard: &[String],
+) -> Vec<Neighbour> {
     let segments = barriers::segment_tree(lines);
+    let hard: Vec<bool> = lines
+        .iter()
+        .map(|l| crate::products::levels::is_hard(hard, l))
+        .collect();
     let levels: std::collections::BTreeSet<u32> = features.iter().map(|f| f.level).collect();
     let mut out = Vec::new();
     for level in levels {
         let of_level: Vec<&Neighborhood> = features.iter().filter(|f| f.level == level).collect();
-        out.extend(level_table(&of_level, &segments, level));
+        out.extend(level_table(&of_level, &segments, &hard, level));
     }
     out
 }
@@ -92,6 +103,7 @@ pub fn neighbours(features: &[Neighborhood], lines: &[LineBarrier]) -> Vec<Neigh
 fn level_table(
     features: &[&Neighborhood],
     segments: &barriers::SegmentTree,
+    hard: &[bool],
     level: u32,
 ) -> Vec<Neighbour> {
     let settled: Vec<usize> = (0..features.len())
@@ -114,8 +126,8 @@ fn level_table(
             owner.insert((coverage::key(a), coverage::key(b)), i);
         });
     }
-    // (a, b) with a < b → length per separator.
-    let mut pairs: BTreeMap<(usize, usize), BTreeMap<Separator, f64>> = BTreeMap::new();
+    // (a, b) with a < b → length per separator, and along hard barriers.
+    let mut pairs: BTreeMap<(usize, usize), (BTreeMap<Separator, f64>, f64)> = BTreeMap::new();
     for &i in &settled {
         edges(i, &mut |a, b| {
             let Some(&j) = owner.get(&(coverage::key(b), coverage::key(a))) else {
@@ -124,16 +136,22 @@ fn level_table(
             if j <= i {
                 return;
             }
+            let mid = [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0];
             let sep = if features[i].admin_code != features[j].admin_code {
                 Separator::Admin
             } else {
-                along([(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0], segments)
+                along(mid, segments)
             };
-            *pairs.entry((i, j)).or_default().entry(sep).or_default() += coverage::dist(a, b);
+            let len = coverage::dist(a, b);
+            let e = pairs.entry((i, j)).or_default();
+            *e.0.entry(sep).or_default() += len;
+            if barriers::kind_on_line(segments, mid, |l| hard[l]).is_some() {
+                e.1 += len;
+            }
         });
     }
     let mut out = Vec::with_capacity(2 * pairs.len());
-    for ((i, j), by) in pairs {
+    for ((i, j), (by, hard_len)) in pairs {
         let shared: f64 = by.values().sum();
         // The separator along most of the border; on a tie the stronger.
         let sep = by
@@ -142,6 +160,7 @@ fn level_table(
             .map(|(s, _)| *s)
             .unwrap_or(Separator::Nothing);
         let shared_m = (shared * 100.0).round() / 100.0;
+        let hard_m = (hard_len * 100.0).round() / 100.0;
         for (x, y) in [(i, j), (j, i)] {
             out.push(Neighbour {
                 nbhd_id: features[x].id.clone(),
@@ -149,6 +168,7 @@ fn level_table(
                 level,
                 shared_m,
                 separated_by: sep,
+                hard_m,
             });
         }
     }
@@ -165,3 +185,32 @@ fn along(p: [f64; 2], segments: &barriers::SegmentTree) -> Separator {
         _ => Separator::Nothing,
     }
 }
+
+/// The table as the writers take it ([`crate::io::write::Table`]): inside
+/// a GeoPackage or PostGIS, a CSV or Parquet file beside other formats.
+pub fn as_table(rows: &[Neighbour]) -> crate::io::write::Table {
+    use crate::io::geoparquet::Column;
+    crate::io::write::Table {
+        name: TABLE_NAME,
+        columns: vec![
+            Column::Text("nbhd_id", rows.iter().map(|r| r.nbhd_id.clone()).collect()),
+            Column::Text(
+                "neighbour_id",
+                rows.iter().map(|r| r.neighbour_id.clone()).collect(),
+            ),
+            Column::Integer("level", rows.iter().map(|r| i64::from(r.level)).collect()),
+            Column::Real("shared_m", rows.iter().map(|r| r.shared_m).collect()),
+            Column::Text(
+                "separated_by",
+                rows.iter()
+                    .map(|r| r.separated_by.as_str().to_string())
+                    .collect(),
+            ),
+            Column::Real("hard_m", rows.iter().map(|r| r.hard_m).collect()),
+        ],
+    }
+}
+
+/// The table's name: a GeoPackage table, a PostGIS table `{table}_neighbours`,
+/// a file `{stem}.neighbours.csv` (or `.parquet`) beside other formats.
+pub const TABLE_NAME: &str = "neighbours";

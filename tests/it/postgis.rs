@@ -301,3 +301,45 @@ fn errors_name_the_database_and_the_fix() {
     assert_ne!(code, 0, "{err}");
     assert_contains(&err, "a PostGIS output needs --table NAME");
 }
+
+/// `--levels` and `--neighbours` into PostGIS: the levels in the table
+/// (ids unique across levels: the primary key holds), the neighbour table
+/// as `{table}_neighbours`, swapped in with it; a rerun without
+/// `--neighbours` leaves yesterday's neighbour table as it was.
+#[test]
+fn levels_and_the_neighbour_table_go_into_postgis() {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = pg();
+    let table = "nbhd_levels";
+    generate_into(dir.path(), table, &["--levels", "10,20", "--neighbours"]).success();
+    let levels = psql(
+        &conn,
+        &format!("SELECT string_agg(DISTINCT level::text, ',') FROM {table}"),
+    );
+    assert_eq!(levels, "1,2,3");
+    let orphans = psql(
+        &conn,
+        &format!(
+            "SELECT count(*) FROM {table} c WHERE c.level < 3 AND NOT EXISTS \
+             (SELECT 1 FROM {table} p WHERE p.nbhd_id = c.parent_id AND p.level = c.level + 1)"
+        ),
+    );
+    assert_eq!(orphans, "0");
+    let rows = psql(&conn, &format!("SELECT count(*) FROM {table}_neighbours"));
+    assert!(rows.parse::<usize>().unwrap() > 0, "{rows}");
+    let asym = psql(
+        &conn,
+        &format!(
+            "SELECT count(*) FROM {table}_neighbours a WHERE NOT EXISTS (SELECT 1 FROM \
+             {table}_neighbours b WHERE b.nbhd_id = a.neighbour_id AND b.neighbour_id = a.nbhd_id \
+             AND b.level = a.level AND b.shared_m = a.shared_m)"
+        ),
+    );
+    assert_eq!(asym, "0");
+    assert!(!exists(&conn, &format!("{table}_neighbours_dongne_new")));
+    generate_into(dir.path(), table, &[]).success();
+    assert_eq!(
+        psql(&conn, &format!("SELECT count(*) FROM {table}_neighbours")),
+        rows
+    );
+}

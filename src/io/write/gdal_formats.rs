@@ -24,6 +24,7 @@ pub(super) fn write_gdal(
     features: &[Neighborhood],
     crs: &WorkingCrs,
     debug: Option<&DebugLayers>,
+    tables: &[super::Table],
 ) -> Result<()> {
     take_gdal_errors();
     let gdal_err = |what: &str, e: gdal::errors::GdalError| {
@@ -58,6 +59,8 @@ pub(super) fn write_gdal(
         if let Some(d) = debug {
             write_debug(&mut txn, d, &srs).map_err(|e| gdal_err("cannot write debug layers", e))?;
         }
+        super::tables::add_to_dataset(&mut txn, tables, |t| t.name.to_string())
+            .map_err(|e| gdal_err("cannot write a table", e))?;
         txn.commit().map_err(|e| gdal_err("cannot commit", e))?;
     } else {
         write_neighborhoods(&mut ds, LAYER_NAME, format, features, &srs)

@@ -46,6 +46,8 @@ mod geojson;
 mod parquet;
 pub use parquet::encode as encode_geoparquet;
 mod postgis;
+mod tables;
+pub use tables::{beside, stage_beside, Table};
 
 use std::path::{Path, PathBuf};
 
@@ -165,18 +167,21 @@ pub fn write(
     crs: &WorkingCrs,
     debug: Option<&DebugLayers>,
 ) -> Result<()> {
-    write_staged(&Destination::File(path.into()), features, crs, debug)?.commit()
+    write_staged(&Destination::File(path.into()), features, crs, debug, &[])?.commit()
 }
 
 /// Writes the neighborhoods to a temporary file beside the target (or a
 /// staging table beside it) and returns it staged: [`Staged::commit`] (or
 /// [`commit_all`]) puts it in the target's place; dropped uncommitted, it
-/// is removed.
+/// is removed. `tables` go into a GeoPackage, or into PostGIS tables
+/// `{table}_{name}` swapped in with it; beside other formats they are
+/// files of their own ([`stage_beside`]).
 pub fn write_staged(
     dest: &Destination,
     features: &[Neighborhood],
     crs: &WorkingCrs,
     debug: Option<&DebugLayers>,
+    tables: &[Table],
 ) -> Result<Staged> {
     capture_gdal_errors();
     let path = match dest {
@@ -185,7 +190,7 @@ pub fn write_staged(
             if debug.is_some() {
                 return Err(debug_layers_need_gpkg(&dest.display()));
             }
-            let pending = postgis::stage(conn, table, features, crs)?;
+            let pending = postgis::stage(conn, table, features, crs, tables)?;
             return Ok(Staged::new(Box::new(pending)));
         }
     };
@@ -194,7 +199,7 @@ pub fn write_staged(
     let written = match format {
         Format::GeoJson => geojson::write_geojson(&target, features, crs),
         Format::GeoParquet => parquet::write_parquet(&target, features, crs),
-        _ => gdal_formats::write_gdal(&target, format, features, crs, debug),
+        _ => gdal_formats::write_gdal(&target, format, features, crs, debug, tables),
     };
     target.staged(written)
 }

@@ -27,6 +27,8 @@ pub(super) struct PendingTable {
     conn: String,
     table: TableName,
     staging: TableName,
+    /// The tables written beside it: (target, staging).
+    tables: Vec<(TableName, TableName)>,
     style_sql: String,
 }
 
@@ -36,6 +38,7 @@ pub(super) fn stage(
     table: &TableName,
     features: &[Neighborhood],
     crs: &WorkingCrs,
+    tables: &[super::Table],
 ) -> Result<PendingTable> {
     let shown = display(conn);
     let mut ds = connect(conn, true, &[])?;
@@ -46,8 +49,18 @@ pub(super) fn stage(
             .file(shown.clone())
             .hint("check the role's rights on the schema and the server's log")
     };
-    execute(&ds, &format!("DROP TABLE IF EXISTS {}", staging.sql()))
-        .map_err(|e| fail("cannot drop the stale staging table", e))?;
+    let beside: Vec<(TableName, TableName)> = tables
+        .iter()
+        .map(|t| {
+            let target = table.with_suffix(&format!("_{}", t.name));
+            let staged = target.with_suffix(STAGING);
+            (target, staged)
+        })
+        .collect();
+    for s in std::iter::once(&staging).chain(beside.iter().map(|(_, s)| s)) {
+        execute(&ds, &format!("DROP TABLE IF EXISTS {}", s.sql()))
+            .map_err(|e| fail("cannot drop the stale staging table", e))?;
+    }
     let srs = crs.spatial_ref()?;
     {
         let mut txn = ds
@@ -55,6 +68,16 @@ pub(super) fn stage(
             .map_err(|e| fail("cannot start a transaction on", e.to_string()))?;
         write_neighborhoods(&mut txn, &staging.layer(), Format::PostGis, features, &srs)
             .map_err(|e| fail("cannot write", crate::io::gdal_errors::gdal_reason(e)))?;
+        let staged_name = |t: &super::Table| {
+            let k = tables.iter().position(|x| x.name == t.name).unwrap_or(0);
+            beside[k].1.layer()
+        };
+        super::tables::add_to_dataset(&mut txn, tables, staged_name).map_err(|e| {
+            fail(
+                "cannot write a table beside",
+                crate::io::gdal_errors::gdal_reason(e),
+            )
+        })?;
         txn.commit()
             .map_err(|e| fail("cannot commit", crate::io::gdal_errors::gdal_reason(e)))?;
     }
@@ -73,6 +96,7 @@ pub(super) fn stage(
         conn: conn.to_string(),
         table: table.clone(),
         staging,
+        tables: beside,
         style_sql,
     })
 }
@@ -112,9 +136,19 @@ impl Pending for PendingTable {
              ALTER TABLE {s_sql} RENAME TO \"{tn}\"; \
              ALTER INDEX \"{schema}\".\"{sn}_pkey\" RENAME TO \"{tn}_pkey\"; \
              ALTER INDEX \"{schema}\".\"{sn}_geom_idx\" RENAME TO \"{tn}_geom_idx\"; \
-             {style}",
+             {beside}{style}",
             t_sql = t.sql(),
             s_sql = s.sql(),
+            beside = self
+                .tables
+                .iter()
+                .map(|(bt, bs)| format!(
+                    "DROP TABLE IF EXISTS {}; ALTER TABLE {} RENAME TO \"{}\"; ",
+                    bt.sql(),
+                    bs.sql(),
+                    bt.name
+                ))
+                .collect::<String>(),
             style = self.style_sql,
         );
         execute(&self.ds, &swap).map_err(|why| {
@@ -127,9 +161,8 @@ impl Pending for PendingTable {
     }
 
     fn cleanup(&self) {
-        let _ = execute(
-            &self.ds,
-            &format!("DROP TABLE IF EXISTS {}", self.staging.sql()),
-        );
+        for s in std::iter::once(&self.staging).chain(self.tables.iter().map(|(_, s)| s)) {
+            let _ = execute(&self.ds, &format!("DROP TABLE IF EXISTS {}", s.sql()));
+        }
     }
 }
