@@ -30,7 +30,7 @@ import pandas as pd
 from . import _dongne
 from ._dongne import DongneError, __version__
 
-__all__ = ["generate", "locate", "evaluate", "DongneError", "__version__"]
+__all__ = ["generate", "locate", "evaluate", "graph", "weights", "DongneError", "__version__"]
 
 Layer = Union[gpd.GeoDataFrame, str, os.PathLike, Mapping[str, Any]]
 
@@ -136,8 +136,11 @@ def generate(
     admin_name: Optional[str] = None,
     crs: Optional[str] = None,
     config: Optional[Union[str, os.PathLike]] = None,
+    levels: Optional[Sequence[float]] = None,
+    hard_barriers: Optional[Sequence[str]] = None,
+    neighbours: bool = False,
     **params: Any,
-) -> gpd.GeoDataFrame:
+) -> Union[gpd.GeoDataFrame, tuple[gpd.GeoDataFrame, pd.DataFrame]]:
     """Draws the neighborhoods.
 
     Each layer is a GeoDataFrame, a path GDAL opens (``"file.gpkg"``), or a
@@ -146,21 +149,83 @@ def generate(
     ``tunnel_field``); the barrier roles also a list of them. ``admin_code``/``admin_name`` name
     the admin units' fields; ``crs`` the working CRS (default: the UTM zone
     of the data). ``config`` is a dongne TOML file; layers and parameters
-    given here override it. Returns the features ``dongne generate`` writes
-    (same fields, ids and CRS), ordered by ``nbhd_id``. Warnings of the run
-    are issued as Python warnings. Raises :class:`DongneError` on bad input.
+    given here override it. ``levels`` (walk minutes, e.g. ``[10, 20]``)
+    adds coarser levels that nest exactly (``level``, ``parent_id``);
+    ``hard_barriers`` what they never cross (default water, rail, motorway,
+    trunk). Returns the features ``dongne generate`` writes (same fields, ids
+    and CRS); with ``neighbours=True`` also the neighbour table as a
+    DataFrame (``nbhd_id``, ``neighbour_id``, ``level``, ``shared_m``,
+    ``separated_by``, ``hard_m``; see :func:`graph` and :func:`weights`).
+    Warnings of the run are issued as Python warnings. Raises
+    :class:`DongneError` on bad input.
     """
     layers = _Layers()
-    cfg = _config(layers, locals(), params)
+    settings = json.loads(_config(layers, locals(), params))
+    if levels is not None:
+        settings["levels"] = [float(m) for m in levels]
+    if hard_barriers is not None:
+        settings["hard_barriers"] = list(hard_barriers)
     try:
-        data, run_warnings = _dongne.generate(
-            cfg, os.fspath(config) if config is not None else None, layers.files
+        data, run_warnings, table = _dongne.generate(
+            json.dumps(settings),
+            os.fspath(config) if config is not None else None,
+            layers.files,
+            neighbours,
         )
     except DongneError as e:
         raise layers.error(e) from None
     for w in run_warnings:
         warnings.warn(w, RuntimeWarning, stacklevel=2)
-    return _read(data)
+    gdf = _read(data)
+    if neighbours:
+        return gdf, pd.read_csv(io.StringIO(table), dtype={"nbhd_id": str, "neighbour_id": str})
+    return gdf
+
+
+def _level_rows(table: pd.DataFrame, level: int, across_hard: bool) -> pd.DataFrame:
+    rows = table[table["level"] == level]
+    if not across_hard:
+        rows = rows[rows["hard_m"] == 0]
+    return rows
+
+
+def graph(table: pd.DataFrame, level: int = 1, across_hard: bool = True):
+    """The neighbour table of one level as a ``networkx.Graph``: a node per
+    neighborhood with a neighbour, an edge per pair with ``shared_m``,
+    ``separated_by`` and ``hard_m``. ``across_hard=False`` leaves out the
+    borders along hard barriers (the graph ``dongne range`` walks)."""
+    try:
+        import networkx as nx
+    except ImportError:
+        raise ImportError("dongne.graph needs networkx: pip install networkx") from None
+    g = nx.Graph()
+    for r in _level_rows(table, level, across_hard).itertuples(index=False):
+        g.add_edge(
+            r.nbhd_id, r.neighbour_id,
+            shared_m=r.shared_m, separated_by=r.separated_by, hard_m=r.hard_m,
+        )
+    return g
+
+
+def weights(table: pd.DataFrame, level: int = 1, across_hard: bool = True, ids=None):
+    """The neighbour table of one level as PySAL spatial weights
+    (``libpysal.weights.W``), weighted by the shared border in metres.
+    ``ids`` (e.g. the ``nbhd_id`` column of that level) lists every
+    neighborhood, those without a neighbour too (islands)."""
+    try:
+        from libpysal.weights import W
+    except ImportError:
+        raise ImportError("dongne.weights needs libpysal: pip install libpysal") from None
+    rows = _level_rows(table, level, across_hard)
+    neighbours: dict = {i: [] for i in (ids if ids is not None else [])}
+    w: dict = {i: [] for i in neighbours}
+    for r in rows.itertuples(index=False):
+        neighbours.setdefault(r.nbhd_id, []).append(r.neighbour_id)
+        w.setdefault(r.nbhd_id, []).append(float(r.shared_m))
+    with warnings.catch_warnings():
+        # Islands are expected: a hamlet among forests has no neighbour.
+        warnings.simplefilter("ignore")
+        return W(neighbours, w, silence_warnings=True)
 
 
 def locate(neighborhoods: Layer, points: Layer) -> pd.DataFrame:

@@ -85,25 +85,40 @@ fn merge(base: &mut serde_json::Value, over: serde_json::Value) {
     }
 }
 
-/// Runs the generate job: returns the neighborhoods as GeoParquet bytes
-/// and the run's warnings.
+/// Runs the generate job: returns the neighborhoods as GeoParquet bytes,
+/// the run's warnings, and with `neighbours` the neighbour table as CSV
+/// (every level; `dongne generate --neighbours`).
 #[pyfunction]
-#[pyo3(signature = (config_json, config_file, files))]
+#[pyo3(signature = (config_json, config_file, files, neighbours=false))]
 fn generate<'py>(
     py: Python<'py>,
     config_json: &str,
     config_file: Option<&str>,
     files: BTreeMap<String, Vec<u8>>,
-) -> PyResult<(Bound<'py, PyBytes>, Vec<String>)> {
+    neighbours: bool,
+) -> PyResult<(Bound<'py, PyBytes>, Vec<String>, Option<String>)> {
     let _mem = MemFiles::new(files)?;
-    let result = py.detach(|| -> Result<(Vec<u8>, Vec<String>), Error> {
+    type Made = (Vec<u8>, Vec<String>, Option<String>);
+    let result = py.detach(|| -> Result<Made, Error> {
         let cfg = config(config_json, config_file)?;
         let g = job::generate(&cfg)?;
         let bytes = dongne::io::write::encode_geoparquet(&g.output.features, &g.loaded.crs)?;
-        Ok((bytes, g.warnings))
+        let table = if neighbours {
+            let hard = dongne::products::levels::LevelSpec::of(&cfg).hard;
+            let rows = dongne::products::neighbours::neighbours(
+                &g.output.features,
+                &g.loaded.inputs.lines,
+                &hard,
+            );
+            let csv = dongne::products::neighbours::as_table(&rows).csv()?;
+            Some(String::from_utf8(csv).map_err(|e| Error::internal(e.to_string()))?)
+        } else {
+            None
+        };
+        Ok((bytes, g.warnings, table))
     });
-    let (bytes, warnings) = result.map_err(py_err)?;
-    Ok((PyBytes::new(py, &bytes), warnings))
+    let (bytes, warnings, table) = result.map_err(py_err)?;
+    Ok((PyBytes::new(py, &bytes), warnings, table))
 }
 
 /// Finds the neighborhood of each point: returns the columns (`nbhd_id`,

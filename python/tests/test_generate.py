@@ -16,6 +16,11 @@ def assert_same_layer(py: gpd.GeoDataFrame, gpkg) -> None:
     cli = gpd.read_file(gpkg, layer="neighborhoods")
     assert list(py.columns) == list(cli.columns)
     assert len(py) == len(cli) > 0
+    # A column with no value at all (parent_id without levels) has no type
+    # to read from a GeoPackage: pandas makes it object, Parquet keeps text.
+    for c in cli.columns:
+        if c != "geometry" and cli[c].isna().all() and py[c].isna().all():
+            cli[c] = cli[c].astype(py[c].dtype)
     pd.testing.assert_frame_equal(
         pd.DataFrame(py.drop(columns="geometry")), pd.DataFrame(cli.drop(columns="geometry"))
     )

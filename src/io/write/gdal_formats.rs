@@ -118,7 +118,7 @@ pub(super) fn write_neighborhoods(
         feature.set_field_integer64(9, r.buildings)?;
         feature.set_field_double(10, r.compactness)?;
         feature.set_field_string(11, r.bounded_by)?;
-        feature.set_field_integer(12, r.level as i32)?;
+        feature.set_field_integer64(12, r.level)?;
         if let Some(p) = r.parent_id {
             feature.set_field_string(13, p)?;
         }

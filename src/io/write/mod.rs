@@ -442,7 +442,7 @@ const FIELDS: [FieldSpec; 14] = [
     FieldSpec {
         name: "level",
         short: "level",
-        ty: OGRFieldType::OFTInteger,
+        ty: OGRFieldType::OFTInteger64,
     },
     FieldSpec {
         name: "parent_id",
