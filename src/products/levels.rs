@@ -187,14 +187,7 @@ pub fn with_levels(
         .par_iter()
         .map(|f| overlay::shapes_of(&f.geom))
         .collect();
-    let mut owner: FastMap<EdgeKey, usize> = FastMap::default();
-    for (i, s) in shapes.iter().enumerate() {
-        for shape in s {
-            coverage::for_each_edge(shape, |a, b| {
-                owner.insert((coverage::key(a), coverage::key(b)), i);
-            });
-        }
-    }
+    let owner = Owners::new(&features, &shapes);
     let segments = barriers::segment_tree(lines);
     let borders = borders(&features, &shapes, &owner, &segments, lines, spec);
     let mut groups = initial_groups(&features, &shapes, buildings);
@@ -228,13 +221,63 @@ pub fn with_levels(
     Ok(features)
 }
 
+/// Which feature holds each edge, a table per admin unit (built in
+/// parallel: levels never join two units, so an edge across units is the
+/// unit's edge).
+struct Owners {
+    unit_of: Vec<usize>,
+    maps: Vec<FastMap<EdgeKey, usize>>,
+}
+
+impl Owners {
+    fn new(features: &[Neighborhood], shapes: &[Vec<Shape>]) -> Owners {
+        let mut units: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut members: Vec<Vec<usize>> = Vec::new();
+        let mut unit_of = Vec::with_capacity(features.len());
+        for (i, f) in features.iter().enumerate() {
+            let u = *units.entry(f.admin_code.as_str()).or_insert_with(|| {
+                members.push(Vec::new());
+                members.len() - 1
+            });
+            members[u].push(i);
+            unit_of.push(u);
+        }
+        let maps = members
+            .par_iter()
+            .map(|of| {
+                let n = of
+                    .iter()
+                    .map(|&i| coverage::edge_count(shapes[i].iter()))
+                    .sum();
+                let mut m = FastMap::with_capacity_and_hasher(n, Default::default());
+                for &i in of {
+                    for s in &shapes[i] {
+                        coverage::for_each_edge(s, |a, b| {
+                            m.insert((coverage::key(a), coverage::key(b)), i);
+                        });
+                    }
+                }
+                m
+            })
+            .collect();
+        Owners { unit_of, maps }
+    }
+
+    /// The feature of `i`'s unit that holds the edge b→a, across `i`'s a→b.
+    fn across(&self, i: usize, a: [f64; 2], b: [f64; 2]) -> Option<usize> {
+        self.maps[self.unit_of[i]]
+            .get(&(coverage::key(b), coverage::key(a)))
+            .copied()
+    }
+}
+
 /// The border between every two settled features of one unit that meet:
 /// its length, and how much of it runs along a hard or a minor barrier
 /// line. Keys `(i, j)` with `i < j`.
 fn borders(
     features: &[Neighborhood],
     shapes: &[Vec<Shape>],
-    owner: &FastMap<EdgeKey, usize>,
+    owner: &Owners,
     segments: &SegmentTree,
     lines: &[LineBarrier],
     spec: &LevelSpec,
@@ -249,7 +292,7 @@ fn borders(
             }
             for s in &shapes[i] {
                 coverage::for_each_edge(s, |a, b| {
-                    let Some(&j) = owner.get(&(coverage::key(b), coverage::key(a))) else {
+                    let Some(j) = owner.across(i, a, b) else {
                         return;
                     };
                     if j <= i
@@ -262,10 +305,13 @@ fn borders(
                     let mid = [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0];
                     let e = out.entry(j).or_default();
                     e.shared += len;
-                    if barriers::kind_on_line(segments, mid, |l| hard[l]).is_some() {
-                        e.hard += len;
-                    } else if barriers::kind_on_line(segments, mid, |_| true).is_some() {
-                        e.minor += len;
+                    // Most borders lie on no line: one query settles them.
+                    if barriers::kind_on_line(segments, mid, |_| true).is_some() {
+                        if barriers::kind_on_line(segments, mid, |l| hard[l]).is_some() {
+                            e.hard += len;
+                        } else {
+                            e.minor += len;
+                        }
                     }
                 });
             }
@@ -435,7 +481,7 @@ fn level_features(
     features: &[Neighborhood],
     shapes: &[Vec<Shape>],
     groups: &[Group],
-    owner: &FastMap<EdgeKey, usize>,
+    owner: &Owners,
     segments: &SegmentTree,
     level: u32,
 ) -> Result<Vec<(usize, Neighborhood)>> {
@@ -505,29 +551,27 @@ fn bounded_by(
     merged: &[Shape],
     members: &[usize],
     features: &[Neighborhood],
-    owner: &FastMap<EdgeKey, usize>,
+    owner: &Owners,
     segments: &SegmentTree,
 ) -> String {
     let mut kinds: std::collections::BTreeSet<&'static str> = Default::default();
     for s in merged {
-        coverage::for_each_edge(s, |a, b| {
-            match owner.get(&(coverage::key(b), coverage::key(a))) {
-                None => {
+        coverage::for_each_edge(s, |a, b| match owner.across(members[0], a, b) {
+            None => {
+                kinds.insert("admin");
+            }
+            Some(j) if members.binary_search(&j).is_ok() => {}
+            Some(j) => {
+                if features[j].admin_code != features[members[0]].admin_code {
                     kinds.insert("admin");
-                }
-                Some(&j) if members.binary_search(&j).is_ok() => {}
-                Some(&j) => {
-                    if features[j].admin_code != features[members[0]].admin_code {
-                        kinds.insert("admin");
-                    } else if let FeatureKind::Barrier(k) = features[j].kind {
-                        kinds.insert(k.as_str());
-                    } else if let Some(k) = barriers::kind_on_line(
-                        segments,
-                        [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0],
-                        |_| true,
-                    ) {
-                        kinds.insert(k.as_str());
-                    }
+                } else if let FeatureKind::Barrier(k) = features[j].kind {
+                    kinds.insert(k.as_str());
+                } else if let Some(k) = barriers::kind_on_line(
+                    segments,
+                    [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0],
+                    |_| true,
+                ) {
+                    kinds.insert(k.as_str());
                 }
             }
         });
