@@ -16,7 +16,8 @@ use dongne::io::reproject::WorkingCrs;
 use dongne::io::write;
 use dongne::method::pipeline::{Output, RunReport};
 use dongne::model::{Inputs, Neighborhood};
-use dongne::products::ids::{self, ChangeSummary, Previous};
+use dongne::products::history::{self, Date, History};
+use dongne::products::ids::{self, ChangeReport, ChangeSummary, Previous};
 
 /// What `--summary` writes.
 #[derive(Debug, Serialize)]
@@ -70,6 +71,9 @@ pub struct Delivery<'a> {
     /// The neighbour table's CSV and the line barriers that separate.
     pub neighbours: Option<(&'a Path, &'a [dongne::model::LineBarrier])>,
     pub previous: Option<&'a Previous>,
+    /// `generate --history`: the store the run is recorded in; ids carry
+    /// over from it (`previous` then only seeds a store with no run).
+    pub history: Option<HistoryRun<'a>>,
     pub crs: &'a WorkingCrs,
     pub layers: &'a [read::LayerReport],
     pub cache: Option<CacheStats>,
@@ -77,6 +81,14 @@ pub struct Delivery<'a> {
     /// The invariant checks of the run, warnings out: they run beside the
     /// write (GDAL writes on one core; the checks take the others).
     pub checks: Option<&'a Checks<'a>>,
+}
+
+/// The store a run is recorded in, the run's date, and its inputs (the
+/// lineage's building shares count the run's buildings).
+pub struct HistoryRun<'a> {
+    pub history: &'a History,
+    pub as_of: Date,
+    pub inputs: &'a Inputs,
 }
 
 /// What checks a run's features and says what the user should be told.
@@ -91,37 +103,58 @@ pub fn deliver(
     log: &LogArgs,
     progress: &Progress,
 ) -> Result<()> {
-    let changes = match d.previous {
-        Some(prev) => {
-            progress.stage("matching ids with the previous output");
-            let t = Instant::now();
-            let report = ids::carry_over(&mut out.features, prev)?;
-            let secs = t.elapsed().as_secs_f64();
-            steps.push(StepTime {
-                step: "ids",
-                seconds: secs,
-            });
-            if !log.quiet {
-                let s = &report.summary;
-                match log.log_format {
-                    LogFormat::Json => tracing::info!(
-                        stage = "ids",
-                        previous = %report.previous,
-                        kept = s.kept,
-                        reshaped = s.reshaped,
-                        split = s.split,
-                        merged = s.merged,
-                        added = s.added,
-                        removed = s.removed,
-                        renamed = s.renamed,
-                        seconds = secs,
-                    ),
-                    LogFormat::Text => progress.println(&format!("dongne: {}", report.one_line())),
-                }
-            }
-            Some(report)
+    let mut staged_history = None;
+    let changes = if let Some(h) = &d.history {
+        progress.stage("matching ids with the history");
+        let t = Instant::now();
+        let points: Vec<geo_types::Coord<f64>> = h.inputs.buildings.iter().map(|b| b.pt).collect();
+        let rec = history::record(
+            h.history,
+            d.previous,
+            &mut out.features,
+            h.as_of,
+            &points,
+            d.crs,
+        )?;
+        let secs = t.elapsed().as_secs_f64();
+        steps.push(StepTime {
+            step: "ids",
+            seconds: secs,
+        });
+        if let Some(report) = &rec.report {
+            log_report(report, secs, log, progress);
         }
-        None => None,
+        if !log.quiet {
+            let line = rec.plan.one_line(&h.history.path);
+            match log.log_format {
+                LogFormat::Json => tracing::info!(
+                    stage = "history",
+                    as_of = %h.as_of,
+                    versions_added = rec.plan.add.len(),
+                    versions_closed = rec.plan.close.len(),
+                    lineage = rec.plan.lineage.len(),
+                    rerun = rec.plan.rerun,
+                    unchanged = rec.staged.is_none(),
+                    "{line}"
+                ),
+                LogFormat::Text => progress.println(&format!("dongne: {line}")),
+            }
+        }
+        staged_history = rec.staged;
+        rec.report
+    } else if let Some(prev) = d.previous {
+        progress.stage("matching ids with the previous output");
+        let t = Instant::now();
+        let report = ids::carry_over(&mut out.features, prev)?;
+        let secs = t.elapsed().as_secs_f64();
+        steps.push(StepTime {
+            step: "ids",
+            seconds: secs,
+        });
+        log_report(&report, secs, log, progress);
+        Some(report)
+    } else {
+        None
     };
 
     progress.stage("writing");
@@ -200,6 +233,9 @@ pub fn deliver(
     }
     // Every output commits together or none does; the neighborhoods last:
     // whoever finds today's layer finds its report, summary and picture too.
+    // The history before the layer: whoever finds today's layer finds it
+    // recorded.
+    staged.extend(staged_history);
     staged.push(staged_output);
     write::commit_all(staged)?;
     progress.finish();
@@ -231,6 +267,29 @@ pub fn deliver(
         }
     }
     Ok(())
+}
+
+/// Says what the id matching found, one line (text) or one object (JSON).
+fn log_report(report: &ChangeReport, secs: f64, log: &LogArgs, progress: &Progress) {
+    if log.quiet {
+        return;
+    }
+    let s = &report.summary;
+    match log.log_format {
+        LogFormat::Json => tracing::info!(
+            stage = "ids",
+            previous = %report.previous,
+            kept = s.kept,
+            reshaped = s.reshaped,
+            split = s.split,
+            merged = s.merged,
+            added = s.added,
+            removed = s.removed,
+            renamed = s.renamed,
+            seconds = secs,
+        ),
+        LogFormat::Text => progress.println(&format!("dongne: {}", report.one_line())),
+    }
 }
 
 /// The neighbour table as CSV, a header and a row per ordered pair.

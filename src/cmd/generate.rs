@@ -26,6 +26,12 @@
 //! are all written to temporary files first and renamed together at the end:
 //! a run that fails replaces none of them.
 //!
+//! `--history store.gpkg [--as-of YYYY-MM-DD]` keeps every version of every
+//! feature and where each changed id went ([`dongne::products::history`]);
+//! ids then carry over from the store (`--previous` only seeds a new one),
+//! and the store commits with the other outputs. `dongne history` rebuilds
+//! the layer of any day from it.
+//!
 //! `--cache DIR` keeps each admin unit's result under a key of its inputs;
 //! a rerun computes only the units whose inputs changed, and writes the
 //! same bytes. `--shard K/N` computes one shard's units into a part file;
@@ -37,7 +43,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::deliver::{deliver, Delivery, StepTime};
+use super::deliver::{deliver, Delivery, HistoryRun, StepTime};
 use super::progress::{stage, with_progress, Progress};
 use super::{DeliveryArgs, LayerArgs, LogArgs, LogFormat};
 use dongne::error::{Error, Result};
@@ -48,6 +54,7 @@ use dongne::io::{inputs, write};
 use dongne::method::pipeline::{self, RunOptions};
 use dongne::method::shards::{Part, Shard};
 use dongne::model::Neighborhood;
+use dongne::products::history::{Date, History};
 use dongne::products::ids::{self, Previous};
 use dongne::products::{checks, job};
 
@@ -75,6 +82,22 @@ pub struct Args {
         conflicts_with = "shard"
     )]
     pub neighbours: Option<PathBuf>,
+    /// Keep every version of every feature, and where each changed id went, in this GeoPackage (layers history, lineage, runs); ids carry over from it.
+    #[arg(
+        long,
+        value_name = "FILE.gpkg",
+        help_heading = "Output",
+        conflicts_with = "shard"
+    )]
+    pub history: Option<PathBuf>,
+    /// With --history: the run's date, YYYY-MM-DD [default: today in UTC].
+    #[arg(
+        long,
+        value_name = "YYYY-MM-DD",
+        help_heading = "Output",
+        requires = "history"
+    )]
+    pub as_of: Option<String>,
     /// Keep each admin unit's result in DIR; a rerun computes only the units whose inputs changed.
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
@@ -171,6 +194,10 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         cfg.debug_layers = true;
     }
     cfg.validate()?;
+    let as_of = match &a.as_of {
+        Some(text) => Some(Date::parse_arg("--as-of", text)?),
+        None => None,
+    };
     if let Some(shard) = a.shard {
         return run_shard(a, log, progress, &cfg, shard);
     }
@@ -183,7 +210,26 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     outputs.extend(a.delivery.changes.as_deref().map(|p| ("--changes", p)));
     outputs.extend(a.preview.as_deref().map(|p| ("--preview", p)));
     outputs.extend(a.neighbours.as_deref().map(|p| ("--neighbours", p)));
+    outputs.extend(a.history.as_deref().map(|p| ("--history", p)));
     checks::outputs_apart(&cfg, &outputs)?;
+    // The store is read whole before the long part: a bad one, or a run
+    // dated before its last, stops the run early.
+    let history = match &a.history {
+        Some(path) => {
+            let as_of = as_of.unwrap_or_else(Date::today_utc);
+            let h = History::open(path)?;
+            h.check_date(as_of)?;
+            if a.delivery.previous.is_some() && h.has_run_before(as_of) {
+                return Err(Error::input(
+                    "--previous seeds a new history's ids; this history has runs and carries ids over itself",
+                )
+                .file(h.path.clone())
+                .hint("leave --previous out"));
+            }
+            Some((h, as_of))
+        }
+        None => None,
+    };
     let dest = write::Destination::new(&output, cfg.table.as_deref())?;
     write::check_target(&dest, cfg.debug_layers)?;
     for extra in a
@@ -226,6 +272,9 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         Some(read_s),
     );
     checks::layers_overlap(&loaded.layers)?;
+    if let Some((h, _)) = &history {
+        h.check_crs(&loaded.crs)?;
+    }
 
     // Yesterday's file is read before the long part, so that a bad one stops
     // the run early; it may be the very file this run replaces.
@@ -302,6 +351,11 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
             .as_deref()
             .map(|p| (p, &loaded.inputs.lines[..])),
         previous: previous.as_ref(),
+        history: history.as_ref().map(|(h, as_of)| HistoryRun {
+            history: h,
+            as_of: *as_of,
+            inputs: &loaded.inputs,
+        }),
         crs: &loaded.crs,
         layers: &loaded.layers,
         cache: cache_stats,

@@ -94,6 +94,7 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         preview: None,
         neighbours: None,
         previous: previous.as_ref(),
+        history: None,
         crs: &crs,
         layers: &[],
         cache: None,

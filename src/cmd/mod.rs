@@ -5,6 +5,7 @@ pub mod check;
 pub mod deliver;
 pub mod evaluate;
 pub mod generate;
+pub mod history;
 pub mod locate;
 pub mod merge;
 pub mod preview;
@@ -49,6 +50,8 @@ pub enum Command {
     Locate(locate::Args),
     /// Put the part files of `generate --shard K/N` together into one layer, as one run would write it.
     Merge(merge::Args),
+    /// Rebuild the neighborhood layer as it was on a day from a `generate --history` store.
+    History(history::Args),
 }
 
 /// How the run talks to its operator.
@@ -249,5 +252,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Preview(a) => preview::run(&a, &cli.log),
         Command::Locate(a) => locate::run(&a, &cli.log),
         Command::Merge(a) => merge::run(&a, &cli.log),
+        Command::History(a) => history::run(&a, &cli.log),
     }
 }

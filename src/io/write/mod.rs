@@ -297,6 +297,15 @@ pub fn stage_bytes(path: &Path, bytes: &[u8]) -> Result<Staged> {
     target.staged(written)
 }
 
+/// Stages a file that `make` writes at the temporary path it is given (a
+/// copy of the target it edits, a file GDAL creates), for [`commit_all`]:
+/// on error, whatever `make` left there is removed.
+pub fn stage_with(path: &Path, make: impl FnOnce(&Path) -> Result<()>) -> Result<Staged> {
+    let target = Target::prepare(path, false)?;
+    let written = make(&target.tmp);
+    target.staged(written)
+}
+
 fn check_format(path: &Path, debug_layers: bool) -> Result<Format> {
     let format = Format::from_path(path)?;
     if debug_layers && format != Format::GeoPackage {
@@ -316,6 +325,19 @@ fn round_to(v: f64, decimals: i32) -> f64 {
         0.0
     } else {
         r
+    }
+}
+
+/// The feature as every format writes it: area, perimeter and compactness
+/// rounded to their written decimals (rounding again changes nothing), so
+/// a copy kept elsewhere (the history store) writes the same bytes.
+pub fn as_written(n: &Neighborhood) -> Neighborhood {
+    let r = Row::of(n);
+    Neighborhood {
+        area_m2: r.area_m2,
+        perimeter_m: r.perimeter_m,
+        compactness: r.compactness,
+        ..n.clone()
     }
 }
 

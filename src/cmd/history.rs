@@ -1,0 +1,66 @@
+//! `dongne history`: the neighborhood layer as it was on a day, rebuilt from
+//! the store `generate --history` keeps.
+//!
+//! ```text
+//! dongne history out/history.gpkg --as-of 2026-11-01 -o nbhd-2026-11-01.gpkg
+//! dongne history out/history.gpkg -o today.geojson
+//! ```
+//!
+//! The layer holds the versions valid that day, in the order of the last
+//! run on or before it; written in that run's format (the extension of
+//! `-o`), it is the same bytes as that day's output (without debug layers).
+//! The work is [`dongne::products::history`]'s.
+
+use std::path::PathBuf;
+
+use super::{LogArgs, LogFormat};
+use dongne::error::Result;
+use dongne::io::write;
+use dongne::products::history::{Date, History};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The history store, a GeoPackage written by `dongne generate --history`.
+    #[arg(value_name = "STORE.gpkg")]
+    pub store: PathBuf,
+    /// The day, YYYY-MM-DD [default: today in UTC].
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<String>,
+    /// The layer to write; the format follows the extension (.geojson, .gpkg, .fgb, .shp, .parquet).
+    #[arg(short, long, value_name = "PATH")]
+    pub output: PathBuf,
+}
+
+pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
+    let day = match &a.as_of {
+        Some(text) => Date::parse_arg("--as-of", text)?,
+        None => Date::today_utc(),
+    };
+    write::Format::from_path(&a.output)?;
+    write::check_writable(&a.output)?;
+    if !a.store.exists() {
+        return Err(dongne::error::Error::input("file not found")
+            .file(a.store.display().to_string())
+            .hint("give the store that dongne generate --history wrote"));
+    }
+    let history = History::open(&a.store)?;
+    let (features, crs) = history.at(day)?;
+    write::write(&a.output, &features, &crs, None)?;
+    if !log.quiet {
+        match log.log_format {
+            LogFormat::Json => tracing::info!(
+                stage = "done",
+                as_of = %day,
+                features = features.len(),
+                output = %a.output.display(),
+                "done"
+            ),
+            LogFormat::Text => eprintln!(
+                "dongne: {} features as of {day} → {}",
+                features.len(),
+                a.output.display()
+            ),
+        }
+    }
+    Ok(())
+}
