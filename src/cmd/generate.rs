@@ -218,6 +218,7 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         Some(path) => {
             let as_of = as_of.unwrap_or_else(Date::today_utc);
             let h = History::open(path)?;
+            write::check_writable(path)?;
             h.check_date(as_of)?;
             if a.delivery.previous.is_some() && h.has_run_before(as_of) {
                 return Err(Error::input(

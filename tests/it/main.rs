@@ -14,6 +14,7 @@ mod cli_logs;
 mod determinism;
 mod evaluate;
 mod examples_parse;
+mod history;
 mod hostile;
 mod io;
 mod layout;

@@ -38,6 +38,7 @@ pub use date::Date;
 pub use store::{check_path, stage, HISTORY_LAYER, LINEAGE_LAYER, RUNS_LAYER};
 
 use crate::error::{Error, Result};
+use crate::geom::overlay;
 use crate::io::reproject::WorkingCrs;
 use crate::io::write::{self, Staged};
 use crate::model::Neighborhood;
@@ -485,26 +486,26 @@ fn lineage(
     buildings: &[Coord<f64>],
     date: Date,
 ) -> Vec<LineageRow> {
-    let area: HashMap<(&str, &str), &Overlap> = overlaps
+    let area: HashMap<(&str, &str), f64> = overlaps
         .iter()
-        .map(|o| ((o.previous.as_str(), o.current.as_str()), o))
+        .map(|o| {
+            let share = if o.previous_area > 0.0 {
+                o.area / o.previous_area
+            } else {
+                0.0
+            };
+            ((o.previous.as_str(), o.current.as_str()), share)
+        })
         .collect();
     let new_geom: HashMap<&str, &MultiPolygon<f64>> =
         today.iter().map(|f| (f.id.as_str(), &f.geom)).collect();
     let points = RTree::bulk_load(buildings.iter().map(|c| Point(*c)).collect::<Vec<_>>());
     let mut on_old: HashMap<&str, Vec<Point<f64>>> = HashMap::new();
     let mut rows = Vec::new();
-    let mut row = |old: Option<&str>, new: Option<&str>, change: ChangeKind| {
-        let o = match (old, new) {
+    let mut row = |old: Option<&str>, new: Option<&str>, change: ChangeKind, a: Option<f64>| {
+        let a = a.or_else(|| match (old, new) {
             (Some(p), Some(c)) => area.get(&(p, c)).copied(),
             _ => None,
-        };
-        let area_share = o.map(|o| {
-            if o.previous_area > 0.0 {
-                share(o.area / o.previous_area)
-            } else {
-                0.0
-            }
         });
         let old_v = old.and_then(|p| current.get(p));
         let building_share = match (old_v, new.and_then(|c| new_geom.get(c))) {
@@ -524,7 +525,7 @@ fn lineage(
             new_id: new.map(str::to_string),
             new_version: new.and_then(|c| new_version.get(c)).copied(),
             building_share,
-            area_share,
+            area_share: a.map(share),
             change,
         });
     };
@@ -532,37 +533,68 @@ fn lineage(
         match c.kind {
             ChangeKind::Split => {
                 for n in &c.current {
-                    row(Some(&c.previous[0]), Some(n), c.kind);
+                    row(Some(&c.previous[0]), Some(n), c.kind, None);
                 }
             }
             ChangeKind::Merged => {
                 for p in &c.previous {
-                    row(Some(p), Some(&c.current[0]), c.kind);
+                    row(Some(p), Some(&c.current[0]), c.kind, None);
                 }
             }
             ChangeKind::Reshaped | ChangeKind::Renamed => {
-                row(Some(&c.previous[0]), Some(&c.current[0]), c.kind)
+                row(Some(&c.previous[0]), Some(&c.current[0]), c.kind, None)
             }
-            ChangeKind::Added => row(None, Some(&c.current[0]), c.kind),
+            ChangeKind::Added => row(None, Some(&c.current[0]), c.kind, None),
             ChangeKind::Removed => {
                 let p = c.previous[0].as_str();
-                let mut took: Vec<&str> = overlaps
-                    .iter()
-                    .filter(|o| o.previous == p && o.area > 0.0)
-                    .map(|o| o.current.as_str())
-                    .collect();
-                took.sort_unstable();
-                took.dedup();
+                // Its ground may have gone to another unit (a unit split
+                // or merged): looked for among all of today's features of
+                // its kind.
+                let took = match current.get(p) {
+                    Some(v) => ground_taken(&v.feature, today),
+                    None => Vec::new(),
+                };
                 if took.is_empty() {
-                    row(Some(p), None, c.kind);
+                    row(Some(p), None, c.kind, None);
                 }
-                for n in took {
-                    row(Some(p), Some(n), c.kind);
+                for (n, a) in took {
+                    row(Some(p), Some(n), c.kind, Some(a));
                 }
             }
         }
     }
     rows
+}
+
+/// Today's features of `old`'s kind, in any unit, that share ground with
+/// it, by id, with the share of `old`'s area each took (on the overlay
+/// grid, as the id matching measures).
+fn ground_taken<'a>(old: &Neighborhood, today: &'a [Neighborhood]) -> Vec<(&'a str, f64)> {
+    let Some(b) = old.geom.bounding_rect() else {
+        return Vec::new();
+    };
+    let shapes = overlay::shapes_of(&old.geom);
+    let total: f64 = shapes.iter().map(overlay::shape_area).sum();
+    if total <= 0.0 {
+        return Vec::new();
+    }
+    let mut out: Vec<(&str, f64)> = today
+        .iter()
+        .filter(|f| f.kind == old.kind)
+        .filter(|f| {
+            f.geom
+                .bounding_rect()
+                .is_some_and(|fb| geo::Intersects::intersects(&b, &fb))
+        })
+        .filter_map(|f| {
+            let inter = overlay::intersection(&shapes, &overlay::shapes_of(&f.geom)).ok()?;
+            let a: f64 = inter.iter().map(overlay::shape_area).sum();
+            // A share that rounds to 0 is a sliver along a shared edge.
+            (share(a / total) > 0.0).then_some((f.id.as_str(), a / total))
+        })
+        .collect();
+    out.sort_by(|x, y| x.0.cmp(y.0));
+    out
 }
 
 /// The building points on a feature's ground, its boundary included.

@@ -74,7 +74,7 @@ const RUNS_FIELDS: Fields = &[
 
 pub(super) const HINT: &str = "give --history a store that dongne generate --history wrote, or the name of a new .gpkg file to start one";
 
-/// Refuses, before a long run, a store that is not a GeoPackage file.
+/// Refuses a store that is not named as a GeoPackage file.
 pub fn check_path(path: &Path) -> Result<()> {
     let shown = path.display().to_string();
     if postgis::is_connection(&shown) {
