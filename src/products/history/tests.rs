@@ -4,7 +4,7 @@
 use super::*;
 use crate::io::write;
 use crate::model::FeatureKind;
-use geo_types::polygon;
+use geo_types::{polygon, MultiPolygon};
 
 fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> MultiPolygon<f64> {
     MultiPolygon(vec![
