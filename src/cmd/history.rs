@@ -43,6 +43,22 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
             .file(a.store.display().to_string())
             .hint("give the store that dongne generate --history wrote"));
     }
+    let same = |p: &std::path::Path| {
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => std::path::Path::new("."),
+        };
+        std::fs::canonicalize(dir)
+            .ok()
+            .map(|d| d.join(p.file_name().unwrap_or_default()))
+    };
+    if same(&a.output).is_some() && same(&a.output) == same(&a.store) {
+        return Err(dongne::error::Error::input(
+            "-o names the history store: writing it would destroy it",
+        )
+        .file(a.output.display().to_string())
+        .hint("write the layer to another file"));
+    }
     let history = History::open(&a.store)?;
     let (features, crs) = history.at(day)?;
     write::write(&a.output, &features, &crs, None)?;
