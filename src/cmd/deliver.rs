@@ -104,6 +104,7 @@ pub fn deliver(
     progress: &Progress,
 ) -> Result<()> {
     let mut staged_history = None;
+    let mut history_sql = None;
     let changes = if let Some(h) = &d.history {
         progress.stage("matching ids with the history");
         let t = Instant::now();
@@ -141,6 +142,7 @@ pub fn deliver(
             }
         }
         staged_history = rec.staged;
+        history_sql = rec.sql;
         rec.report
     } else if let Some(prev) = d.previous {
         progress.stage("matching ids with the previous output");
@@ -170,7 +172,13 @@ pub fn deliver(
                 (check(&out.features), t.elapsed().as_secs_f64())
             })
         });
-        let staged = write::write_staged(d.dest, &out.features, d.crs, out.debug.as_ref());
+        let staged = write::write_staged_with_sql(
+            d.dest,
+            &out.features,
+            d.crs,
+            out.debug.as_ref(),
+            history_sql.as_deref().unwrap_or(""),
+        );
         let write_s = t.elapsed().as_secs_f64();
         let checked = checking.map(|h| {
             h.join()

@@ -90,6 +90,14 @@ pub struct Args {
         conflicts_with = "shard"
     )]
     pub history: Option<PathBuf>,
+    /// With --history "PG:…" (the database of -o "PG:…" --table): the history's table; NAME_lineage and NAME_runs beside it.
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = "Output",
+        requires = "history"
+    )]
+    pub history_table: Option<String>,
     /// With --history: the run's date, YYYY-MM-DD [default: today in UTC].
     #[arg(
         long,
@@ -210,15 +218,22 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     outputs.extend(a.delivery.changes.as_deref().map(|p| ("--changes", p)));
     outputs.extend(a.preview.as_deref().map(|p| ("--preview", p)));
     outputs.extend(a.neighbours.as_deref().map(|p| ("--neighbours", p)));
-    outputs.extend(a.history.as_deref().map(|p| ("--history", p)));
+    // A PostGIS history shares the output's connection string by design.
+    outputs.extend(
+        a.history
+            .as_deref()
+            .filter(|p| !dongne::io::postgis::is_connection(&p.to_string_lossy()))
+            .map(|p| ("--history", p)),
+    );
     checks::outputs_apart(&cfg, &outputs)?;
+    let dest = write::Destination::new(&output, cfg.table.as_deref())?;
+    write::check_target(&dest, cfg.debug_layers)?;
     // The store is read whole before the long part: a bad one, or a run
     // dated before its last, stops the run early.
     let history = match &a.history {
         Some(path) => {
             let as_of = as_of.unwrap_or_else(Date::today_utc);
-            let h = History::open(path)?;
-            write::check_writable(path)?;
+            let h = open_history(path, a.history_table.as_deref(), &dest)?;
             h.check_date(as_of)?;
             if a.delivery.previous.is_some() && h.has_run_before(as_of) {
                 return Err(Error::input(
@@ -231,8 +246,6 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         }
         None => None,
     };
-    let dest = write::Destination::new(&output, cfg.table.as_deref())?;
-    write::check_target(&dest, cfg.debug_layers)?;
     for extra in a
         .delivery
         .summary
@@ -364,6 +377,47 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         checks: Some(&check),
     };
     deliver(d, out, steps, started, log, progress)
+}
+
+/// The store of `--history`: a GeoPackage file, or with `--history-table`
+/// tables in the database of a PostGIS output, whose swap its rows join.
+fn open_history(
+    path: &std::path::Path,
+    table: Option<&str>,
+    dest: &write::Destination,
+) -> Result<History> {
+    let text = path.to_string_lossy();
+    if !dongne::io::postgis::is_connection(&text) {
+        if table.is_some() {
+            return Err(Error::input(
+                "--history-table names a table of a PostGIS history, but --history is a file",
+            )
+            .file(text.into_owned())
+            .hint(
+                "leave --history-table out, or give --history as the output's connection string",
+            ));
+        }
+        let h = History::open(path)?;
+        write::check_writable(path)?;
+        return Ok(h);
+    }
+    let shown = dongne::io::postgis::display(&text);
+    let Some(table) = table else {
+        return Err(Error::input("a PostGIS --history needs --history-table NAME")
+            .file(shown)
+            .hint("add --history-table NAME: the versions go to that table, with NAME_lineage and NAME_runs"));
+    };
+    match dest {
+        write::Destination::Table { conn, .. } if *conn == text => {}
+        _ => {
+            return Err(Error::input(
+                "a PostGIS history is written in the transaction that swaps the output table in: -o must be the same connection with --table",
+            )
+            .file(shown)
+            .hint("write the layer with -o \"<the same PG:…>\" --table NAME, or keep the history in a .gpkg file"))
+        }
+    }
+    History::open_pg(&text, &TableName::parse(table)?)
 }
 
 /// `--shard K/N`: computes this shard's units into a part file for

@@ -23,6 +23,9 @@ pub struct Args {
     /// The history store, a GeoPackage written by `dongne generate --history`.
     #[arg(value_name = "STORE.gpkg")]
     pub store: PathBuf,
+    /// With a store "PG:…": its versions table (NAME_lineage and NAME_runs beside it).
+    #[arg(long, value_name = "NAME")]
+    pub history_table: Option<String>,
     /// The day, YYYY-MM-DD [default: today in UTC].
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub as_of: Option<String>,
@@ -38,6 +41,18 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
     };
     write::Format::from_path(&a.output)?;
     write::check_writable(&a.output)?;
+    let text = a.store.to_string_lossy();
+    let pg = dongne::io::postgis::is_connection(&text);
+    if pg {
+        let table = a.history_table.as_deref().ok_or_else(|| {
+            dongne::error::Error::input("a PostGIS store needs --history-table NAME")
+                .file(dongne::io::postgis::display(&text))
+                .hint("add --history-table NAME, as generate --history-table was given")
+        })?;
+        let table = dongne::io::postgis::TableName::parse(table)?;
+        let history = History::open_pg(&text, &table)?;
+        return write_day(a, log, &history, day);
+    }
     if !a.store.exists() {
         return Err(dongne::error::Error::input("file not found")
             .file(a.store.display().to_string())
@@ -60,6 +75,11 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
         .hint("write the layer to another file"));
     }
     let history = History::open(&a.store)?;
+    write_day(a, log, &history, day)
+}
+
+/// Writes the layer of `day` to `-o`.
+fn write_day(a: &Args, log: &LogArgs, history: &History, day: Date) -> Result<()> {
     let (features, crs) = history.at(day)?;
     write::write(&a.output, &features, &crs, None)?;
     if !log.quiet {

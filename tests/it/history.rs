@@ -21,7 +21,7 @@
 //! cores; 98.6 % of all neighborhood ids and 100 % of the continuing ones
 //! kept, 8,877 versions, 4,824 lineage rows).
 
-use crate::common::{repo, run_in, shared};
+use crate::common::{assert_contains, repo, run_in, shared};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -630,5 +630,158 @@ fn a_run_killed_before_its_commit_appends_nothing() {
     assert_eq!(
         crate::common::file_names(d, ".dongne-tmp-"),
         Vec::<String>::new()
+    );
+}
+
+/// `DONGNE_TEST_PG`, as tests/it/postgis.rs takes it: these tests fail,
+/// not pass, without a server.
+fn pg() -> String {
+    std::env::var("DONGNE_TEST_PG").expect(
+        "DONGNE_TEST_PG is not set: run eval \"$(bash .ci/postgres.sh)\" first (bash .ci/run does)",
+    )
+}
+
+fn psql(conn: &str, sql: &str) -> String {
+    crate::common::tool(
+        Path::new("."),
+        "psql",
+        "postgresql-client",
+        &[&conn[3..], "-v", "ON_ERROR_STOP=1", "-qAtc", sql],
+    )
+}
+
+#[test]
+fn a_history_in_postgis_commits_with_the_table_and_rebuilds_the_same_days() {
+    let conn = pg();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cfg = jamsil();
+    psql(
+        &conn,
+        "DROP TABLE IF EXISTS hist_nb, hist_v, hist_v_lineage, hist_v_runs",
+    );
+    // Two days, the second with another minimum area (neighborhoods
+    // merge): into PostGIS, and into a GeoPackage store beside it.
+    let days = [("2026-11-01", "20000"), ("2026-11-02", "40000")];
+    for (day, min_area) in days {
+        let common = [
+            "-q",
+            "generate",
+            "--config",
+            &cfg,
+            "--min-area",
+            min_area,
+            "--as-of",
+            day,
+        ];
+        let pg_args = [
+            "-o",
+            &conn,
+            "--table",
+            "hist_nb",
+            "--history",
+            &conn,
+            "--history-table",
+            "hist_v",
+        ];
+        let (code, err) = run_in(d, &[&common[..], &pg_args[..]].concat());
+        assert_eq!((code, err.as_str()), (0, ""), "{day}");
+        let file_args = ["-o", "out.gpkg", "--history", "h.gpkg"];
+        let (code, err) = run_in(d, &[&common[..], &file_args[..]].concat());
+        assert_eq!((code, err.as_str()), (0, ""), "{day}");
+    }
+    let counts = psql(
+        &conn,
+        "SELECT (SELECT count(*) FROM hist_v) || ' ' || (SELECT count(*) FROM hist_v WHERE valid_to IS NOT NULL) || ' ' || (SELECT count(*) FROM hist_v_runs)",
+    );
+    let h = History::open(&d.join("h.gpkg")).unwrap();
+    let closed = h.versions.iter().filter(|v| v.valid_to.is_some()).count();
+    assert_eq!(counts.trim(), format!("{} {closed} 2", h.versions.len()));
+    assert!(closed > 0, "nothing changed on the second day");
+    // Each day rebuilt from either store: the same bytes.
+    for (day, _) in days {
+        for (store, extra) in [
+            (conn.as_str(), vec!["--history-table", "hist_v"]),
+            ("h.gpkg", vec![]),
+        ] {
+            let out = format!(
+                "{}-{day}.gpkg",
+                if extra.is_empty() { "file" } else { "pg" }
+            );
+            let mut args = vec!["-q", "history", store, "--as-of", day, "-o", &out];
+            args.extend(extra);
+            let (code, err) = run_in(d, &args);
+            assert_eq!((code, err.as_str()), (0, ""));
+        }
+        assert!(
+            std::fs::read(d.join(format!("pg-{day}.gpkg"))).unwrap()
+                == std::fs::read(d.join(format!("file-{day}.gpkg"))).unwrap(),
+            "{day}"
+        );
+    }
+    // Two versions of one id on one day: refused by the table itself.
+    let err = std::process::Command::new("psql")
+        .args([
+            &conn[3..],
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qAtc",
+            "INSERT INTO hist_v (nbhd_id, version, valid_from, kind, admin_code) SELECT nbhd_id, version + 1, valid_from, kind, admin_code FROM hist_v WHERE valid_to IS NULL LIMIT 1",
+        ])
+        .output()
+        .unwrap();
+    assert!(!err.status.success());
+    assert_contains(
+        &String::from_utf8_lossy(&err.stderr),
+        "conflicting key value violates exclusion constraint \"hist_v_one_version_a_day\"",
+    );
+    // An earlier day is refused; the table and the store are unchanged.
+    let before = psql(&conn, "SELECT count(*) FROM hist_v");
+    let (code, err) = run_in(
+        d,
+        &[
+            "-q",
+            "generate",
+            "--config",
+            &cfg,
+            "--as-of",
+            "2026-10-31",
+            "-o",
+            &conn,
+            "--table",
+            "hist_nb",
+            "--history",
+            &conn,
+            "--history-table",
+            "hist_v",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert_contains(&err, "is before the last run in the history, 2026-11-02");
+    assert_eq!(psql(&conn, "SELECT count(*) FROM hist_v"), before);
+    // A PostGIS history with a file output: refused.
+    let (code, err) = run_in(
+        d,
+        &[
+            "-q",
+            "generate",
+            "--config",
+            &cfg,
+            "-o",
+            "x.gpkg",
+            "--history",
+            &conn,
+            "--history-table",
+            "hist_v",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert_contains(
+        &err,
+        "a PostGIS history is written in the transaction that swaps the output table in",
+    );
+    psql(
+        &conn,
+        "DROP TABLE IF EXISTS hist_nb, hist_v, hist_v_lineage, hist_v_runs",
     );
 }

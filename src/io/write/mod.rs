@@ -176,6 +176,18 @@ pub fn write_staged(
     crs: &WorkingCrs,
     debug: Option<&DebugLayers>,
 ) -> Result<Staged> {
+    write_staged_with_sql(dest, features, crs, debug, "")
+}
+
+/// [`write_staged`], and into a PostGIS table `sql` run in the transaction
+/// that swaps the table in (a history's rows, committed with the layer).
+pub fn write_staged_with_sql(
+    dest: &Destination,
+    features: &[Neighborhood],
+    crs: &WorkingCrs,
+    debug: Option<&DebugLayers>,
+    sql: &str,
+) -> Result<Staged> {
     capture_gdal_errors();
     let path = match dest {
         Destination::File(p) => p,
@@ -183,10 +195,13 @@ pub fn write_staged(
             if debug.is_some() {
                 return Err(debug_layers_need_gpkg(&dest.display()));
             }
-            let pending = postgis::stage(conn, table, features, crs)?;
+            let pending = postgis::stage(conn, table, features, crs, sql)?;
             return Ok(Staged::new(Box::new(pending)));
         }
     };
+    if !sql.is_empty() {
+        return Err(Error::internal("SQL for a file output"));
+    }
     let format = check_format(path, debug.is_some())?;
     let target = Target::prepare(path, format == Format::Shapefile)?;
     let written = match format {

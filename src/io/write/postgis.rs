@@ -28,6 +28,8 @@ pub(super) struct PendingTable {
     table: TableName,
     staging: TableName,
     style_sql: String,
+    /// Run in the swap's transaction, after it (the history's rows).
+    extra_sql: String,
 }
 
 /// Writes the features into the staging table, with its index and key.
@@ -36,6 +38,7 @@ pub(super) fn stage(
     table: &TableName,
     features: &[Neighborhood],
     crs: &WorkingCrs,
+    extra_sql: &str,
 ) -> Result<PendingTable> {
     let shown = display(conn);
     let mut ds = connect(conn, true, &[])?;
@@ -74,6 +77,7 @@ pub(super) fn stage(
         table: table.clone(),
         staging,
         style_sql,
+        extra_sql: extra_sql.to_string(),
     })
 }
 
@@ -112,10 +116,15 @@ impl Pending for PendingTable {
              ALTER TABLE {s_sql} RENAME TO \"{tn}\"; \
              ALTER INDEX \"{schema}\".\"{sn}_pkey\" RENAME TO \"{tn}_pkey\"; \
              ALTER INDEX \"{schema}\".\"{sn}_geom_idx\" RENAME TO \"{tn}_geom_idx\"; \
-             {style}",
+             {style}{extra}",
             t_sql = t.sql(),
             s_sql = s.sql(),
             style = self.style_sql,
+            extra = if self.extra_sql.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", self.extra_sql)
+            },
         );
         execute(&self.ds, &swap).map_err(|why| {
             Error::output(format!("cannot swap {s} in for {t}: {why}"))

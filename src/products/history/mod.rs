@@ -20,11 +20,16 @@
 //! [`History::at`] rebuilds the layer of any day; written in that day's
 //! format, it is the same bytes as that day's output.
 //!
-//! Dates are text `YYYY-MM-DD` so that SQL and QGIS compare them as dates.
+//! The store may also be three tables in PostGIS (`pg.rs`), written
+//! in the transaction that swaps the output table in.
+//!
+//! Dates are text `YYYY-MM-DD` so that SQL and QGIS compare them as dates
+//! (`date` columns in PostGIS).
 //! A version holds on `valid_from ≤ D < valid_to`.
 
 mod date;
 mod lineage;
+mod pg;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -34,9 +39,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use geo_types::Coord;
 
 pub use date::Date;
+pub use pg::{lineage_table, runs_table};
 pub use store::{check_path, stage, HISTORY_LAYER, LINEAGE_LAYER, RUNS_LAYER};
 
 use crate::error::{Error, Result};
+use crate::io::postgis::TableName;
 use crate::io::reproject::WorkingCrs;
 use crate::io::write::{self, Staged};
 use crate::model::Neighborhood;
@@ -103,6 +110,9 @@ pub struct History {
     pub path: String,
     /// Whether the file exists (a new store is created by the first run).
     pub exists: bool,
+    /// A store in PostGIS: the connection and the versions table (the
+    /// lineage and runs tables are named after it).
+    pub pg: Option<(String, TableName)>,
     pub versions: Vec<Version>,
     pub lineage: Vec<LineageRow>,
     /// In date order.
@@ -321,11 +331,14 @@ impl Plan {
 }
 
 /// What [`record`] did: the change report (when the store had a run to
-/// carry ids from) and the store staged (`None`: a rerun with nothing new).
+/// carry ids from) and the store staged (`None`: a rerun with nothing new),
+/// or for a store in PostGIS the SQL to run in the transaction that swaps
+/// the layer's table in.
 pub struct Recorded {
     pub report: Option<ChangeReport>,
     pub plan: Plan,
     pub staged: Option<Staged>,
+    pub sql: Option<String>,
 }
 
 /// A run's features into the store: carries ids over from its current
@@ -367,15 +380,18 @@ pub fn record(
         buildings,
         crs,
     );
-    let staged = if plan.already_stored(history) {
-        None
+    let (staged, sql) = if plan.already_stored(history) {
+        (None, None)
+    } else if let Some((_, table)) = &history.pg {
+        (None, Some(pg::sql(table, &plan)?))
     } else {
-        Some(stage(history, &plan)?)
+        (Some(stage(history, &plan)?), None)
     };
     Ok(Recorded {
         report,
         plan,
         staged,
+        sql,
     })
 }
 

@@ -31,11 +31,11 @@ pub const RUNS_LAYER: &str = "runs";
 
 use OGRFieldType::{OFTInteger64 as INT, OFTReal as REAL, OFTString as TEXT};
 
-type Fields = &'static [(&'static str, OGRFieldType::Type)];
+pub(super) type Fields = &'static [(&'static str, OGRFieldType::Type)];
 
 /// The `history` layer's fields, in order: the version, then the output
 /// layer's fields after `nbhd_id` (io::write), then nothing else.
-const HISTORY_FIELDS: Fields = &[
+pub(super) const HISTORY_FIELDS: Fields = &[
     ("nbhd_id", TEXT),
     ("version", INT),
     ("valid_from", TEXT),
@@ -53,7 +53,7 @@ const HISTORY_FIELDS: Fields = &[
     ("bounded_by", TEXT),
 ];
 
-const LINEAGE_FIELDS: Fields = &[
+pub(super) const LINEAGE_FIELDS: Fields = &[
     ("date", TEXT),
     ("old_id", TEXT),
     ("old_version", INT),
@@ -64,7 +64,7 @@ const LINEAGE_FIELDS: Fields = &[
     ("change", TEXT),
 ];
 
-const RUNS_FIELDS: Fields = &[
+pub(super) const RUNS_FIELDS: Fields = &[
     ("as_of", TEXT),
     ("features", INT),
     ("ids", TEXT),
@@ -102,6 +102,7 @@ impl History {
             return Ok(History {
                 path: shown,
                 exists: false,
+                pg: None,
                 versions: Vec::new(),
                 lineage: Vec::new(),
                 runs: Vec::new(),
@@ -132,6 +133,7 @@ impl History {
         let mut h = History {
             path: shown,
             exists: true,
+            pg: None,
             versions: Vec::new(),
             lineage: Vec::new(),
             runs: Vec::new(),
@@ -146,7 +148,7 @@ impl History {
 
 /// A row as read: its values by field (in the order of `Fields`) and its
 /// geometry.
-struct RowIn<'a> {
+pub(super) struct RowIn<'a> {
     f: &'a Feature<'a>,
     idx: &'a [usize],
 }
@@ -164,14 +166,15 @@ impl RowIn<'_> {
     fn date(&self, k: usize) -> std::result::Result<Option<Date>, String> {
         match self.text(k) {
             None => Ok(None),
-            Some(t) => Date::parse(&t)
+            // A PostgreSQL date reads back as YYYY/MM/DD.
+            Some(t) => Date::parse(&t.replace('/', "-"))
                 .map(Some)
                 .ok_or_else(|| format!("'{t}' is not a date")),
         }
     }
 }
 
-fn read_rows<T>(
+pub(super) fn read_rows<T>(
     ds: &Dataset,
     file: &str,
     layer_name: &str,
@@ -211,7 +214,7 @@ fn read_rows<T>(
     Ok(out)
 }
 
-fn version_of(fid: i64, r: &RowIn) -> std::result::Result<Version, String> {
+pub(super) fn version_of(fid: i64, r: &RowIn) -> std::result::Result<Version, String> {
     let req = |k: usize| {
         r.text(k)
             .ok_or_else(|| format!("{} is NULL", HISTORY_FIELDS[k].0))
@@ -254,7 +257,7 @@ fn version_of(fid: i64, r: &RowIn) -> std::result::Result<Version, String> {
     })
 }
 
-fn lineage_of(_fid: i64, r: &RowIn) -> std::result::Result<LineageRow, String> {
+pub(super) fn lineage_of(_fid: i64, r: &RowIn) -> std::result::Result<LineageRow, String> {
     let change_text = r.text(7).unwrap_or_default();
     Ok(LineageRow {
         date: r.date(0)?.ok_or("date is NULL")?,
@@ -268,7 +271,7 @@ fn lineage_of(_fid: i64, r: &RowIn) -> std::result::Result<LineageRow, String> {
     })
 }
 
-fn run_of(fid: i64, r: &RowIn) -> std::result::Result<Run, String> {
+pub(super) fn run_of(fid: i64, r: &RowIn) -> std::result::Result<Run, String> {
     let crs_text = r.text(3).ok_or("working_crs is NULL")?;
     let crs: WorkingCrs = serde_json::from_str(&crs_text)
         .map_err(|e| format!("working_crs is not a dongne CRS: {e}"))?;
