@@ -15,6 +15,7 @@ mod determinism;
 mod evaluate;
 mod examples_parse;
 mod history;
+mod history_cli;
 mod hostile;
 mod io;
 mod layout;
