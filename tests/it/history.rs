@@ -18,8 +18,8 @@
 //! of the last day adds nothing; an earlier day is refused.
 //!
 //! `DONGNE_HISTORY_DAYS` sets the number of days (default 30: 24 s with
-//! the test profile, 36 s in release beside the other tests, on two busy
-//! cores; 98.6 % of all neighborhood ids and 100 % of the continuing ones
+//! the test profile, 29 s in release, on two cores shared with another
+//! build; 98.6 % of all neighborhood ids and 100 % of the continuing ones
 //! kept, 8,877 versions, 4,824 lineage rows).
 
 use crate::common::{repo, run_in, shared};

@@ -362,7 +362,10 @@ fn a_history_in_postgis_commits_with_the_table_and_rebuilds_the_same_days() {
         ],
     );
     assert_eq!(code, 2, "{err}");
-    assert_contains(&err, "is before the last run in the history, 2026-11-02");
+    assert_eq!(
+        err,
+        format!("error: public.hist_v in {conn}: --as-of 2026-10-31 is before the last run in the history, 2026-11-02\n  hint: a history grows forward: run with --as-of 2026-11-02 or later; the layer of 2026-10-31 is rebuilt with dongne history \"{conn}\" --history-table public.hist_v --as-of 2026-10-31 -o FILE\n")
+    );
     assert_eq!(psql(&conn, "SELECT count(*) FROM hist_v"), before);
     // A PostGIS history with a file output: refused.
     let (code, err) = run_in(

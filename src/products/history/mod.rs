@@ -129,15 +129,24 @@ impl History {
     /// grows forward. The same date is a rerun, which replaces that day.
     pub fn check_date(&self, as_of: Date) -> Result<()> {
         match self.last_run() {
-            Some(last) if as_of < last.as_of => Err(Error::input(format!(
-                "--as-of {as_of} is before the last run in the history, {}",
-                last.as_of
-            ))
-            .file(self.path.clone())
-            .hint(format!(
-                "a history grows forward: run with --as-of {} or later; the layer of {as_of} is rebuilt with dongne history {} --as-of {as_of} -o FILE",
-                last.as_of, self.path
-            ))),
+            Some(last) if as_of < last.as_of => {
+                let store = match &self.pg {
+                    Some((conn, table)) => format!(
+                        "\"{}\" --history-table {table}",
+                        crate::io::postgis::display(conn)
+                    ),
+                    None => self.path.clone(),
+                };
+                Err(Error::input(format!(
+                    "--as-of {as_of} is before the last run in the history, {}",
+                    last.as_of
+                ))
+                .file(self.path.clone())
+                .hint(format!(
+                    "a history grows forward: run with --as-of {} or later; the layer of {as_of} is rebuilt with dongne history {store} --as-of {as_of} -o FILE",
+                    last.as_of
+                )))
+            }
             _ => Ok(()),
         }
     }
