@@ -16,7 +16,8 @@ use dongne::io::reproject::WorkingCrs;
 use dongne::io::write;
 use dongne::method::pipeline::{Output, RunReport};
 use dongne::model::{Inputs, Neighborhood};
-use dongne::products::ids::{self, ChangeSummary, Previous};
+use dongne::products::history::{self, Date, History};
+use dongne::products::ids::{self, ChangeReport, ChangeSummary, Previous};
 
 /// What `--summary` writes.
 #[derive(Debug, Serialize)]
@@ -74,6 +75,9 @@ pub struct Delivery<'a> {
     /// ids come from level 1's) and the inputs whose lines and buildings
     /// they need.
     pub levels: Option<(&'a dongne::products::levels::LevelSpec, &'a Inputs)>,
+    /// `generate --history`: the store the run is recorded in; ids carry
+    /// over from it (`previous` then only seeds a store with no run).
+    pub history: Option<HistoryRun<'a>>,
     pub crs: &'a WorkingCrs,
     pub layers: &'a [read::LayerReport],
     pub cache: Option<CacheStats>,
@@ -93,6 +97,14 @@ pub struct NeighbourTable<'a> {
     pub hard: &'a [String],
 }
 
+/// The store a run is recorded in, the run's date, and its inputs (the
+/// lineage's building shares count the run's buildings).
+pub struct HistoryRun<'a> {
+    pub history: &'a History,
+    pub as_of: Date,
+    pub inputs: &'a Inputs,
+}
+
 /// What checks a run's features and says what the user should be told.
 pub type Checks<'a> = dyn Fn(&[Neighborhood]) -> Vec<String> + Sync + 'a;
 
@@ -105,45 +117,81 @@ pub fn deliver(
     log: &LogArgs,
     progress: &Progress,
 ) -> Result<()> {
-    let changes = match d.previous {
-        Some(prev) => {
-            progress.stage("matching ids with the previous output");
-            let t = Instant::now();
-            let report = ids::carry_over(&mut out.features, prev)?;
-            let secs = t.elapsed().as_secs_f64();
-            steps.push(StepTime {
-                step: "ids",
-                seconds: secs,
-            });
-            if !log.quiet {
-                let s = &report.summary;
-                match log.log_format {
-                    LogFormat::Json => tracing::info!(
-                        stage = "ids",
-                        previous = %report.previous,
-                        kept = s.kept,
-                        reshaped = s.reshaped,
-                        split = s.split,
-                        merged = s.merged,
-                        added = s.added,
-                        removed = s.removed,
-                        renamed = s.renamed,
-                        seconds = secs,
-                    ),
-                    LogFormat::Text => progress.println(&format!("dongne: {}", report.one_line())),
-                }
+    let mut staged_history = None;
+    let mut history_sql = None;
+    // The coarser levels, once level 1 has its ids: theirs follow from it.
+    let mut levels_s = None;
+    let mut levels = |features: Vec<Neighborhood>| -> Result<Vec<Neighborhood>> {
+        match d.levels.filter(|(s, _)| !s.walk_minutes.is_empty()) {
+            Some((spec, inputs)) => {
+                progress.stage("building the coarser levels");
+                let t = Instant::now();
+                let pts: Vec<geo::Coord> = inputs.buildings.iter().map(|b| b.pt).collect();
+                let all =
+                    dongne::products::levels::with_levels(features, &inputs.lines, &pts, spec)?;
+                levels_s = Some(t.elapsed().as_secs_f64());
+                Ok(all)
             }
-            Some(report)
+            None => Ok(features),
         }
-        None => None,
     };
-    if let Some((spec, inputs)) = d.levels.filter(|(s, _)| !s.walk_minutes.is_empty()) {
-        progress.stage("building the coarser levels");
+    let changes = if let Some(h) = &d.history {
+        progress.stage("matching ids with the history");
         let t = Instant::now();
-        let pts: Vec<geo::Coord> = inputs.buildings.iter().map(|b| b.pt).collect();
-        let features = std::mem::take(&mut out.features);
-        out.features = dongne::products::levels::with_levels(features, &inputs.lines, &pts, spec)?;
+        let points: Vec<geo_types::Coord<f64>> = h.inputs.buildings.iter().map(|b| b.pt).collect();
+        let rec = history::record(
+            h.history,
+            d.previous,
+            &mut out.features,
+            h.as_of,
+            &points,
+            d.crs,
+            levels,
+        )?;
         let secs = t.elapsed().as_secs_f64();
+        steps.push(StepTime {
+            step: "ids",
+            seconds: secs,
+        });
+        if let Some(report) = &rec.report {
+            log_report(report, secs, log, progress);
+        }
+        if !log.quiet {
+            let line = rec.plan.one_line(&h.history.path);
+            match log.log_format {
+                LogFormat::Json => tracing::info!(
+                    stage = "history",
+                    as_of = %h.as_of,
+                    versions_added = rec.plan.add.len(),
+                    versions_closed = rec.plan.close.len(),
+                    lineage = rec.plan.lineage.len(),
+                    rerun = rec.plan.rerun,
+                    unchanged = rec.staged.is_none(),
+                    "{line}"
+                ),
+                LogFormat::Text => progress.println(&format!("dongne: {line}")),
+            }
+        }
+        staged_history = rec.staged;
+        history_sql = rec.sql;
+        rec.report
+    } else if let Some(prev) = d.previous {
+        progress.stage("matching ids with the previous output");
+        let t = Instant::now();
+        let report = ids::carry_over(&mut out.features, prev)?;
+        let secs = t.elapsed().as_secs_f64();
+        steps.push(StepTime {
+            step: "ids",
+            seconds: secs,
+        });
+        log_report(&report, secs, log, progress);
+        out.features = levels(std::mem::take(&mut out.features))?;
+        Some(report)
+    } else {
+        out.features = levels(std::mem::take(&mut out.features))?;
+        None
+    };
+    if let Some(secs) = levels_s {
         steps.push(StepTime {
             step: "levels",
             seconds: secs,
@@ -176,7 +224,14 @@ pub fn deliver(
                 (check(&out.features), t.elapsed().as_secs_f64())
             })
         });
-        let staged = write::write_staged(d.dest, &out.features, d.crs, out.debug.as_ref(), &tables);
+        let staged = write::write_staged_with_sql(
+            d.dest,
+            &out.features,
+            d.crs,
+            out.debug.as_ref(),
+            &tables,
+            history_sql.as_deref().unwrap_or(""),
+        );
         let write_s = t.elapsed().as_secs_f64();
         let checked = checking.map(|h| {
             h.join()
@@ -235,6 +290,9 @@ pub fn deliver(
     }
     // Every output commits together or none does; the neighborhoods last:
     // whoever finds today's layer finds its report, summary and picture too.
+    // The history before the layer: whoever finds today's layer finds it
+    // recorded.
+    staged.extend(staged_history);
     staged.push(staged_output);
     write::commit_all(staged)?;
     progress.finish();
@@ -266,6 +324,29 @@ pub fn deliver(
         }
     }
     Ok(())
+}
+
+/// Says what the id matching found, one line (text) or one object (JSON).
+fn log_report(report: &ChangeReport, secs: f64, log: &LogArgs, progress: &Progress) {
+    if log.quiet {
+        return;
+    }
+    let s = &report.summary;
+    match log.log_format {
+        LogFormat::Json => tracing::info!(
+            stage = "ids",
+            previous = %report.previous,
+            kept = s.kept,
+            reshaped = s.reshaped,
+            split = s.split,
+            merged = s.merged,
+            added = s.added,
+            removed = s.removed,
+            renamed = s.renamed,
+            seconds = secs,
+        ),
+        LogFormat::Text => progress.println(&format!("dongne: {}", report.one_line())),
+    }
 }
 
 fn area_stats(features: &[dongne::model::Neighborhood]) -> AreaStats {

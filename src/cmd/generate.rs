@@ -26,6 +26,12 @@
 //! are all written to temporary files first and renamed together at the end:
 //! a run that fails replaces none of them.
 //!
+//! `--history store.gpkg [--as-of YYYY-MM-DD]` keeps every version of every
+//! feature and where each changed id went ([`dongne::products::history`]);
+//! ids then carry over from the store (`--previous` only seeds a new one),
+//! and the store commits with the other outputs. `dongne history` rebuilds
+//! the layer of any day from it.
+//!
 //! `--cache DIR` keeps each admin unit's result under a key of its inputs;
 //! a rerun computes only the units whose inputs changed, and writes the
 //! same bytes. `--shard K/N` computes one shard's units into a part file;
@@ -37,7 +43,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::deliver::{deliver, Delivery, NeighbourTable, StepTime};
+use super::deliver::{deliver, Delivery, HistoryRun, NeighbourTable, StepTime};
 use super::progress::{stage, with_progress, Progress};
 use super::{DeliveryArgs, LayerArgs, LogArgs, LogFormat};
 use dongne::error::{Error, Result};
@@ -48,6 +54,7 @@ use dongne::io::{inputs, write};
 use dongne::method::pipeline::{self, RunOptions};
 use dongne::method::shards::{Part, Shard};
 use dongne::model::Neighborhood;
+use dongne::products::history::{Date, History};
 use dongne::products::ids::{self, Previous};
 use dongne::products::{checks, job};
 
@@ -93,6 +100,30 @@ pub struct Args {
         help_heading = "Levels"
     )]
     pub hard_barriers: Option<Vec<String>>,
+    /// Keep every version of every feature, and where each changed id went, in this GeoPackage (layers history, lineage, runs); ids carry over from it.
+    #[arg(
+        long,
+        value_name = "FILE.gpkg",
+        help_heading = "Output",
+        conflicts_with = "shard"
+    )]
+    pub history: Option<PathBuf>,
+    /// With --history "PG:…" (the database of -o "PG:…" --table): the history's table; NAME_lineage and NAME_runs beside it.
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = "Output",
+        requires = "history"
+    )]
+    pub history_table: Option<String>,
+    /// With --history: the run's date, YYYY-MM-DD [default: today in UTC].
+    #[arg(
+        long,
+        value_name = "YYYY-MM-DD",
+        help_heading = "Output",
+        requires = "history"
+    )]
+    pub as_of: Option<String>,
     /// Keep each admin unit's result in DIR; a rerun computes only the units whose inputs changed.
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
@@ -195,6 +226,10 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         cfg.hard_barriers = Some(h.clone());
     }
     cfg.validate()?;
+    let as_of = match &a.as_of {
+        Some(text) => Some(Date::parse_arg("--as-of", text)?),
+        None => None,
+    };
     if let Some(shard) = a.shard {
         return run_shard(a, log, progress, &cfg, shard);
     }
@@ -219,9 +254,34 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     };
     outputs.extend(neighbours_csv.as_deref().map(|p| ("--neighbours", p)));
     outputs.extend(neighbours_beside.as_deref().map(|p| ("--neighbours", p)));
+    // A PostGIS history shares the output's connection string by design.
+    outputs.extend(
+        a.history
+            .as_deref()
+            .filter(|p| !dongne::io::postgis::is_connection(&p.to_string_lossy()))
+            .map(|p| ("--history", p)),
+    );
     checks::outputs_apart(&cfg, &outputs)?;
     let dest = write::Destination::new(&output, cfg.table.as_deref())?;
     write::check_target(&dest, cfg.debug_layers)?;
+    // The store is read whole before the long part: a bad one, or a run
+    // dated before its last, stops the run early.
+    let history = match &a.history {
+        Some(path) => {
+            let as_of = as_of.unwrap_or_else(Date::today_utc);
+            let h = open_history(path, a.history_table.as_deref(), &dest)?;
+            h.check_date(as_of)?;
+            if a.delivery.previous.is_some() && h.has_run_before(as_of) {
+                return Err(Error::input(
+                    "--previous seeds a new history's ids; this history has runs and carries ids over itself",
+                )
+                .file(h.path.clone())
+                .hint("leave --previous out"));
+            }
+            Some((h, as_of))
+        }
+        None => None,
+    };
     for extra in a
         .delivery
         .summary
@@ -263,6 +323,9 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         Some(read_s),
     );
     checks::layers_overlap(&loaded.layers)?;
+    if let Some((h, _)) = &history {
+        h.check_crs(&loaded.crs)?;
+    }
 
     // Yesterday's file is read before the long part, so that a bad one stops
     // the run early; it may be the very file this run replaces.
@@ -342,6 +405,11 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         }),
         previous: previous.as_ref(),
         levels: Some((&levels, &loaded.inputs)),
+        history: history.as_ref().map(|(h, as_of)| HistoryRun {
+            history: h,
+            as_of: *as_of,
+            inputs: &loaded.inputs,
+        }),
         crs: &loaded.crs,
         layers: &loaded.layers,
         cache: cache_stats,
@@ -349,6 +417,47 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         checks: Some(&check),
     };
     deliver(d, out, steps, started, log, progress)
+}
+
+/// The store of `--history`: a GeoPackage file, or with `--history-table`
+/// tables in the database of a PostGIS output, whose swap its rows join.
+fn open_history(
+    path: &std::path::Path,
+    table: Option<&str>,
+    dest: &write::Destination,
+) -> Result<History> {
+    let text = path.to_string_lossy();
+    if !dongne::io::postgis::is_connection(&text) {
+        if table.is_some() {
+            return Err(Error::input(
+                "--history-table names a table of a PostGIS history, but --history is a file",
+            )
+            .file(text.into_owned())
+            .hint(
+                "leave --history-table out, or give --history as the output's connection string",
+            ));
+        }
+        let h = History::open(path)?;
+        write::check_writable(path)?;
+        return Ok(h);
+    }
+    let shown = dongne::io::postgis::display(&text);
+    let Some(table) = table else {
+        return Err(Error::input("a PostGIS --history needs --history-table NAME")
+            .file(shown)
+            .hint("add --history-table NAME: the versions go to that table, with NAME_lineage and NAME_runs"));
+    };
+    match dest {
+        write::Destination::Table { conn, .. } if *conn == text => {}
+        _ => {
+            return Err(Error::input(
+                "a PostGIS history is written in the transaction that swaps the output table in: -o must be the same connection with --table",
+            )
+            .file(shown)
+            .hint("write the layer with -o \"<the same PG:…>\" --table NAME, or keep the history in a .gpkg file"))
+        }
+    }
+    History::open_pg(&text, &TableName::parse(table)?)
 }
 
 /// `--shard K/N`: computes this shard's units into a part file for

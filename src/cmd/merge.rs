@@ -95,6 +95,7 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
         neighbours: None,
         previous: previous.as_ref(),
         levels: None,
+        history: None,
         crs: &crs,
         layers: &[],
         cache: None,

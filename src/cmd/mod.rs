@@ -5,6 +5,7 @@ pub mod check;
 pub mod deliver;
 pub mod evaluate;
 pub mod generate;
+pub mod history;
 pub mod locate;
 pub mod merge;
 pub mod preview;
@@ -54,6 +55,8 @@ pub enum Command {
     Range(range::Args),
     /// Put the part files of `generate --shard K/N` together into one layer, as one run would write it.
     Merge(merge::Args),
+    /// Rebuild the neighborhood layer as it was on a day from a `generate --history` store.
+    History(history::Args),
 }
 
 /// How the run talks to its operator.
@@ -255,5 +258,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Locate(a) => locate::run(&a, &cli.log),
         Command::Range(a) => range::run(&a, &cli.log),
         Command::Merge(a) => merge::run(&a, &cli.log),
+        Command::History(a) => history::run(&a, &cli.log),
     }
 }

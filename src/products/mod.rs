@@ -4,6 +4,7 @@
 
 pub mod checks;
 pub mod evaluate;
+pub mod history;
 pub mod ids;
 pub mod invariants;
 pub mod job;

@@ -14,6 +14,8 @@ mod cli_logs;
 mod determinism;
 mod evaluate;
 mod examples_parse;
+mod history;
+mod history_cli;
 mod hostile;
 mod io;
 mod layout;

@@ -183,6 +183,19 @@ pub fn write_staged(
     debug: Option<&DebugLayers>,
     tables: &[Table],
 ) -> Result<Staged> {
+    write_staged_with_sql(dest, features, crs, debug, tables, "")
+}
+
+/// [`write_staged`], and into a PostGIS table `sql` run in the transaction
+/// that swaps the table in (a history's rows, committed with the layer).
+pub fn write_staged_with_sql(
+    dest: &Destination,
+    features: &[Neighborhood],
+    crs: &WorkingCrs,
+    debug: Option<&DebugLayers>,
+    tables: &[Table],
+    sql: &str,
+) -> Result<Staged> {
     capture_gdal_errors();
     let path = match dest {
         Destination::File(p) => p,
@@ -190,10 +203,13 @@ pub fn write_staged(
             if debug.is_some() {
                 return Err(debug_layers_need_gpkg(&dest.display()));
             }
-            let pending = postgis::stage(conn, table, features, crs, tables)?;
+            let pending = postgis::stage(conn, table, features, crs, tables, sql)?;
             return Ok(Staged::new(Box::new(pending)));
         }
     };
+    if !sql.is_empty() {
+        return Err(Error::internal("SQL for a file output"));
+    }
     let format = check_format(path, debug.is_some())?;
     let target = Target::prepare(path, format == Format::Shapefile)?;
     let written = match format {
@@ -304,6 +320,15 @@ pub fn stage_bytes(path: &Path, bytes: &[u8]) -> Result<Staged> {
     target.staged(written)
 }
 
+/// Stages a file that `make` writes at the temporary path it is given (a
+/// copy of the target it edits, a file GDAL creates), for [`commit_all`]:
+/// on error, whatever `make` left there is removed.
+pub fn stage_with(path: &Path, make: impl FnOnce(&Path) -> Result<()>) -> Result<Staged> {
+    let target = Target::prepare(path, false)?;
+    let written = make(&target.tmp);
+    target.staged(written)
+}
+
 fn check_format(path: &Path, debug_layers: bool) -> Result<Format> {
     let format = Format::from_path(path)?;
     if debug_layers && format != Format::GeoPackage {
@@ -323,6 +348,19 @@ fn round_to(v: f64, decimals: i32) -> f64 {
         0.0
     } else {
         r
+    }
+}
+
+/// The feature as every format writes it: area, perimeter and compactness
+/// rounded to their written decimals (rounding again changes nothing), so
+/// a copy kept elsewhere (the history store) writes the same bytes.
+pub fn as_written(n: &Neighborhood) -> Neighborhood {
+    let r = Row::of(n);
+    Neighborhood {
+        area_m2: r.area_m2,
+        perimeter_m: r.perimeter_m,
+        compactness: r.compactness,
+        ..n.clone()
     }
 }
 

@@ -30,6 +30,8 @@ pub(super) struct PendingTable {
     /// The tables written beside it: (target, staging).
     tables: Vec<(TableName, TableName)>,
     style_sql: String,
+    /// Run in the swap's transaction, after it (the history's rows).
+    extra_sql: String,
 }
 
 /// Writes the features into the staging table, with its index and key.
@@ -39,6 +41,7 @@ pub(super) fn stage(
     features: &[Neighborhood],
     crs: &WorkingCrs,
     tables: &[super::Table],
+    extra_sql: &str,
 ) -> Result<PendingTable> {
     let shown = display(conn);
     let mut ds = connect(conn, true, &[])?;
@@ -98,6 +101,7 @@ pub(super) fn stage(
         staging,
         tables: beside,
         style_sql,
+        extra_sql: extra_sql.to_string(),
     })
 }
 
@@ -136,7 +140,7 @@ impl Pending for PendingTable {
              ALTER TABLE {s_sql} RENAME TO \"{tn}\"; \
              ALTER INDEX \"{schema}\".\"{sn}_pkey\" RENAME TO \"{tn}_pkey\"; \
              ALTER INDEX \"{schema}\".\"{sn}_geom_idx\" RENAME TO \"{tn}_geom_idx\"; \
-             {beside}{style}",
+             {beside}{style}{extra}",
             t_sql = t.sql(),
             s_sql = s.sql(),
             beside = self
@@ -150,6 +154,11 @@ impl Pending for PendingTable {
                 ))
                 .collect::<String>(),
             style = self.style_sql,
+            extra = if self.extra_sql.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", self.extra_sql)
+            },
         );
         execute(&self.ds, &swap).map_err(|why| {
             Error::output(format!("cannot swap {s} in for {t}: {why}"))

@@ -52,7 +52,9 @@
 //! number yesterday's file used in that unit, in output order. A new id is
 //! thus never one of yesterday's ids nor another new one. An id retired more
 //! than a run ago can come back only if it was the highest of its unit; the
-//! output holds no history to tell.
+//! output holds no history to tell. A history store (`--history`,
+//! [`crate::products::history`]) does: its every id ever used is in
+//! [`Previous::retired`], and none comes back.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -156,6 +158,28 @@ fn largest(list: &[(usize, f64)]) -> Option<(usize, f64)> {
 /// Gives `current` the ids of `previous` where they continue a previous
 /// feature and new ids elsewhere (in place), and reports what changed.
 pub fn carry_over(current: &mut [Neighborhood], previous: &Previous) -> Result<ChangeReport> {
+    carry_over_with_overlaps(current, previous).map(|(report, _)| report)
+}
+
+/// The area a previous and a current feature share (exact, on the overlay
+/// grid), with both features' areas: what the history's lineage takes its
+/// area shares from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overlap {
+    pub previous: String,
+    pub current: String,
+    /// `|C ∩ P|`, m².
+    pub area: f64,
+    pub previous_area: f64,
+    pub current_area: f64,
+}
+
+/// [`carry_over`], and every pair of a previous and a current feature of one
+/// group that share ground, in current then previous order.
+pub fn carry_over_with_overlaps(
+    current: &mut [Neighborhood],
+    previous: &Previous,
+) -> Result<(ChangeReport, Vec<Overlap>)> {
     let cur: Vec<Item> = current
         .par_iter()
         .map(|c| Item::new(&c.admin_code, c.kind.as_str(), &c.geom))
@@ -247,6 +271,18 @@ pub fn carry_over(current: &mut [Neighborhood], previous: &Previous) -> Result<C
     }
 
     assign_ids(current, previous, &carried);
+    let overlaps: Vec<Overlap> = shared
+        .iter()
+        .enumerate()
+        .flat_map(|(i, list)| list.iter().map(move |&(j, a)| (i, j, a)))
+        .map(|(i, j, a)| Overlap {
+            previous: previous.features[j].id.clone(),
+            current: current[i].id.clone(),
+            area: a,
+            previous_area: prev[j].area,
+            current_area: cur[i].area,
+        })
+        .collect();
 
     let cur_id = |i: usize| current[i].id.clone();
     let prev_id = |j: usize| previous.features[j].id.clone();
@@ -367,7 +403,7 @@ pub fn carry_over(current: &mut [Neighborhood], previous: &Previous) -> Result<C
             ChangeKind::Renamed => summary.renamed += 1,
         }
     }
-    Ok(ChangeReport {
+    let report = ChangeReport {
         previous: previous.path.clone(),
         thresholds: Thresholds {
             majority: MAJORITY,
@@ -376,21 +412,29 @@ pub fn carry_over(current: &mut [Neighborhood], previous: &Previous) -> Result<C
         },
         summary,
         changes,
-    })
+    };
+    Ok((report, overlaps))
 }
 
 /// Carried ids from `previous`; new ids `{admin_code}-{NNN}` numbered on
-/// from the largest number of the unit in `previous`, in output order.
+/// from the largest number of the unit in `previous` (its features and its
+/// retired ids), in output order.
 fn assign_ids(current: &mut [Neighborhood], previous: &Previous, carried: &[Option<usize>]) {
     let mut used: HashSet<String> = previous.features.iter().map(|p| p.id.clone()).collect();
+    used.extend(previous.retired.iter().map(|(id, _)| id.clone()));
     let mut next: BTreeMap<String, u64> = BTreeMap::new();
-    for p in &previous.features {
-        let n =
-            p.id.strip_prefix(p.admin_code.as_str())
-                .and_then(|rest| rest.strip_prefix('-'))
-                .and_then(|num| num.parse::<u64>().ok());
+    let all = previous
+        .features
+        .iter()
+        .map(|p| (&p.id, &p.admin_code))
+        .chain(previous.retired.iter().map(|(id, code)| (id, code)));
+    for (id, code) in all {
+        let n = id
+            .strip_prefix(code.as_str())
+            .and_then(|rest| rest.strip_prefix('-'))
+            .and_then(|num| num.parse::<u64>().ok());
         if let Some(n) = n {
-            let e = next.entry(p.admin_code.clone()).or_insert(1);
+            let e = next.entry(code.clone()).or_insert(1);
             *e = (*e).max(n.saturating_add(1));
         }
     }

@@ -34,6 +34,9 @@ pub struct Previous {
     /// Whether the layer has a `name` field: one written before features
     /// had names reports no renames.
     pub has_names: bool,
+    /// Ids no longer current, `(nbhd_id, admin_code)`, that must never be
+    /// given again (a history store knows them; a layer does not).
+    pub retired: Vec<(String, String)>,
 }
 
 /// What [`inspect`] finds in a previous output, for `dongne check`.
@@ -62,6 +65,7 @@ impl Previous {
             path: file,
             features: feats.into_iter().map(|(_, f)| f).collect(),
             has_names: raw.has_names,
+            retired: Vec::new(),
         })
     }
 
@@ -82,6 +86,7 @@ impl Previous {
                 })
                 .collect(),
             has_names: true,
+            retired: Vec::new(),
         }
     }
 }
