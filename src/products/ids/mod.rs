@@ -8,9 +8,13 @@
 //!
 //! # Matching
 //!
-//! Features are compared only within one admin unit and one kind
-//! (`neighborhood`, `water`, `park`…): the id carries its unit's code, so a
-//! feature that moved to another unit is a new one. For a today's feature `C`
+//! Features are compared within one kind (`neighborhood`, `water`,
+//! `park`…) and one admin unit, while the frame stays the same: a feature
+//! that moved to another unit that was there yesterday is a new one. Where
+//! a unit is in one run only (its code changed, or units were split or
+//! merged: 행정구역 변경), its features are compared with those of every
+//! unit, so ground that continues keeps its id, which then carries the code
+//! of the unit it was first drawn in. For a today's feature `C`
 //! and a yesterday's feature `P` of the same group, `a = |C ∩ P|` (exact, on
 //! the overlay grid).
 //!
@@ -115,13 +119,16 @@ pub(super) const NAME_FIELD: &str = "name";
 struct Item {
     admin_code: String,
     kind: String,
+    /// The feature's unit is not in the other run (its code changed, or
+    /// the unit was split or merged): it may match across units.
+    unit_changed: bool,
     shapes: Vec<Shape>,
     area: f64,
     bbox: Option<AABB<[f64; 2]>>,
 }
 
 impl Item {
-    fn new(admin_code: &str, kind: &str, geom: &MultiPolygon<f64>) -> Item {
+    fn new(admin_code: &str, kind: &str, geom: &MultiPolygon<f64>, unit_changed: bool) -> Item {
         let shapes = overlay::shapes_of(geom);
         let area = shapes.iter().map(overlay::shape_area).sum();
         // Holes lie inside their exterior: the exteriors give the box.
@@ -135,14 +142,19 @@ impl Item {
         Item {
             admin_code: admin_code.to_string(),
             kind: kind.to_string(),
+            unit_changed,
             shapes,
             area,
             bbox,
         }
     }
 
+    /// One kind, one unit; or one kind where either unit is not in the
+    /// other run: ground that continues keeps its id when a unit's code
+    /// changes or units are split or merged (행정구역 변경).
     fn same_group(&self, other: &Item) -> bool {
-        self.admin_code == other.admin_code && self.kind == other.kind
+        self.kind == other.kind
+            && (self.admin_code == other.admin_code || self.unit_changed || other.unit_changed)
     }
 }
 
@@ -180,14 +192,26 @@ pub fn carry_over_with_overlaps(
     current: &mut [Neighborhood],
     previous: &Previous,
 ) -> Result<(ChangeReport, Vec<Overlap>)> {
+    let cur_units: HashSet<&str> = current.iter().map(|c| c.admin_code.as_str()).collect();
+    let prev_units: HashSet<&str> = previous
+        .features
+        .iter()
+        .map(|p| p.admin_code.as_str())
+        .collect();
     let cur: Vec<Item> = current
         .par_iter()
-        .map(|c| Item::new(&c.admin_code, c.kind.as_str(), &c.geom))
+        .map(|c| {
+            let changed = !prev_units.contains(c.admin_code.as_str());
+            Item::new(&c.admin_code, c.kind.as_str(), &c.geom, changed)
+        })
         .collect();
     let prev: Vec<Item> = previous
         .features
         .par_iter()
-        .map(|p| Item::new(&p.admin_code, &p.kind, &p.geom))
+        .map(|p| {
+            let changed = !cur_units.contains(p.admin_code.as_str());
+            Item::new(&p.admin_code, &p.kind, &p.geom, changed)
+        })
         .collect();
     let tree = RTree::bulk_load(
         prev.iter()

@@ -141,19 +141,43 @@ fn a_feature_that_mostly_went_into_another_passes_its_id_to_none() {
 
 #[test]
 fn groups_are_admin_unit_and_kind() {
-    let p = prev(&[("A-001", rect(0., 0., 100., 100.))]);
+    // Units A and B on both days: ground that moved from A to B is new.
+    let mut b_prev = nbhd("B-001", rect(500., 0., 600., 100.));
+    b_prev.admin_code = "B".into();
+    let p = Previous::from_features(
+        "y.gpkg",
+        &[nbhd("A-001", rect(0., 0., 100., 100.)), b_prev.clone()],
+    );
     let mut other_unit = nbhd("x", rect(0., 0., 100., 100.));
     other_unit.admin_code = "B".into();
     let mut water = nbhd("x", rect(0., 0., 100., 100.));
     water.kind = FeatureKind::Barrier(crate::model::BarrierKind::Water);
-    let mut cur = vec![other_unit, water];
+    let mut b_today = b_prev;
+    b_today.id = "x".into();
+    let mut cur = vec![other_unit, water, b_today];
     let r = carry_over(&mut cur, &p).unwrap();
-    assert_eq!(cur[0].id, "B-001");
+    assert_eq!(cur[0].id, "B-002");
     assert_eq!(cur[1].id, "A-002");
+    assert_eq!(cur[2].id, "B-001");
     assert_eq!(
         (r.summary.added, r.summary.removed, r.summary.ids_carried),
-        (2, 1, 0)
+        (2, 1, 1)
     );
+}
+
+#[test]
+fn ground_keeps_its_id_when_its_unit_is_renamed_split_or_merged() {
+    // Unit A is gone; today's B (a new code) holds A-001's ground and a new
+    // piece: the ground keeps A-001, the piece gets B's first id.
+    let p = prev(&[("A-001", rect(0., 0., 100., 100.))]);
+    let mut same = nbhd("x", rect(0., 0., 100., 100.));
+    same.admin_code = "B".into();
+    let mut new = nbhd("x", rect(300., 0., 400., 100.));
+    new.admin_code = "B".into();
+    let mut cur = vec![same, new];
+    let r = carry_over(&mut cur, &p).unwrap();
+    assert_eq!((cur[0].id.as_str(), cur[1].id.as_str()), ("A-001", "B-001"));
+    assert_eq!((r.summary.kept, r.summary.added), (1, 1));
 }
 
 #[test]
