@@ -126,9 +126,7 @@ pub fn deliver(
             Some((spec, inputs)) => {
                 progress.stage("building the coarser levels");
                 let t = Instant::now();
-                let pts: Vec<geo::Coord> = inputs.buildings.iter().map(|b| b.pt).collect();
-                let all =
-                    dongne::products::levels::with_levels(features, &inputs.lines, &pts, spec)?;
+                let all = dongne::products::levels::with_levels_of(features, inputs, spec)?;
                 levels_s = Some(t.elapsed().as_secs_f64());
                 Ok(all)
             }

@@ -241,14 +241,12 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
     outputs.extend(a.delivery.summary.as_deref().map(|p| ("--summary", p)));
     outputs.extend(a.delivery.changes.as_deref().map(|p| ("--changes", p)));
     outputs.extend(a.preview.as_deref().map(|p| ("--preview", p)));
+    let dest = write::Destination::new(&output, cfg.table.as_deref())?;
     let neighbours_csv = a.neighbours.clone().flatten();
     // `--neighbours` alone: beside a file layer (inside a GeoPackage).
-    let neighbours_beside = match (
-        &a.neighbours,
-        write::Destination::new(&output, cfg.table.as_deref())?,
-    ) {
+    let neighbours_beside = match (&a.neighbours, &dest) {
         (Some(None), write::Destination::File(p)) => {
-            write::beside(&p, dongne::products::neighbours::TABLE_NAME)?
+            write::beside(p, dongne::products::neighbours::TABLE_NAME)?
         }
         _ => None,
     };
@@ -262,7 +260,6 @@ fn run_steps(a: &Args, log: &LogArgs, progress: &Progress) -> Result<()> {
             .map(|p| ("--history", p)),
     );
     checks::outputs_apart(&cfg, &outputs)?;
-    let dest = write::Destination::new(&output, cfg.table.as_deref())?;
     write::check_target(&dest, cfg.debug_layers)?;
     // The store is read whole before the long part: a bad one, or a run
     // dated before its last, stops the run early.

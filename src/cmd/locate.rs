@@ -26,7 +26,6 @@ use super::{LogArgs, NeighborhoodsArg};
 use dongne::error::{Error, Result};
 use dongne::io::config::LayerConfig;
 use dongne::io::reproject;
-use dongne::io::write;
 use dongne::products::locate::{self, Index, NeighborhoodLayer, Points};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -117,16 +116,7 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
     let mut out: Vec<u8> = Vec::new();
     write_csv(&mut out, &pts, &found, &layer)
         .map_err(|e| Error::internal(format!("cannot format the CSV: {e}")))?;
-    match &a.output {
-        Some(path) => write::atomic_write_bytes(path, &out)?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(&out)
-                .and_then(|()| stdout.flush())
-                .map_err(|e| Error::output(format!("cannot write to stdout: {e}")))?;
-        }
-    }
+    super::emit(&out, a.output.as_deref())?;
     if !log.quiet {
         let outside = found.iter().filter(|f| f.is_none()).count();
         let edge = found.iter().flatten().filter(|f| f.on_edge).count();

@@ -59,6 +59,21 @@ pub enum Command {
     History(history::Args),
 }
 
+/// Writes a command's CSV to `output` (atomically), or to stdout.
+pub fn emit(bytes: &[u8], output: Option<&std::path::Path>) -> Result<()> {
+    use std::io::Write;
+    match output {
+        Some(path) => dongne::io::write::atomic_write_bytes(path, bytes),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(bytes)
+                .and_then(|()| stdout.flush())
+                .map_err(|e| Error::output(format!("cannot write to stdout: {e}")))
+        }
+    }
+}
+
 /// How the run talks to its operator.
 #[derive(Debug, Clone, Args)]
 pub struct LogArgs {

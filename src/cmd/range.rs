@@ -20,7 +20,6 @@ use std::path::PathBuf;
 
 use super::{LogArgs, NeighborhoodsArg};
 use dongne::error::{Error, Result};
-use dongne::io::write;
 use dongne::products::locate;
 use dongne::products::range::{self, RangeOptions};
 
@@ -87,15 +86,7 @@ pub fn run(a: &Args, log: &LogArgs) -> Result<()> {
     let bytes = w
         .into_inner()
         .map_err(|e| Error::internal(format!("range CSV: {e}")))?;
-    match &a.output {
-        Some(p) => write::atomic_write_bytes(p, &bytes)?,
-        None => {
-            use std::io::Write;
-            std::io::stdout()
-                .write_all(&bytes)
-                .map_err(|e| Error::output(format!("cannot write to stdout: {e}")))?;
-        }
-    }
+    super::emit(&bytes, a.output.as_deref())?;
     if !log.quiet {
         tracing::info!(
             "{} neighborhoods within {} steps of {}",

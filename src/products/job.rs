@@ -25,12 +25,8 @@ pub fn generate(cfg: &Config) -> Result<Generated> {
     checks::layers_overlap(&loaded.layers)?;
     let mut output = pipeline::run(&loaded.inputs, &cfg.params, cfg.debug_layers)?;
     let spec = crate::products::levels::LevelSpec::of(cfg);
-    if !spec.walk_minutes.is_empty() {
-        let pts: Vec<geo::Coord> = loaded.inputs.buildings.iter().map(|b| b.pt).collect();
-        let features = std::mem::take(&mut output.features);
-        output.features =
-            crate::products::levels::with_levels(features, &loaded.inputs.lines, &pts, &spec)?;
-    }
+    let features = std::mem::take(&mut output.features);
+    output.features = crate::products::levels::with_levels_of(features, &loaded.inputs, &spec)?;
     let mut warnings = output.report.size_exceptions.clone();
     warnings.extend(invariant_warnings(
         &output.features,

@@ -221,6 +221,20 @@ pub fn with_levels(
     Ok(features)
 }
 
+/// [`with_levels`] over a run's inputs: their line barriers and building
+/// points.
+pub fn with_levels_of(
+    features: Vec<Neighborhood>,
+    inputs: &crate::model::Inputs,
+    spec: &LevelSpec,
+) -> Result<Vec<Neighborhood>> {
+    if spec.walk_minutes.is_empty() {
+        return Ok(features);
+    }
+    let pts: Vec<Coord> = inputs.buildings.iter().map(|b| b.pt).collect();
+    with_levels(features, &inputs.lines, &pts, spec)
+}
+
 /// Which feature holds each edge, a table per admin unit (built in
 /// parallel: levels never join two units, so an edge across units is the
 /// unit's edge).

@@ -3,11 +3,12 @@
 //! across a hard barrier unless asked.
 //!
 //! The table is the one `generate --neighbours` wrote: inside a GeoPackage
-//! (table `neighbours`), or a CSV (`OUT.neighbours.csv` beside other files,
-//! or any file given). Steps are counted within the start's own level.
+//! (table `neighbours`), or the file beside the layer
+//! ([`crate::io::write::beside`]), or any CSV given. Steps are counted
+//! within the start's own level.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use gdal::vector::LayerAccess;
 
@@ -93,24 +94,18 @@ pub fn table_source(layer: &LayerConfig, given: Option<&Path>) -> Result<LayerCo
         });
     }
     let path = &layer.path;
-    let is_gpkg = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("gpkg"));
-    if is_gpkg {
+    // Where `generate --neighbours` put it: inside a GeoPackage, else beside.
+    let Some(beside) = crate::io::write::beside(path, TABLE_NAME)? else {
         return Ok(LayerConfig {
             path: path.clone(),
             layer: Some(TABLE_NAME.to_string()),
             ..Default::default()
         });
-    }
-    let stem = path
-        .file_stem()
-        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-    let csv: PathBuf = path.with_file_name(format!("{stem}.{TABLE_NAME}.csv"));
-    if !csv.exists() {
+    };
+    if !beside.exists() {
         return Err(Error::input(format!(
             "no neighbour table: {} does not exist",
-            csv.display()
+            beside.display()
         ))
         .file(path.display().to_string())
         .hint(
@@ -118,7 +113,7 @@ pub fn table_source(layer: &LayerConfig, given: Option<&Path>) -> Result<LayerCo
         ));
     }
     Ok(LayerConfig {
-        path: csv,
+        path: beside,
         ..Default::default()
     })
 }

@@ -8,7 +8,7 @@ use dongne::io::inputs;
 use dongne::method::pipeline;
 use dongne::model::*;
 use dongne::products::invariants;
-use dongne::products::levels::{with_levels, LevelSpec, DEFAULT_HARD};
+use dongne::products::levels::{with_levels, with_levels_of, LevelSpec, DEFAULT_HARD};
 use dongne::products::neighbours::neighbours;
 use geo::{polygon, Area, Coord, LineString, MultiPolygon};
 
@@ -192,14 +192,7 @@ fn assert_levels_keep_every_invariant(cfg: Config, hard_lines: &[LineString]) {
         .map(|b| dongne::geom::overlay::snap(b.pt))
         .collect();
     let drawn = out.features.len();
-    let raw: Vec<Coord> = loaded.inputs.buildings.iter().map(|b| b.pt).collect();
-    let all = with_levels(
-        out.features,
-        &loaded.inputs.lines,
-        &raw,
-        &spec(&[10.0, 20.0]),
-    )
-    .unwrap();
+    let all = with_levels_of(out.features, &loaded.inputs, &spec(&[10.0, 20.0])).unwrap();
     let admin = if loaded.inputs.admin.is_empty() {
         vec![pipeline::study_area(&loaded.inputs.buildings, cfg.params.eps).unwrap()]
     } else {

@@ -247,6 +247,24 @@ pub(super) fn unit_ground(
 
 pub(super) type SegTree = RTree<RLine<[f64; 2]>>;
 
+/// Every ring edge of a partition's units, as segments (repeated vertices
+/// left out).
+pub(super) fn boundary_segments(geoms: &[MultiPolygon<f64>]) -> Vec<RLine<[f64; 2]>> {
+    let mut edges = Vec::new();
+    for m in geoms {
+        for poly in &m.0 {
+            for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+                for w in ring.0.windows(2) {
+                    if w[0] != w[1] {
+                        edges.push(RLine::new([w[0].x, w[0].y], [w[1].x, w[1].y]));
+                    }
+                }
+            }
+        }
+    }
+    edges
+}
+
 /// Every barrier line and area outline, on the grid, as segments.
 pub(super) fn barrier_segments(inputs: &Inputs) -> SegTree {
     let mut segs = Vec::new();

@@ -62,19 +62,7 @@ pub fn measure(p: &Partition, g: &Ground, params: &Params) -> PartitionStats {
         .count();
 
     // Separating barrier inside units.
-    let mut edges = Vec::new();
-    for m in &p.geoms {
-        for poly in &m.0 {
-            for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
-                for w in ring.0.windows(2) {
-                    if w[0] != w[1] {
-                        edges.push(RLine::new([w[0].x, w[0].y], [w[1].x, w[1].y]));
-                    }
-                }
-            }
-        }
-    }
-    let tree: SegTree = RTree::bulk_load(edges);
+    let tree: SegTree = RTree::bulk_load(boundary_segments(&p.geoms));
     let on2 = ON_BOUNDARY_M * ON_BOUNDARY_M;
     let inside_per_seg: Vec<f64> = g
         .separating

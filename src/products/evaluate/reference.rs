@@ -27,6 +27,8 @@ use crate::io::gdal_errors;
 use crate::io::read;
 use crate::io::reproject::{Transformer, WorkingCrs};
 
+use super::ground::{boundary_segments, SegTree};
+
 /// Spacing of the samples along edges (metres).
 pub const EDGE_STEP_M: f64 = 5.0;
 /// The default distance within which two edges agree (metres).
@@ -44,39 +46,24 @@ pub struct EdgeAgreement {
     pub f1: f64,
 }
 
-/// Every boundary segment of a partition.
-fn segments(geoms: &[MultiPolygon<f64>]) -> Vec<[[f64; 2]; 2]> {
-    let mut out = Vec::new();
-    for m in geoms {
-        for p in &m.0 {
-            for r in std::iter::once(p.exterior()).chain(p.interiors()) {
-                for l in r.lines() {
-                    out.push([[l.start.x, l.start.y], [l.end.x, l.end.y]]);
-                }
-            }
-        }
-    }
-    out
+fn tree(segs: &[RLine<[f64; 2]>]) -> SegTree {
+    RTree::bulk_load(segs.to_vec())
 }
 
-fn tree(segs: &[[[f64; 2]; 2]]) -> RTree<RLine<[f64; 2]>> {
-    RTree::bulk_load(segs.iter().map(|s| RLine::new(s[0], s[1])).collect())
-}
-
-fn near(t: &RTree<RLine<[f64; 2]>>, p: [f64; 2], d: f64) -> bool {
+fn near(t: &SegTree, p: [f64; 2], d: f64) -> bool {
     t.locate_within_distance(p, d * d).next().is_some()
 }
 
 /// The inner edge samples of a partition.
 fn inner_samples(
-    segs: &[[[f64; 2]; 2]],
+    segs: &[RLine<[f64; 2]>],
     frame: &ShapeIndex,
-    frame_edges: &RTree<RLine<[f64; 2]>>,
+    frame_edges: &SegTree,
     tol: f64,
 ) -> Vec<[f64; 2]> {
     let mut out = Vec::new();
     for s in segs {
-        for p in coverage::points_along(s[0], s[1], EDGE_STEP_M, false) {
+        for p in coverage::points_along(s.from, s.to, EDGE_STEP_M, false) {
             if frame.first_containing(p).is_some() && !near(frame_edges, p, tol) {
                 out.push(p);
             }
@@ -116,10 +103,10 @@ pub fn edge_agreement(
         .iter()
         .map(|s| crate::geom::overlay::multipolygon_of(s))
         .collect();
-    let frame_edges = tree(&segments(&frame_geoms));
-    let (ours_segs, ref_segs) = (segments(ours), segments(reference));
+    let frame_edges = tree(&boundary_segments(&frame_geoms));
+    let (ours_segs, ref_segs) = (boundary_segments(ours), boundary_segments(reference));
     let (ours_tree, ref_tree) = (tree(&ours_segs), tree(&ref_segs));
-    let share = |samples: &[[f64; 2]], other: &RTree<RLine<[f64; 2]>>| {
+    let share = |samples: &[[f64; 2]], other: &SegTree| {
         if samples.is_empty() {
             return 0.0;
         }
